@@ -1,0 +1,1 @@
+"""Headless subcommands; each uses app.core only."""

@@ -1,0 +1,22 @@
+"""Set-up every command shares: settings from config.toml, CLI flags on top, the model, the log."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.core import llama_log
+from app.core.model_locator import find_model
+from app.core.paths import llama_log_path
+from app.core.settings import Settings, load_settings
+
+
+def prepare(args: argparse.Namespace, **overrides) -> tuple[Settings, Path]:
+    settings = load_settings().with_overrides(
+        n_ctx=getattr(args, "n_ctx", None),
+        profile=getattr(args, "profile", None),
+        **overrides,
+    )
+    model_path = find_model(getattr(args, "model", None), settings.model)
+    llama_log.install(llama_log_path(), echo=getattr(args, "verbose", False))
+    return settings, model_path

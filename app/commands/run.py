@@ -1,0 +1,53 @@
+"""`contextwatch run`: answer one prompt, stream it to stdout, print the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from app.commands.common import prepare
+from app.core.errors import UsageError
+from app.core.events import TokenEvent
+from app.core.report import build_report, format_report
+from app.core.session import Session
+
+
+def read_prompt(value: str) -> str:
+    if value != "-":
+        return value
+    data = sys.stdin.buffer.read()
+    return data.decode("utf-8", "replace")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    prompt = read_prompt(args.prompt)
+    settings, model_path = prepare(
+        args,
+        max_tokens=args.max_tokens,
+        warn_threshold=args.warn_threshold,
+        system_prompt=args.system,
+        temperature=args.temperature,
+        seed=args.seed,
+    )
+    if not prompt.strip():
+        raise UsageError("the prompt is empty")
+
+    def sink(event: object) -> None:
+        if not args.json and isinstance(event, TokenEvent):
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+
+    session = Session(settings, model_path, sink=sink)
+    try:
+        session.load()
+        result = session.submit(prompt)
+        report = build_report(session, result)
+    finally:
+        session.close()
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print("\n")
+        print(format_report(report))
+    return 0

@@ -1,0 +1,1 @@
+"""The whole product minus pixels: never imports textual."""

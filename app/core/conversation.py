@@ -1,0 +1,130 @@
+"""The conversation: messages with roles, pins, summaries, and each message's token cost."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import Iterable
+
+from app.core.errors import UsageError
+
+ROLES = ("system", "user", "assistant")
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: str
+    pinned: bool = False
+    summary: bool = False
+    tokens: int = 0  # what this message adds to the rendered prompt, template tokens included
+    id: int = field(default_factory=lambda: next(_ids))
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise UsageError(f"unknown role {self.role!r}: expected one of {', '.join(ROLES)}")
+
+    def as_chat(self) -> dict:
+        return {"role": self.role, "content": self.content}
+
+    def to_json(self) -> dict:
+        data = {"role": self.role, "content": self.content}
+        if self.pinned:
+            data["pinned"] = True
+        if self.summary:
+            data["summary"] = True
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict, where: str = "history") -> "Message":
+        if not isinstance(data, dict):
+            raise UsageError(f"{where}: each message must be an object with role and content")
+        role, content = data.get("role"), data.get("content")
+        if not isinstance(role, str) or not isinstance(content, str):
+            raise UsageError(f"{where}: each message needs a string role and a string content")
+        extra = set(data) - {"role", "content", "pinned", "summary"}
+        if extra:
+            raise UsageError(f"{where}: unknown message field(s): {', '.join(sorted(extra))}")
+        return cls(role, content, bool(data.get("pinned", False)), bool(data.get("summary", False)))
+
+
+class Conversation:
+    """An ordered list of messages; a system prompt, when present, is message 0."""
+
+    def __init__(self, messages: Iterable[Message] = ()) -> None:
+        self.messages: list[Message] = list(messages)
+        self.revision = 0
+
+    @classmethod
+    def with_system(cls, system_prompt: str | None) -> "Conversation":
+        conv = cls()
+        if system_prompt:
+            conv.messages.append(Message("system", system_prompt, pinned=True))
+        return conv
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def _touch(self) -> None:
+        self.revision += 1
+
+    def _check(self, index: int) -> None:
+        if not 0 <= index < len(self.messages):
+            raise UsageError(f"no message at position {index}")
+
+    def append(self, role: str, content: str, **flags) -> Message:
+        message = Message(role, content, **flags)
+        self.messages.append(message)
+        self._touch()
+        return message
+
+    def edit(self, index: int, content: str) -> None:
+        self._check(index)
+        self.messages[index] = replace(self.messages[index], content=content, tokens=0)
+        self._touch()
+
+    def delete(self, index: int) -> Message:
+        self._check(index)
+        removed = self.messages.pop(index)
+        self._touch()
+        return removed
+
+    def toggle_pin(self, index: int) -> bool:
+        self._check(index)
+        message = self.messages[index]
+        self.messages[index] = replace(message, pinned=not message.pinned)
+        self._touch()
+        return not message.pinned
+
+    def truncate(self, length: int) -> list[Message]:
+        """Drop every message from position `length` on; return what was dropped."""
+        dropped = self.messages[length:]
+        del self.messages[length:]
+        self._touch()
+        return dropped
+
+    def replace_all(self, messages: Iterable[Message]) -> None:
+        self.messages = list(messages)
+        self._touch()
+
+    def set_tokens(self, counts: list[int]) -> None:
+        self.messages = [replace(m, tokens=n) for m, n in zip(self.messages, counts)]
+
+    def as_chat(self) -> list[dict]:
+        return [m.as_chat() for m in self.messages]
+
+    def to_json(self) -> list[dict]:
+        return [m.to_json() for m in self.messages]
+
+    @property
+    def system_prompt(self) -> str | None:
+        if self.messages and self.messages[0].role == "system" and not self.messages[0].summary:
+            return self.messages[0].content
+        return None
+
+    def last_index(self, role: str) -> int | None:
+        for i in range(len(self.messages) - 1, -1, -1):
+            if self.messages[i].role == role:
+                return i
+        return None

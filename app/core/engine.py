@@ -1,0 +1,347 @@
+"""The one owner of `llama_cpp.Llama`: load, tokenize, sync the KV cache, decode step by step.
+
+Every method runs in the single engine thread; only `cancel` events cross threads.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from app.core import llama_log
+from app.core.chat_format import PLAIN_FALLBACK_WARNING, ChatFormatter
+from app.core.errors import ContextFullError, ModelLoadError, UsageError
+from app.core.events import StopReason
+from app.core.gguf_file import check_gguf
+from app.core.kv_cache import CACHE_TYPES, parse_cache_type, parse_logged_kv_bytes
+from app.core.model_info import ModelInfo, read_model_info
+from app.core.sampling import SamplingParams, build_sampler
+
+CTX_ALIGN = 256
+ProgressFn = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    path: Path
+    n_ctx: int = 4096
+    n_batch: int = 512
+    n_threads: int | None = None
+    type_k: str = "f16"
+    type_v: str = "f16"
+    flash_attn: bool = False
+    n_gpu_layers: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n_ctx, bool) or not isinstance(self.n_ctx, int) or self.n_ctx <= 0:
+            raise UsageError(f"n_ctx must be a positive integer, got {self.n_ctx!r}")
+        if self.n_batch <= 0:
+            raise UsageError(f"n_batch must be a positive integer, got {self.n_batch!r}")
+        parse_cache_type(self.type_k)
+        parse_cache_type(self.type_v)
+        if self.type_v not in ("f16", "f32", "bf16") and not self.flash_attn:
+            raise UsageError(f"a quantized V cache ({self.type_v}) needs flash attention on")
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    reused: int
+    evaluated: int
+    seconds: float
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One generated token, timed when it was sampled."""
+
+    token_id: int
+    text: str
+    t: float
+
+
+@dataclass
+class GenerationResult:
+    reason: StopReason = StopReason.EOG
+    token_ids: list[int] = field(default_factory=list)
+    text: str = ""
+
+
+def _aligned(n_ctx: int) -> int:
+    return -(-n_ctx // CTX_ALIGN) * CTX_ALIGN
+
+
+class Engine:
+    def __init__(self) -> None:
+        self._llm = None
+        self.info: ModelInfo | None = None
+        self.options: LoadOptions | None = None
+        self.formatter: ChatFormatter | None = None
+        self.warnings: list[str] = []
+        self.logged_kv_bytes: int | None = None
+        self.load_seconds = 0.0
+        self._pieces: dict[int, bytes] = {}
+
+    # ----- loading
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def load(self, options: LoadOptions, progress: ProgressFn | None = None) -> ModelInfo:
+        import llama_cpp
+
+        report = progress or (lambda stage, fraction: None)
+        report("checking the model file", 0.05)
+        file_bytes = check_gguf(options.path)
+        self.close()
+        report("loading weights", 0.15)
+        start = time.perf_counter()
+        mark = llama_log.mark()
+        kwargs = dict(
+            model_path=str(options.path),
+            n_ctx=_aligned(options.n_ctx),
+            n_batch=options.n_batch,
+            n_ubatch=options.n_batch,
+            n_threads=options.n_threads or max(1, os.cpu_count() or 1),
+            type_k=CACHE_TYPES[options.type_k],
+            type_v=CACHE_TYPES[options.type_v],
+            flash_attn=options.flash_attn,
+            n_gpu_layers=options.n_gpu_layers,
+            verbose=True,  # verbose=False swaps fds 1 and 2, which blanks a running TUI
+        )
+        try:
+            with contextlib.redirect_stderr(llama_log.TextSink()):
+                llm = llama_cpp.Llama(**kwargs)
+        except (ValueError, RuntimeError, OSError) as err:
+            raise ModelLoadError(f"llama.cpp could not load {options.path}: {err}") from None
+        llm.verbose = False
+        self._llm = llm
+        self.options = options
+        self.load_seconds = time.perf_counter() - start
+        report("reading model metadata", 0.9)
+        self.info = read_model_info(llm, options.path, file_bytes)
+        self.logged_kv_bytes = parse_logged_kv_bytes(llama_log.text_since(mark))
+        self._pieces = {}
+        self.warnings = []
+        self.formatter = ChatFormatter(
+            self.info.chat_template,
+            bos_text=self._special_text(llm.token_bos()),
+            eos_text=self._special_text(llm.token_eos()),
+        )
+        if self.formatter.uses_fallback:
+            self.warnings.append(PLAIN_FALLBACK_WARNING)
+        report("ready", 1.0)
+        return self.info
+
+    def close(self) -> None:
+        if self._llm is not None:
+            with contextlib.redirect_stderr(llama_log.TextSink()):
+                self._llm.close()
+            self._llm = None
+            self.info = None
+
+    def _special_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self._llm._model.token_to_piece(token, special=True).rstrip(b"\0").decode("utf-8", "replace")
+
+    @property
+    def llm(self):
+        if self._llm is None:
+            raise RuntimeError("no model is loaded")
+        return self._llm
+
+    @property
+    def n_ctx(self) -> int:
+        return self.llm.n_ctx()
+
+    @property
+    def n_tokens(self) -> int:
+        """Tokens currently held in the KV cache."""
+        return self.llm.n_tokens
+
+    def cached_ids(self) -> list[int]:
+        llm = self.llm
+        return llm.input_ids[: llm.n_tokens].tolist()
+
+    # ----- text and tokens
+
+    def tokenize(self, text: str, add_bos: bool = False, special: bool = True) -> list[int]:
+        return self.llm.tokenize(text.encode("utf-8", "replace"), add_bos=add_bos, special=special)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenize(text, special=False))
+
+    def render(self, messages: Sequence[dict], add_generation_prompt: bool = True) -> str:
+        return self.formatter.render(messages, add_generation_prompt)
+
+    def prompt_ids(self, messages: Sequence[dict], add_generation_prompt: bool = True) -> list[int]:
+        text = self.render(messages, add_generation_prompt)
+        llm = self.llm
+        wants_bos = llm._model.add_bos_token() and llm.token_bos() >= 0
+        add_bos = wants_bos and not (self.formatter.bos_text and text.startswith(self.formatter.bos_text))
+        return self.tokenize(text, add_bos=add_bos)
+
+    def piece(self, token: int) -> bytes:
+        cached = self._pieces.get(token)
+        if cached is None:
+            import ctypes
+
+            import llama_cpp
+
+            buf = ctypes.create_string_buffer(64)
+            n = llama_cpp.llama_token_to_piece(self.llm._model.vocab, token, buf, 64, 0, False)
+            if n < 0:
+                buf = ctypes.create_string_buffer(-n)
+                n = llama_cpp.llama_token_to_piece(self.llm._model.vocab, token, buf, -n, 0, False)
+            cached = buf.raw[:n]
+            self._pieces[token] = cached
+        return cached
+
+    def detokenize(self, ids: Sequence[int]) -> str:
+        return b"".join(self.piece(t) for t in ids).decode("utf-8", "replace")
+
+    def is_eog(self, token: int) -> bool:
+        import llama_cpp
+
+        return bool(llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, token))
+
+    # ----- the KV cache
+
+    def sync(
+        self,
+        ids: Sequence[int],
+        cancel: threading.Event | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> SyncResult:
+        """Make the KV cache hold exactly `ids`: keep the common prefix, evaluate the rest."""
+        llm = self.llm
+        start = time.perf_counter()
+        ids = list(ids)
+        if not ids:
+            raise UsageError("nothing to evaluate: the prompt is empty")
+        if len(ids) > self.n_ctx:
+            raise ContextFullError(f"the prompt needs {len(ids)} tokens but the context holds {self.n_ctx}")
+        keep = common_prefix(self.cached_ids(), ids)
+        if keep == len(ids):
+            keep -= 1  # re-evaluate one token so the logits belong to this prompt
+        if keep < llm.n_tokens:
+            if not llm._ctx.kv_cache_seq_rm(0, keep, -1):
+                llm.reset()
+                llm._ctx.kv_cache_clear()
+                keep = 0
+            llm.n_tokens = keep
+        rest = ids[keep:]
+        step = llm.n_batch
+        done = 0
+        for i in range(0, len(rest), step):
+            if cancel is not None and cancel.is_set():
+                return SyncResult(keep, done, time.perf_counter() - start, cancelled=True)
+            chunk = rest[i : i + step]
+            llm.eval(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(rest))
+        return SyncResult(keep, done, time.perf_counter() - start)
+
+    def reset(self) -> None:
+        llm = self.llm
+        llm.reset()
+        llm._ctx.kv_cache_clear()
+
+    # ----- decoding
+
+    def generate(
+        self,
+        params: SamplingParams,
+        cancel: threading.Event | None = None,
+        result: GenerationResult | None = None,
+    ) -> Iterator[Step]:
+        """Sample after the synced prompt, one token at a time; `result` gets the stop reason."""
+        llm = self.llm
+        out = result if result is not None else GenerationResult()
+        sampler = build_sampler(params, llm.n_vocab())
+        ctx = llm._ctx
+        vocab = llm._model.vocab
+        n_ctx = self.n_ctx
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        import llama_cpp
+
+        sample = llama_cpp.llama_sampler_sample
+        is_eog = llama_cpp.llama_vocab_is_eog
+        perf = time.perf_counter
+        chain = sampler.sampler
+        text_parts: list[str] = []
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    out.reason = StopReason.CANCELLED
+                    break
+                if len(out.token_ids) >= params.max_tokens:
+                    out.reason = StopReason.MAX_TOKENS
+                    break
+                if llm.n_tokens >= n_ctx:
+                    out.reason = StopReason.CONTEXT_FULL
+                    break
+                token = sample(chain, ctx.ctx, -1)
+                t = perf()
+                if is_eog(vocab, token):
+                    out.reason = StopReason.EOG
+                    break
+                text = decoder.decode(self.piece(token))
+                out.token_ids.append(token)
+                text_parts.append(text)
+                yield Step(token, text, t)
+                if len(out.token_ids) < params.max_tokens and llm.n_tokens < n_ctx:
+                    llm.eval((token,))
+        finally:
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                text_parts.append(tail)
+            out.text = "".join(text_parts)
+            sampler.close()
+        return out
+
+    # ----- KV state (snapshots)
+
+    def state_bytes(self) -> bytes:
+        import ctypes
+
+        import llama_cpp
+
+        ctx = self.llm._ctx.ctx
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buf = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
+        return bytes(buf[:written])
+
+    def load_state_bytes(self, blob: bytes, ids: Sequence[int]) -> None:
+        import ctypes
+
+        import llama_cpp
+
+        llm = self.llm
+        self.reset()
+        buf = (ctypes.c_uint8 * len(blob)).from_buffer_copy(blob)
+        read = llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, buf, len(blob), 0)
+        if read == 0:
+            self.reset()
+            raise ModelLoadError("llama.cpp refused the saved KV state")
+        ids = list(ids)
+        llm.input_ids[: len(ids)] = ids
+        llm.n_tokens = len(ids)
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i

@@ -1,0 +1,25 @@
+"""Errors with a message meant for the user and the exit code the CLI gives them."""
+
+
+class ContextWatchError(Exception):
+    """A failure the user can act on; str(err) is the one line we show."""
+
+    exit_code = 1
+
+
+class UsageError(ContextWatchError):
+    """Bad input from the user: a flag, a path, a file they gave us."""
+
+    exit_code = 2
+
+
+class ModelLoadError(ContextWatchError):
+    """The model file exists but llama.cpp cannot use it."""
+
+    exit_code = 2
+
+
+class ContextFullError(ContextWatchError):
+    """A request cannot fit in the context window, even after compression."""
+
+    exit_code = 1

@@ -1,0 +1,147 @@
+"""Typed events the engine thread emits; every one carries a perf_counter timestamp `t`.
+
+The UI never calls into the engine for numbers: it renders what these events carry.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Optional
+
+if TYPE_CHECKING:
+    from app.core.kv_cache import KVCacheInfo
+    from app.core.latency import LatencyStats
+    from app.core.memory import MemorySnapshot, MemoryLevel
+    from app.core.usage import ContextUsage
+
+
+def now() -> float:
+    return time.perf_counter()
+
+
+class StopReason(str, enum.Enum):
+    EOG = "end_of_generation"
+    MAX_TOKENS = "max_tokens"
+    CONTEXT_FULL = "context_full"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    stage: str
+    fraction: float
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class ModelLoaded:
+    info: "object"  # app.core.model_info.ModelInfo
+    n_ctx: int
+    load_seconds: float
+    warnings: tuple[str, ...] = ()
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class SyncDone:
+    """The KV cache now holds the prompt: `reused` tokens kept, `evaluated` computed."""
+
+    reused: int
+    evaluated: int
+    seconds: float
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class PrefillProgress:
+    done: int
+    total: int
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    token_id: int
+    text: str
+    index: int
+    latency_s: float
+    n_tokens: int
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class GenerationDone:
+    reason: StopReason
+    n_generated: int
+    text: str
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class DashboardUpdate:
+    """A full, immutable picture of every live number; the UI renders the newest one."""
+
+    usage: "ContextUsage"
+    latency: "LatencyStats"
+    memory: "MemorySnapshot"
+    kv: "KVCacheInfo"
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class ThresholdCrossed:
+    percent: float
+    threshold: float
+    rising: bool
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class MemoryLevelChanged:
+    old: "MemoryLevel"
+    new: "MemoryLevel"
+    percent: float
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should read once: a warning, a fallback, a result."""
+
+    message: str
+    severity: str = "information"  # information | warning | error
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class HistoryChanged:
+    """The conversation changed (message appended, edited, deleted, pinned, compressed)."""
+
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class TurnFinished:
+    reason: StopReason
+    prompt_tokens: int
+    generated_tokens: int
+    reused: int
+    evaluated: int
+    ttft_s: Optional[float]
+    decode_tps: Optional[float]
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class EngineError:
+    message: str
+    t: float = field(default_factory=now)
+
+
+EventSink = Callable[[object], None]
+
+
+def discard(_event: object) -> None:
+    """An EventSink that drops everything."""

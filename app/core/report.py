@@ -1,0 +1,125 @@
+"""The headless turn report: one dict, printed as text or as JSON."""
+
+from __future__ import annotations
+
+from app.core.formatting import fmt_bytes, fmt_int, fmt_ms, fmt_signed_bytes
+
+
+def _r(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None else round(x, digits)
+
+
+def build_report(session, result) -> dict:
+    """Every figure of a finished turn, as plain JSON-ready values."""
+    usage, lat, mem, kv = result.usage, result.latency, result.memory, result.kv
+    info = session.engine.info
+    total = result.total_tokens
+    n_ctx = usage.n_ctx
+    return {
+        "reply": result.reply,
+        "model": {"path": info.path, "name": info.name, "architecture": info.architecture,
+                  "parameters": info.n_params, "n_ctx_train": info.n_ctx_train},
+        "tokens": {"prompt": result.prompt_tokens, "generated": result.generated_tokens, "total": total,
+                   "reused": result.sync.reused, "evaluated": result.sync.evaluated},
+        "context": {
+            "used": total, "n_ctx": n_ctx, "percent_of_n_ctx": _r(100 * total / n_ctx, 2),
+            "remaining": max(0, n_ctx - total), "effective": usage.effective,
+            "percent_of_effective": _r(usage.percent, 2), "available": usage.available,
+            "reserve": usage.reserve, "tier": usage.tier, "tier_name": usage.tier_name,
+            "size_label": usage.size_label, "profile": usage.profile_id,
+            "profile_matched": usage.profile_matched, "warn_threshold": usage.threshold,
+            "threshold_crossed": result.threshold_crossed, "auto_n_ctx": session.auto_reason,
+        },
+        "latency": {
+            "ttft_ms": _r(lat.ttft_ms), "prefill_tokens_per_s": _r(lat.prefill_tps, 1),
+            "current_token_ms": _r(lat.last_ms), "rolling_avg_ms": _r(lat.rolling_avg_ms),
+            "rolling_window": lat.window, "trend_ms_per_100_tokens": _r(lat.trend_ms_per_100),
+            "decode_tokens_per_s": _r(lat.decode_tps, 1),
+        },
+        "memory": {
+            "rss_bytes": mem.rss_bytes, "peak_rss_bytes": mem.peak_rss_bytes,
+            "growth_bytes": mem.growth_bytes,
+            "growth_per_100_tokens_bytes": _r(mem.growth_per_100_tokens, 1),
+            "growth_per_token_bytes": _r(mem.growth_per_token, 1),
+            "ram_percent": _r(mem.ram_percent, 1), "level": mem.level.value, "gpu_state": mem.gpu_state,
+            "gpus": [{"index": g.index, "name": g.name, "used_bytes": g.used_bytes,
+                      "total_bytes": g.total_bytes, "process_used_bytes": g.process_used_bytes}
+                     for g in mem.gpus],
+        },
+        "kv_cache": {
+            "allocated_bytes": kv.allocated_bytes, "logged_bytes": kv.logged_bytes,
+            "agrees_with_log": kv.agrees, "in_use_bytes": kv.in_use_bytes,
+            "bytes_per_token": _r(kv.bytes_per_token, 1), "type_k": kv.type_k, "type_v": kv.type_v,
+        },
+        "stop_reason": result.reason.value,
+        "seconds": _r(result.seconds),
+    }
+
+
+def format_report(report: dict) -> str:
+    t, c, lat, m, kv = (report[k] for k in ("tokens", "context", "latency", "memory", "kv_cache"))
+    growth = m["growth_bytes"]
+    per100 = m["growth_per_100_tokens_bytes"]
+    per_token = m["growth_per_token_bytes"]
+    lines = [
+        f"Prompt tokens: {fmt_int(t['prompt'])}",
+        f"Generated tokens: {fmt_int(t['generated'])}",
+        f"Total tokens: {fmt_int(t['total'])}",
+        f"KV cache reuse: {fmt_int(t['reused'])} tokens reused, {fmt_int(t['evaluated'])} evaluated",
+        "",
+        f"Context: {c['percent_of_n_ctx']:.1f}% ({c['used']}/{c['n_ctx']})",
+        f"Remaining tokens: {fmt_int(c['remaining'])}",
+        f"Budget: {c['percent_of_effective']:.1f}% of {fmt_int(c['effective'])} effective tokens "
+        f"(reserve {fmt_int(c['reserve'])})",
+        f"Tier: {c['tier']} {c['tier_name']} ({c['size_label']}, profile {c['profile']}"
+        + ("" if c["profile_matched"] else ", default entry") + ")",
+    ]
+    if c["auto_n_ctx"]:
+        lines.append(f"Auto n_ctx: {c['auto_n_ctx']}")
+    if c["threshold_crossed"]:
+        lines.append(f"WARNING: context usage crossed {c['warn_threshold']:g}% of the effective budget")
+    trend = lat["trend_ms_per_100_tokens"]
+    lines += [
+        "",
+        "Latency Metrics:",
+        f"  TTFT: {fmt_ms(lat['ttft_ms'])}",
+        f"  Prefill: {_rate(lat['prefill_tokens_per_s'])}",
+        f"  Current token latency: {fmt_ms(lat['current_token_ms'])}",
+        f"  Rolling avg (last {lat['rolling_window']}): {fmt_ms(lat['rolling_avg_ms'])}",
+        f"  Trend: {'—' if trend is None else f'{trend:+.2f} ms'} per 100 tokens",
+        f"  Decode: {_rate(lat['decode_tokens_per_s'])}",
+        "",
+        "Memory Metrics:",
+        f"  Current memory: {fmt_bytes(m['rss_bytes'])}",
+        f"  Peak memory: {fmt_bytes(m['peak_rss_bytes'])}",
+        f"  Total growth: {fmt_signed_bytes(growth)}",
+        f"  Growth rate: {'—' if per100 is None else fmt_signed_bytes(int(per100))} per 100 tokens",
+        f"  Avg per token: {'—' if per_token is None else fmt_signed_bytes(int(per_token))}",
+        f"  System RAM: {m['ram_percent']:.1f}% used, level {m['level'].upper()}",
+        f"  VRAM: {_vram(m)}",
+        "",
+        "KV Cache:",
+        f"  Allocated: {fmt_bytes(kv['allocated_bytes'])} ({kv['type_k']}/{kv['type_v']})",
+        f"  Logged by llama.cpp: {_logged(kv)}",
+        f"  In use: {fmt_bytes(kv['in_use_bytes'])} ({kv['bytes_per_token']:.0f} B per token)",
+        "",
+        f"Stop reason: {report['stop_reason']}",
+    ]
+    return "\n".join(lines)
+
+
+def _rate(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f} tokens/s"
+
+
+def _vram(m: dict) -> str:
+    if not m["gpus"]:
+        return m["gpu_state"]
+    return ", ".join(f"GPU{g['index']} {fmt_bytes(g['used_bytes'])}/{fmt_bytes(g['total_bytes'])}" for g in m["gpus"])
+
+
+def _logged(kv: dict) -> str:
+    if kv["logged_bytes"] is None:
+        return "not found in the log"
+    verdict = "agrees" if kv["agrees_with_log"] else "DISAGREES"
+    return f"{fmt_bytes(kv['logged_bytes'])} ({verdict})"

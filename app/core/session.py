@@ -1,0 +1,291 @@
+"""One chat session: the engine, the conversation and every tracker, driven one turn at a time.
+
+All methods except `cancel` and `dashboard` run in the single engine thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.core import events as ev
+from app.core.conversation import Conversation, Message
+from app.core.engine import Engine, LoadOptions, SyncResult
+from app.core.errors import ContextFullError, UsageError
+from app.core.kv_cache import KVCacheInfo, KVCacheModel
+from app.core.latency import LatencyStats, LatencyTracker
+from app.core.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
+from app.core.profiles import load_profiles, resolve_context
+from app.core.prompt_text import clean_prompt
+from app.core.sampling import SamplingParams
+from app.core.settings import Settings
+from app.core.token_costs import MessageCosts
+from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    reply: str
+    reason: ev.StopReason
+    prompt_tokens: int
+    generated_tokens: int
+    sync: SyncResult
+    usage: ContextUsage
+    latency: LatencyStats
+    memory: MemorySnapshot
+    kv: KVCacheInfo
+    threshold_crossed: bool
+    seconds: float
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.generated_tokens
+
+
+@dataclass
+class Session:
+    settings: Settings
+    model_path: Path
+    sink: ev.EventSink = ev.discard
+    engine: Engine = field(default_factory=Engine)
+
+    def __post_init__(self) -> None:
+        self.conversation = Conversation.with_system(self.settings.system_prompt)
+        self.latency = LatencyTracker(self.settings.latency_window)
+        thresholds = LevelThresholds(
+            warning=self.settings.memory_warning,
+            critical=self.settings.memory_critical,
+            emergency=self.settings.memory_emergency,
+            hysteresis=self.settings.memory_hysteresis,
+        )
+        self.memory = MemoryMonitor(
+            interval=self.settings.memory_interval,
+            thresholds=thresholds,
+            on_level_change=self.sink,
+        )
+        self.book = load_profiles(Path(self.settings.profile) if self.settings.profile else None)
+        self.usage: UsageTracker | None = None
+        self.kv: KVCacheModel | None = None
+        self.costs: MessageCosts | None = None
+        self.auto_reason: str | None = None
+        self._cancel = threading.Event()
+        self._prompt_len = 0
+        self._generated = 0
+        self._tokens_seen = 0
+
+    # ----- model
+
+    def load(self, n_ctx: int | None = None) -> None:
+        settings = self.settings
+        requested = n_ctx if n_ctx is not None else settings.n_ctx
+
+        def progress(stage: str, fraction: float) -> None:
+            self.sink(ev.LoadProgress(stage, fraction))
+
+        if requested == "auto":
+            requested = self._auto_n_ctx(progress)
+        options = LoadOptions(
+            path=self.model_path,
+            n_ctx=requested,
+            n_batch=settings.n_batch,
+            n_threads=settings.n_threads,
+            type_k=settings.type_k,
+            type_v=settings.type_v,
+            flash_attn=settings.flash_attn,
+            n_gpu_layers=settings.n_gpu_layers,
+        )
+        info = self.engine.load(options, progress)
+        n_ctx_real = self.engine.n_ctx
+        model_profile, matched = self.book.match(info.name, info.basename, info.architecture)
+        context = resolve_context(self.book, model_profile, n_ctx_real)
+        self.usage = UsageTracker(context, model_profile.id, matched, n_ctx_real, settings.warn_threshold)
+        self.kv = KVCacheModel(
+            info.n_layer, n_ctx_real, info.n_head_kv, info.head_dim_k, info.head_dim_v,
+            settings.type_k, settings.type_v, logged_bytes=self.engine.logged_kv_bytes,
+        )
+        self.costs = MessageCosts(self.engine)
+        warnings = list(self.engine.warnings)
+        if not matched:
+            warnings.append(f"{info.name} is not in the profiles file: using its default entry")
+        if n_ctx_real > info.n_ctx_train:
+            warnings.append(f"n_ctx {n_ctx_real} is above what {info.name} was trained on ({info.n_ctx_train})")
+        self.memory.set_baseline()
+        if not self.memory.running:
+            self.memory.start()
+        self._refresh_costs()
+        self.sink(ev.ModelLoaded(info, n_ctx_real, self.engine.load_seconds, tuple(warnings)))
+        for warning in warnings:
+            self.sink(ev.Notice(warning, "warning"))
+        self.sink(self.dashboard())
+
+    def _auto_n_ctx(self, progress) -> int:
+        from app.core.autosize import choose_n_ctx, free_memory_bytes
+
+        probe = self.engine.load(LoadOptions(path=self.model_path, n_ctx=256), progress)
+        model_profile, _ = self.book.match(probe.name, probe.basename, probe.architecture)
+        self.engine.close()
+        chosen = choose_n_ctx(
+            model_profile,
+            n_layer=probe.n_layer, n_head_kv=probe.n_head_kv,
+            head_dim_k=probe.head_dim_k, head_dim_v=probe.head_dim_v,
+            type_k=self.settings.type_k, type_v=self.settings.type_v,
+            weights_bytes=probe.weights_bytes,
+            free_bytes=free_memory_bytes(self.settings.n_gpu_layers > 0),
+            n_ctx_train=probe.n_ctx_train,
+        )
+        self.auto_reason = chosen.reason
+        self.sink(ev.Notice(f"auto n_ctx {chosen.reason}"))
+        return chosen.n_ctx
+
+    def close(self) -> None:
+        self.memory.stop()
+        self.engine.close()
+
+    # ----- numbers
+
+    def dashboard(self) -> ev.DashboardUpdate:
+        return ev.DashboardUpdate(
+            usage=self.usage.snapshot(),
+            latency=self.latency.snapshot(),
+            memory=self.memory.latest(),
+            kv=self.kv.info(self._prompt_len + self._generated),
+        )
+
+    def _refresh_costs(self, add_generation_prompt: bool = False) -> list[int]:
+        """Per-message prompt costs, the prompt's token ids, and the usage breakdown."""
+        ids = self.engine.prompt_ids(self.conversation.as_chat(), add_generation_prompt)
+        counts = self.costs.counts(self.conversation.messages)
+        self.conversation.set_tokens(counts)
+        self._prompt_len = len(ids)
+        self._generated = 0
+        self.usage.set_prompt(self._breakdown(len(ids)))
+        self.usage.set_used(len(ids))
+        return ids
+
+    def _breakdown(self, prompt_len: int) -> BudgetBreakdown:
+        parts = {"system": 0, "summaries": 0, "user": 0, "assistant": 0}
+        for m in self.conversation.messages:
+            key = "summaries" if m.summary else m.role
+            parts[key] += m.tokens
+        header = prompt_len - sum(parts.values())
+        return BudgetBreakdown(in_flight=header, **parts)
+
+    # ----- turns
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def submit(self, text: str, sampling: SamplingParams | None = None) -> TurnResult:
+        text = clean_prompt(text)
+        self.conversation.append("user", text)
+        try:
+            return self._turn(sampling)
+        except ContextFullError:
+            self.conversation.truncate(len(self.conversation) - 1)
+            self._refresh_costs()
+            raise
+
+    def regenerate(self, index: int, sampling: SamplingParams | None = None) -> TurnResult:
+        """Drop message `index` (an assistant reply) and everything after it, then answer again."""
+        messages = self.conversation.messages
+        if not 0 <= index < len(messages):
+            raise UsageError(f"no message at position {index}")
+        keep = index if messages[index].role == "assistant" else index + 1
+        self.conversation.truncate(keep)
+        if self.conversation.messages[-1].role != "user":
+            raise UsageError("regenerate needs a user message before the reply")
+        return self._turn(sampling)
+
+    def edit_message(self, index: int, text: str) -> SyncResult:
+        self.conversation.edit(index, clean_prompt(text))
+        return self.resync()
+
+    def delete_message(self, index: int) -> SyncResult:
+        self.conversation.delete(index)
+        return self.resync()
+
+    def toggle_pin(self, index: int) -> bool:
+        pinned = self.conversation.toggle_pin(index)
+        self.sink(ev.HistoryChanged())
+        return pinned
+
+    def resync(self) -> SyncResult:
+        """Bring the KV cache in line with an edited history, without generating."""
+        ids = self._refresh_costs()
+        self._cancel.clear()
+        result = self.engine.sync(ids, self._cancel, self._prefill_progress)
+        self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
+        self.sink(ev.HistoryChanged())
+        self.sink(self.dashboard())
+        return result
+
+    def _prefill_progress(self, done: int, total: int) -> None:
+        self.sink(ev.PrefillProgress(done, total))
+
+    def sampling(self) -> SamplingParams:
+        s = self.settings
+        return SamplingParams(
+            temperature=s.temperature, top_k=s.top_k, top_p=s.top_p, min_p=s.min_p,
+            repeat_penalty=s.repeat_penalty, seed=s.seed, max_tokens=s.max_tokens,
+        )
+
+    def _turn(self, sampling: SamplingParams | None) -> TurnResult:
+        from app.core.engine import GenerationResult
+
+        params = sampling or self.sampling()
+        t_submit = time.perf_counter()
+        self._cancel.clear()
+        ids = self._refresh_costs(add_generation_prompt=True)
+        n_ctx = self.engine.n_ctx
+        if len(ids) >= n_ctx:
+            raise ContextFullError(
+                f"the conversation needs {len(ids)} tokens but the context holds {n_ctx}; "
+                "compress the history or start a new session"
+            )
+        self.sink(ev.HistoryChanged())
+        self.latency.start_turn(t_submit)
+        crossed = False
+        sync = self.engine.sync(ids, self._cancel, self._prefill_progress)
+        self.sink(ev.SyncDone(sync.reused, sync.evaluated, sync.seconds))
+        self.latency.prefill_done(sync.evaluated, time.perf_counter())
+        outcome = GenerationResult(reason=ev.StopReason.CANCELLED)
+        if not sync.cancelled:
+            prev_t = time.perf_counter()
+            for step in self.engine.generate(params, self._cancel, outcome):
+                self._generated += 1
+                used = self._prompt_len + self._generated
+                self.latency.on_token(step.t)
+                self.memory.note_tokens(self._tokens_seen + used)
+                crossing = self.usage.on_token(used)
+                if crossing is not None:
+                    crossed = crossed or crossing.rising
+                    self.sink(crossing)
+                self.sink(ev.TokenEvent(step.token_id, step.text, self._generated, step.t - prev_t, used, step.t))
+                prev_t = step.t
+                self.sink(self.dashboard())
+        self.latency.end_turn(time.perf_counter())
+        self._tokens_seen += sync.evaluated + self._generated
+        if outcome.text:
+            self.conversation.append("assistant", outcome.text)
+        self.sink(ev.GenerationDone(outcome.reason, len(outcome.token_ids), outcome.text))
+        generated = len(outcome.token_ids)
+        dash = self.dashboard()
+        result = TurnResult(
+            reply=outcome.text, reason=outcome.reason, prompt_tokens=len(ids), generated_tokens=generated,
+            sync=sync, usage=dash.usage, latency=dash.latency, memory=self.memory.sample_now(),
+            kv=dash.kv, threshold_crossed=crossed, seconds=time.perf_counter() - t_submit,
+        )
+        self._after_turn()
+        self.sink(ev.TurnFinished(
+            outcome.reason, len(ids), generated, sync.reused, sync.evaluated,
+            None if dash.latency.ttft_ms is None else dash.latency.ttft_ms / 1000, dash.latency.decode_tps,
+        ))
+        return result
+
+    def _after_turn(self) -> None:
+        """Count the finished reply into the history's costs without touching the KV cache."""
+        self._refresh_costs()
+        self.sink(ev.HistoryChanged())
+        self.sink(self.dashboard())
