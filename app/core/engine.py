@@ -245,11 +245,20 @@ class Engine:
             if cancel is not None and cancel.is_set():
                 return SyncResult(keep, done, time.perf_counter() - start, cancelled=True)
             chunk = rest[i : i + step]
-            llm.eval(chunk)
+            self._decode(chunk)
             done += len(chunk)
             if progress is not None:
                 progress(done, len(rest))
         return SyncResult(keep, done, time.perf_counter() - start)
+
+    def _decode(self, tokens: Sequence[int]) -> None:
+        """Run `tokens` (at most n_batch) through the model after what the cache holds."""
+        llm = self._llm
+        n_past = llm.n_tokens
+        llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=False)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[n_past : n_past + len(tokens)] = tokens
+        llm.n_tokens = n_past + len(tokens)
 
     def reset(self) -> None:
         llm = self.llm
@@ -271,7 +280,7 @@ class Engine:
         ctx = llm._ctx
         vocab = llm._model.vocab
         n_ctx = self.n_ctx
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        decoder = TokenTextDecoder(self)
         import llama_cpp
 
         sample = llama_cpp.llama_sampler_sample
@@ -295,14 +304,14 @@ class Engine:
                 if is_eog(vocab, token):
                     out.reason = StopReason.EOG
                     break
-                text = decoder.decode(self.piece(token))
+                text = decoder.feed(token)
                 out.token_ids.append(token)
                 text_parts.append(text)
                 yield Step(token, text, t)
                 if len(out.token_ids) < params.max_tokens and llm.n_tokens < n_ctx:
-                    llm.eval((token,))
+                    self._decode((token,))
         finally:
-            tail = decoder.decode(b"", final=True)
+            tail = decoder.flush()
             if tail:
                 text_parts.append(tail)
             out.text = "".join(text_parts)
@@ -337,6 +346,20 @@ class Engine:
         ids = list(ids)
         llm.input_ids[: len(ids)] = ids
         llm.n_tokens = len(ids)
+
+
+class TokenTextDecoder:
+    """Token ids in, text out, holding back the bytes of a character split across tokens."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._piece = engine.piece
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    def feed(self, token: int) -> str:
+        return self._decoder.decode(self._piece(token))
+
+    def flush(self) -> str:
+        return self._decoder.decode(b"", final=True)
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:

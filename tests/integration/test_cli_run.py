@@ -1,0 +1,133 @@
+"""`contextwatch run` end to end, in a subprocess, as a script would call it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(*args: str, stdin: str | None = None, env_dirs=None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        input=stdin, capture_output=True, text=True, timeout=300, env=env,
+    )
+
+
+def test_run_prints_every_field_of_the_report():
+    proc = run_cli("run", "--prompt", "Hello", "--max-tokens", "50", "--seed", "1")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for label in (
+        "Prompt tokens:", "Generated tokens:", "Total tokens:", "Context:", "Remaining tokens:",
+        "Tier:", "Budget:", "TTFT:", "Current token latency:", "Rolling avg (last 20):", "Trend:",
+        "Current memory:", "Peak memory:", "Total growth:", "Growth rate:", "Avg per token:",
+        "System RAM:", "VRAM:", "Allocated: 90.00 MiB (f16/f16)", "Logged by llama.cpp: 90.00 MiB (agrees)",
+        "Stop reason:",
+    ):
+        assert label in out, f"{label!r} missing from:\n{out}"
+    assert "llama_" not in out + proc.stderr, "llama.cpp's log must stay in the log file"
+    assert proc.stderr == ""
+
+
+def test_run_json_carries_the_same_figures():
+    proc = run_cli("run", "--prompt", "Hello", "--max-tokens", "8", "--json", "--temperature", "0")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    tokens, context = report["tokens"], report["context"]
+    assert tokens["total"] == tokens["prompt"] + tokens["generated"]
+    assert 1 <= tokens["generated"] <= 8
+    assert context["n_ctx"] == 4096
+    assert context["used"] == tokens["total"]
+    assert context["remaining"] == 4096 - tokens["total"]
+    assert context["effective"] == 3481
+    assert (context["tier"], context["tier_name"], context["size_label"]) == (1, "Minimal", "4K")
+    assert report["kv_cache"]["allocated_bytes"] == report["kv_cache"]["logged_bytes"] == 90 * 1024 * 1024
+    assert report["stop_reason"] in ("end_of_generation", "max_tokens")
+    assert report["reply"].strip()
+    assert report["memory"]["level"] in ("normal", "warning", "critical", "emergency")
+    assert report["latency"]["ttft_ms"] > 0
+
+
+def test_threshold_warning_and_context_full_stop():
+    proc = run_cli("run", "--prompt", "Write a very long essay about rivers.", "--n-ctx", "256",
+                   "--max-tokens", "400", "--warn-threshold", "30", "--json", "--temperature", "0")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["context"]["threshold_crossed"] is True
+    assert report["stop_reason"] in ("context_full", "end_of_generation")
+    assert report["tokens"]["total"] <= 256
+
+
+def test_prompt_from_stdin():
+    proc = run_cli("run", "--prompt", "-", "--max-tokens", "4", "--json", stdin="Say yes.")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["tokens"]["prompt"] > 5
+
+
+@pytest.fixture
+def bad_files(tmp_path):
+    not_gguf = tmp_path / "notes.gguf"
+    not_gguf.write_text("this is not a model\n" * 10)
+    empty = tmp_path / "empty.gguf"
+    empty.write_bytes(b"")
+    from app.core.model_locator import bundled_model
+
+    truncated = tmp_path / "truncated.gguf"
+    with open(bundled_model(), "rb") as fh:
+        truncated.write_bytes(fh.read(2_000_000))
+    unreadable = tmp_path / "locked.gguf"
+    unreadable.write_bytes(b"GGUF")
+    unreadable.chmod(0)
+    return {"not_gguf": not_gguf, "empty": empty, "truncated": truncated, "unreadable": unreadable,
+            "dir": tmp_path, "missing": tmp_path / "nope.gguf"}
+
+
+@pytest.mark.parametrize(
+    "kind, code, words",
+    [
+        ("missing", 2, "model not found"),
+        ("dir", 2, "directory"),
+        ("empty", 2, "empty"),
+        ("not_gguf", 2, "not a GGUF"),
+        ("truncated", 2, "could not load"),
+    ],
+)
+def test_bad_model_paths_give_one_clear_line(bad_files, kind, code, words):
+    proc = run_cli("run", "--prompt", "hi", "--model", str(bad_files[kind]))
+    assert proc.returncode == code
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stdout == ""
+
+
+def test_unreadable_model(bad_files):
+    if os.geteuid() == 0:
+        pytest.skip("root reads files whatever their mode")
+    proc = run_cli("run", "--prompt", "hi", "--model", str(bad_files["unreadable"]))
+    assert proc.returncode == 2 and "not readable" in proc.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "abc", "1.5"])
+def test_bad_n_ctx_is_a_usage_error(value):
+    proc = run_cli("run", "--prompt", "hi", f"--n-ctx={value}")
+    assert proc.returncode == 2
+    assert "--n-ctx" in proc.stderr and "positive integer" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_prompt_that_cannot_fit_is_a_clear_runtime_error():
+    proc = run_cli("run", "--prompt", "word " * 2000, "--n-ctx", "512")
+    assert proc.returncode == 1
+    assert "context holds" in proc.stderr
+    assert "Traceback" not in proc.stderr and "llama_decode" not in proc.stderr
+
+
+def test_empty_prompt_is_a_usage_error():
+    proc = run_cli("run", "--prompt", "   ")
+    assert proc.returncode == 2 and "empty" in proc.stderr

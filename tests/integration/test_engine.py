@@ -1,0 +1,164 @@
+"""The engine against the real SmolLM2 model."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app.core.engine import Engine, GenerationResult, LoadOptions, TokenTextDecoder, common_prefix
+from app.core.errors import ContextFullError, UsageError
+from app.core.events import StopReason
+from app.core.sampling import SamplingParams
+
+GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=24)
+
+
+def generate(engine, params=GREEDY, cancel=None):
+    result = GenerationResult()
+    steps = list(engine.generate(params, cancel, result))
+    return steps, result
+
+
+def test_model_info_reads_the_gguf(engine):
+    info = engine.info
+    assert info.architecture == "llama"
+    assert (info.n_layer, info.n_head_kv, info.head_dim_k) == (30, 3, 64)
+    assert info.n_ctx_train == 8192
+    assert info.n_vocab == 49152
+    assert 130e6 < info.n_params < 140e6
+    assert info.has_chat_template
+    assert engine.n_ctx == 2048
+    assert engine.warnings == []
+
+
+def test_chat_template_renders_chatml(engine):
+    text = engine.render([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}])
+    assert text == (
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+
+def test_second_turn_evaluates_only_the_new_tokens(engine, chat):
+    first = chat("What is the capital of France?")
+    sync1 = engine.sync(first)
+    steps, result = generate(engine)
+    reply = result.text
+    assert steps and reply
+    second = chat("What is the capital of France?", reply, "And of Italy?")
+    in_cache = engine.cached_ids()
+    expected_reuse = common_prefix(in_cache, second)
+    sync2 = engine.sync(second)
+    assert expected_reuse >= len(first)
+    assert sync2.reused == expected_reuse
+    assert sync2.evaluated == len(second) - expected_reuse
+    assert sync2.evaluated < len(second) // 2
+    assert engine.cached_ids() == second
+    assert sync1.reused + sync1.evaluated == len(first)
+
+
+def test_same_prompt_again_reevaluates_one_token(engine, chat):
+    ids = chat("Say hello.")
+    engine.sync(ids)
+    again = engine.sync(ids)
+    assert (again.reused, again.evaluated) == (len(ids) - 1, 1)
+
+
+def test_stop_at_max_tokens(engine, chat):
+    engine.sync(chat("Write a long story about a dragon."))
+    steps, result = generate(engine, SamplingParams(temperature=0.0, max_tokens=5))
+    assert result.reason is StopReason.MAX_TOKENS
+    assert len(steps) == len(result.token_ids) == 5
+
+
+def test_stop_at_exhausted_context_without_error(model_path, log_file):
+    small = Engine()
+    small.load(LoadOptions(path=model_path, n_ctx=256, n_batch=64))
+    try:
+        counting = ", ".join(str(i) for i in range(1, 200))
+        ids = small.tokenize(counting)[:240]
+        small.sync(ids)
+        steps, result = generate(small, SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=500))
+        assert result.reason is StopReason.CONTEXT_FULL
+        assert small.n_tokens == 256
+        assert len(steps) == 256 - 240
+        with pytest.raises(ContextFullError):
+            small.sync(list(ids) * 2)
+    finally:
+        small.close()
+
+
+def test_cancel_mid_prefill_stops_between_chunks(engine):
+    ids = engine.tokenize(" ".join(["The quick brown fox jumps over the lazy dog."] * 60))
+    assert len(ids) > 5 * 64
+    engine.reset()
+    cancel = threading.Event()
+    seen = []
+
+    def progress(done, total):
+        seen.append(done)
+        if done >= 128:
+            cancel.set()
+
+    result = engine.sync(ids, cancel, progress)
+    assert result.cancelled
+    assert result.evaluated == 128
+    assert engine.n_tokens == 128
+    assert seen == [64, 128]
+    resumed = engine.sync(ids)
+    assert resumed.reused == 128
+    assert resumed.evaluated == len(ids) - 128
+
+
+def test_cancel_mid_decode(engine, chat):
+    engine.sync(chat("Tell me about the ocean."))
+    cancel = threading.Event()
+    result = GenerationResult()
+    steps = []
+    for step in engine.generate(SamplingParams(temperature=0.0, max_tokens=100), cancel, result):
+        steps.append(step)
+        if len(steps) == 3:
+            cancel.set()
+    assert result.reason is StopReason.CANCELLED
+    assert len(steps) == 3
+
+
+def test_greedy_and_seeded_runs_repeat_exactly(engine, chat):
+    ids = chat("Name three fruits.")
+    outputs = []
+    for params in (GREEDY, GREEDY, SamplingParams(temperature=0.9, seed=42, max_tokens=24),
+                   SamplingParams(temperature=0.9, seed=42, max_tokens=24)):
+        engine.sync(ids)
+        _, result = generate(engine, params)
+        outputs.append(result.token_ids)
+    assert outputs[0] == outputs[1]
+    assert outputs[2] == outputs[3]
+
+
+def test_multibyte_utf8_survives_token_by_token_decoding(engine):
+    text = "naïve café: 日本語のテキスト, Ελληνικά, emoji 🙂🚀 done"
+    ids = engine.tokenize(text, special=False)
+    decoder = TokenTextDecoder(engine)
+    parts = [decoder.feed(t) for t in ids] + [decoder.flush()]
+    assert "\ufffd" not in "".join(parts)
+    assert "".join(parts).strip() == text
+    assert any(p == "" for p in parts), "a character split across tokens is held back, not broken"
+
+
+def test_generated_multibyte_text_is_intact(engine, chat):
+    engine.sync(chat("Repeat exactly: 日本語 🙂 café"))
+    steps, result = generate(engine, SamplingParams(temperature=0.0, max_tokens=24))
+    assert "\ufffd" not in result.text
+    assert "".join(s.text for s in steps) == result.text
+
+
+def test_events_are_timestamped_in_order(engine, chat):
+    engine.sync(chat("Count to five."))
+    steps, _ = generate(engine)
+    times = [s.t for s in steps]
+    assert times == sorted(times)
+
+
+def test_empty_prompt_is_refused(engine):
+    with pytest.raises(UsageError):
+        engine.sync([])
