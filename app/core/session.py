@@ -169,8 +169,8 @@ class Session:
         for m in self.conversation.messages:
             key = "summaries" if m.summary else m.role
             parts[key] += m.tokens
-        header = prompt_len - sum(parts.values())
-        return BudgetBreakdown(in_flight=header, **parts)
+        parts["assistant"] += max(0, prompt_len - sum(parts.values()))  # the reply's header
+        return BudgetBreakdown(**parts)
 
     # ----- turns
 
