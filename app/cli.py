@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from app import __version__
-from app.core.errors import ContextWatchError, UsageError
+from app.core.compression import STRATEGIES
+from app.core.errors import ContextWatchError
 
 
 def n_ctx_arg(value: str) -> int | str:
@@ -65,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--system", metavar="TEXT", help="system prompt")
     run.add_argument("--temperature", type=float, default=None, metavar="T")
     run.add_argument("--seed", type=int, default=None, metavar="S")
+    run.add_argument("--history", metavar="FILE.json", help="continue this conversation (a JSON list of role/content)")
+    run.add_argument("--compress", choices=STRATEGIES, metavar="STRATEGY",
+                     help="compress the history first: " + "|".join(STRATEGIES))
+    run.add_argument("--auto-compress", action="store_true",
+                     help="compress on its own when the next prompt would pass the trigger")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     return parser
 

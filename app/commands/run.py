@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from app.commands.common import prepare
 from app.core.errors import UsageError
 from app.core.events import TokenEvent
+from app.core.history_file import load_history
 from app.core.report import build_report, format_report
 from app.core.session import Session
 
@@ -29,6 +31,7 @@ def run_command(args: argparse.Namespace) -> int:
         system_prompt=args.system,
         temperature=args.temperature,
         seed=args.seed,
+        auto_compress=args.auto_compress,
     )
     if not prompt.strip():
         raise UsageError("the prompt is empty")
@@ -38,9 +41,16 @@ def run_command(args: argparse.Namespace) -> int:
             sys.stdout.write(event.text)
             sys.stdout.flush()
 
+    history = load_history(Path(args.history)) if args.history else None
     session = Session(settings, model_path, sink=sink)
     try:
         session.load()
+        if history:
+            session.load_history(history, keep_system=args.system is None)
+        if args.compress:
+            plan = session.preview_compression(args.compress)
+            if plan.changed:
+                session.apply_compression(plan)
         result = session.submit(prompt)
         report = build_report(session, result)
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
@@ -49,11 +50,23 @@ class Message:
         return cls(role, content, bool(data.get("pinned", False)), bool(data.get("summary", False)))
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """The history a compression replaced, so it can be undone."""
+
+    strategy: str
+    messages: tuple[Message, ...]
+    tokens_before: int
+    tokens_after: int
+    time: float
+
+
 class Conversation:
     """An ordered list of messages; a system prompt, when present, is message 0."""
 
-    def __init__(self, messages: Iterable[Message] = ()) -> None:
+    def __init__(self, messages: Iterable[Message] = (), checkpoints: Iterable[Checkpoint] = ()) -> None:
         self.messages: list[Message] = list(messages)
+        self.checkpoints: list[Checkpoint] = list(checkpoints)
         self.revision = 0
 
     @classmethod
@@ -107,6 +120,17 @@ class Conversation:
     def replace_all(self, messages: Iterable[Message]) -> None:
         self.messages = list(messages)
         self._touch()
+
+    def apply_compression(self, strategy: str, messages: Iterable[Message], tokens_before: int, tokens_after: int) -> None:
+        self.checkpoints.append(Checkpoint(strategy, tuple(self.messages), tokens_before, tokens_after, time.time()))
+        self.replace_all(messages)
+
+    def undo_compression(self) -> Checkpoint:
+        if not self.checkpoints:
+            raise UsageError("there is no compression to undo")
+        checkpoint = self.checkpoints.pop()
+        self.replace_all(checkpoint.messages)
+        return checkpoint
 
     def set_tokens(self, counts: list[int]) -> None:
         self.messages = [replace(m, tokens=n) for m, n in zip(self.messages, counts)]

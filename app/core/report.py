@@ -51,6 +51,7 @@ def build_report(session, result) -> dict:
             "agrees_with_log": kv.agrees, "in_use_bytes": kv.in_use_bytes,
             "bytes_per_token": _r(kv.bytes_per_token, 1), "type_k": kv.type_k, "type_v": kv.type_v,
         },
+        "compression": session.stats.to_json(),
         "stop_reason": result.reason.value,
         "seconds": _r(result.seconds),
     }
@@ -103,6 +104,8 @@ def format_report(report: dict) -> str:
         f"  Logged by llama.cpp: {_logged(kv)}",
         f"  In use: {fmt_bytes(kv['in_use_bytes'])} ({kv['bytes_per_token']:.0f} B per token)",
         "",
+        *_compression_lines(report["compression"]),
+        "",
         f"Stop reason: {report['stop_reason']}",
     ]
     return "\n".join(lines)
@@ -123,3 +126,21 @@ def _logged(kv: dict) -> str:
         return "not found in the log"
     verdict = "agrees" if kv["agrees_with_log"] else "DISAGREES"
     return f"{fmt_bytes(kv['logged_bytes'])} ({verdict})"
+
+
+def _compression_lines(c: dict) -> list[str]:
+    lines = [
+        "Compression:",
+        f"  Performed: {c['compressions']}",
+        f"  Tokens saved: {fmt_int(c['tokens_saved'])}",
+        f"  Overflows prevented: {c['overflows_prevented']}",
+        f"  Tokens spent on summaries: {fmt_int(c['summary_tokens'])}",
+    ]
+    last = c["last"]
+    if last:
+        lines.append(
+            f"  Last: {last['reason']} {last['strategy']}, {fmt_int(last['tokens_before'])} -> "
+            f"{fmt_int(last['tokens_after'])} tokens; KV cache {fmt_int(last['reused'])} reused, "
+            f"{fmt_int(last['evaluated'])} re-evaluated in {last['seconds'] * 1000:.0f} ms"
+        )
+    return lines

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.core import events as ev
+from app.core.compression import STRATEGIES, CompressionPlan, Tokenizer, compress
+from app.core.compression_stats import CompressionReport, CompressionStats
 from app.core.conversation import Conversation, Message
 from app.core.engine import Engine, LoadOptions, SyncResult
 from app.core.errors import ContextFullError, UsageError
@@ -21,6 +23,7 @@ from app.core.profiles import load_profiles, resolve_context
 from app.core.prompt_text import clean_prompt
 from app.core.sampling import SamplingParams
 from app.core.settings import Settings
+from app.core.summarizer import ModelSummarizer
 from app.core.token_costs import MessageCosts
 from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker
 
@@ -71,6 +74,8 @@ class Session:
         self.costs: MessageCosts | None = None
         self.auto_reason: str | None = None
         self._cancel = threading.Event()
+        self.stats = CompressionStats()
+        self._pending_report: tuple[str, str, int, int] | None = None
         self._prompt_len = 0
         self._generated = 0
         self._tokens_seen = 0
@@ -198,6 +203,15 @@ class Session:
             raise UsageError("regenerate needs a user message before the reply")
         return self._turn(sampling)
 
+    def load_history(self, messages: list[Message], keep_system: bool = True) -> None:
+        """Continue a saved conversation; its own system prompt wins unless `keep_system` is False."""
+        current = self.conversation.messages[:1] if self.conversation.system_prompt is not None else []
+        if messages and messages[0].role == "system" and keep_system:
+            current = []
+        self.conversation.replace_all(current + list(messages))
+        self._refresh_costs()
+        self.sink(ev.HistoryChanged())
+
     def edit_message(self, index: int, text: str) -> SyncResult:
         self.conversation.edit(index, clean_prompt(text))
         return self.resync()
@@ -217,6 +231,7 @@ class Session:
         self._cancel.clear()
         result = self.engine.sync(ids, self._cancel, self._prefill_progress)
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
+        self._record_compression(result)
         self.sink(ev.HistoryChanged())
         self.sink(self.dashboard())
         return result
@@ -238,17 +253,13 @@ class Session:
         t_submit = time.perf_counter()
         self._cancel.clear()
         ids = self._refresh_costs(add_generation_prompt=True)
-        n_ctx = self.engine.n_ctx
-        if len(ids) >= n_ctx:
-            raise ContextFullError(
-                f"the conversation needs {len(ids)} tokens but the context holds {n_ctx}; "
-                "compress the history or start a new session"
-            )
+        ids = self._make_room(ids)
         self.sink(ev.HistoryChanged())
         self.latency.start_turn(t_submit)
         crossed = False
         sync = self.engine.sync(ids, self._cancel, self._prefill_progress)
         self.sink(ev.SyncDone(sync.reused, sync.evaluated, sync.seconds))
+        self._record_compression(sync)
         self.latency.prefill_done(sync.evaluated, time.perf_counter())
         outcome = GenerationResult(reason=ev.StopReason.CANCELLED)
         if not sync.cancelled:
@@ -289,3 +300,83 @@ class Session:
         self._refresh_costs()
         self.sink(ev.HistoryChanged())
         self.sink(self.dashboard())
+
+    # ----- compression
+
+    @property
+    def reserve(self) -> int:
+        return min(self.settings.reply_reserve, self.engine.n_ctx // 4)
+
+    def _target(self, emergency: bool) -> int:
+        target = int(self.usage.snapshot().effective * self.settings.compress_target / 100)
+        if emergency:
+            target = min(target, self.engine.n_ctx - self.reserve)
+        return target
+
+    def preview_compression(self, strategy: str, index: int | None = None,
+                            target: int | None = None) -> CompressionPlan:
+        """What `strategy` would do now; summaries are written by the model here, once."""
+        if strategy not in STRATEGIES:
+            raise UsageError(f"unknown compression strategy {strategy!r}: expected one of {', '.join(STRATEGIES)}")
+        self._refresh_costs()
+        self._cancel.clear()
+        return compress(
+            strategy, Tokenizer(self.engine), self.conversation.messages,
+            self._target(emergency=False) if target is None else target,
+            ModelSummarizer(self.engine, self._cancel), self.settings.keep_last_turns, index,
+        )
+
+    def apply_compression(self, plan: CompressionPlan, reason: str = "manual", sync: bool = True) -> SyncResult | None:
+        if tuple(self.conversation.messages) != plan.before:
+            raise UsageError("the history changed since this preview: preview again")
+        if not plan.changed:
+            raise UsageError(f"{plan.strategy} has nothing to compress here")
+        self.conversation.apply_compression(plan.strategy, plan.after, plan.tokens_before, plan.tokens_after)
+        self.stats.compressions += 1
+        self.stats.tokens_saved += max(0, plan.saved)
+        self.stats.summary_tokens += plan.summary_tokens
+        self._pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)
+        self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
+        return self.resync() if sync else None
+
+    def undo_compression(self) -> SyncResult:
+        checkpoint = self.conversation.undo_compression()
+        self.sink(ev.Notice(f"undid {checkpoint.strategy}: the history is back to {checkpoint.tokens_before} tokens"))
+        return self.resync()
+
+    def _record_compression(self, sync: SyncResult) -> None:
+        if self._pending_report is None:
+            return
+        strategy, reason, before, after = self._pending_report
+        self._pending_report = None
+        self.stats.last = CompressionReport(strategy, reason, before, after, sync.reused, sync.evaluated, sync.seconds)
+
+    def _make_room(self, ids: list[int]) -> list[int]:
+        """Compress before the request when it would pass the trigger, or not fit at all."""
+        n_ctx = self.engine.n_ctx
+        effective = self.usage.snapshot().effective
+        need = len(ids) + self.reserve
+        emergency = need > n_ctx
+        proactive = self.settings.auto_compress and len(ids) > effective * self.settings.compress_trigger / 100
+        if not (emergency or proactive):
+            return ids
+        reason = "emergency" if emergency else "proactive"
+        target = self._target(emergency)
+        strategies = [self.settings.compress_strategy] if self.settings.auto_compress else []
+        strategies += [s for s in ("sliding", "middle") if s not in strategies]
+        for strategy in strategies:
+            plan = self.preview_compression(strategy, target=target)
+            if plan.changed:
+                self.apply_compression(plan, reason, sync=False)
+            ids = self._refresh_costs(add_generation_prompt=True)
+            if len(ids) + self.reserve <= n_ctx and (emergency or len(ids) <= target or strategy != strategies[0]):
+                break
+        fits = len(ids) + min(self.reserve, 16) <= n_ctx
+        if emergency and fits:
+            self.stats.overflows_prevented += 1
+        if not fits:
+            raise ContextFullError(
+                f"the conversation needs {len(ids)} tokens but the context holds {n_ctx}, "
+                "even after compression; shorten the prompt or start a new session"
+            )
+        return ids

@@ -51,7 +51,9 @@ class Settings:
     seed: int | None = None
     max_tokens: int = 512
     auto_compress: bool = True
+    compress_strategy: str = "hybrid"
     compress_trigger: float = 75.0
+    compress_target: float = 50.0
     reply_reserve: int = 256
     keep_last_turns: int = 2
     keys: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,191 @@
+"""Compression on the real model: exact token accounting, undo, KV reuse, and a long chat that never overflows."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.compression import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress, transcript
+from app.core.conversation import Message
+from app.core.engine import common_prefix
+from app.core.errors import UsageError
+from app.core.session import Session
+from app.core.settings import Settings
+from app.core.summarizer import ModelSummarizer
+
+SYSTEM = "You are a concise assistant. " * 4
+
+
+def history(turns: int, pin: int | None = None) -> list[Message]:
+    messages = [Message("system", SYSTEM, pinned=True)]
+    for i in range(turns):
+        messages.append(Message("user", f"Question {i}: what do you know about river number {i}? " * 3, pinned=(i == pin)))
+        messages.append(Message("assistant", f"River {i} is long and flows to the sea past town {i}. " * 4))
+    return messages
+
+
+@pytest.fixture
+def session(model_path, log_file):
+    s = Session(Settings(n_ctx=2048, temperature=0.0, max_tokens=12, auto_compress=False), model_path)
+    s.load()
+    yield s
+    s.close()
+
+
+def loaded(session, messages):
+    session.load_history(messages)
+    return session.conversation.messages
+
+
+def prompt_len(session, messages):
+    return len(session.engine.prompt_ids([m.as_chat() for m in messages]))
+
+
+@pytest.mark.parametrize("mode", ["head", "tail", "middle"])
+def test_truncation_cuts_one_message_to_the_exact_target(session, mode):
+    messages = history(2)
+    big = "The quick brown fox jumps over the lazy dog near the river bank. " * 40
+    messages.insert(3, Message("user", big))
+    msgs = loaded(session, messages)
+    before = prompt_len(session, msgs)
+    target = before - 200
+    plan = compress(mode, Tokenizer(session.engine), msgs, target)
+    cut = [i for i in plan.items if i.action == "cut"]
+    assert [i.index for i in cut] == [3]
+    assert plan.tokens_before == before
+    assert plan.tokens_after == prompt_len(session, plan.after) <= target
+    assert plan.tokens_after >= target - 12
+    new_text = plan.after[3].content
+    if mode == "middle":
+        assert MIDDLE_MARKER in new_text
+        assert new_text.startswith("The quick brown fox") and new_text.rstrip().endswith("river bank.")
+    elif mode == "head":
+        assert new_text.startswith("The quick brown fox") and new_text.endswith("[...]")
+    else:
+        assert new_text.startswith("[...]") and new_text.rstrip().endswith("river bank.")
+    assert [m.content for i, m in enumerate(plan.after) if i != 3] == [m.content for i, m in enumerate(msgs) if i != 3]
+    counted = session.engine.count_tokens
+    assert cut[0].tokens_before - cut[0].tokens_after == counted(big) - counted(new_text)
+
+
+def test_sliding_window_keeps_system_and_pinned(session):
+    msgs = loaded(session, history(10, pin=1))
+    target = 500
+    plan = compress("sliding", Tokenizer(session.engine), msgs, target)
+    assert plan.tokens_after == prompt_len(session, plan.after) <= target
+    assert plan.after[0].role == "system"
+    assert msgs[3] in plan.after, "the pinned message stays"
+    assert plan.after[-1] == msgs[-1], "the newest message stays"
+    dropped = [i.index for i in plan.items if i.action == "drop"]
+    assert dropped == sorted(dropped) and 0 not in dropped and 3 not in dropped
+    kept_unprotected = [i for i, m in enumerate(msgs) if m in plan.after and i not in (0, 3)]
+    assert min(kept_unprotected) > max(d for d in dropped if d != 3), "the oldest go first"
+    assert plan.tokens_before - plan.tokens_after == plan.saved > 0
+
+
+def test_summarize_turns_older_messages_into_one_checkpoint(session):
+    msgs = loaded(session, history(6))
+    plan = compress("summarize", Tokenizer(session.engine), msgs, 400, ModelSummarizer(session.engine), keep_turns=1)
+    summaries = [m for m in plan.after if m.summary]
+    assert len(summaries) == 1 and summaries[0].content.startswith(SUMMARY_PREFIX)
+    assert len(summaries[0].content) > len(SUMMARY_PREFIX) + 10
+    assert plan.after[0] == msgs[0] and plan.after[-2:] == tuple(msgs[-2:])
+    assert sum(1 for i in plan.items if i.action == "summarize") == len(msgs) - 3
+    assert plan.tokens_after == prompt_len(session, plan.after) < plan.tokens_before
+    assert plan.summary_tokens > sum(m.tokens for m in msgs[1:-2])
+
+
+def test_hybrid_keeps_the_last_turns_verbatim(session):
+    msgs = loaded(session, history(8))
+    plan = compress("hybrid", Tokenizer(session.engine), msgs, 1000, ModelSummarizer(session.engine), keep_turns=2)
+    assert plan.after[-4:] == tuple(msgs[-4:])
+    assert [m.summary for m in plan.after].count(True) == 1
+    assert plan.tokens_after == prompt_len(session, plan.after)
+
+
+def test_hierarchical_summary_when_the_old_part_does_not_fit(model_path, log_file):
+    small = Session(Settings(n_ctx=512, temperature=0.0), model_path)
+    small.load()
+    try:
+        old = history(14)[1:]
+        text_tokens = small.engine.count_tokens(transcript(old))
+        assert text_tokens > 2 * 512
+        summarizer = ModelSummarizer(small.engine, max_tokens=48)
+        summary, spent = summarizer([Message("system", "Be brief.")], old)
+        assert summarizer.calls >= 4, "several chunks, then a summary of the summaries"
+        assert spent >= text_tokens
+        assert summary.strip()
+    finally:
+        small.close()
+
+
+def test_undo_restores_the_history_exactly(session):
+    msgs = list(loaded(session, history(6, pin=2)))
+    plan = session.preview_compression("sliding", target=300)
+    session.apply_compression(plan)
+    assert session.conversation.messages != msgs
+    assert session.stats.compressions == 1 and session.stats.tokens_saved == plan.saved
+    session.undo_compression()
+    assert session.conversation.messages == msgs
+    assert [m.id for m in session.conversation.messages] == [m.id for m in msgs]
+    with pytest.raises(UsageError):
+        session.undo_compression()
+
+
+def test_reuse_after_compression_equals_the_common_prefix(session):
+    msgs = loaded(session, history(6, pin=0))
+    session.resync()
+    old_ids = session.engine.cached_ids()
+    plan = session.preview_compression("sliding", target=300)
+    new_ids = session.engine.prompt_ids([m.as_chat() for m in plan.after], add_generation_prompt=False)
+    result = session.apply_compression(plan)
+    expected = common_prefix(old_ids, new_ids)
+    head = len(session.engine.prompt_ids([m.as_chat() for m in msgs[:2]], add_generation_prompt=False))
+    assert expected >= head, "the system prompt and the pinned first question stay cached"
+    assert result.reused == min(expected, len(new_ids) - 1)
+    assert result.evaluated == len(new_ids) - result.reused
+    last = session.stats.last
+    assert (last.reused, last.evaluated, last.strategy) == (result.reused, result.evaluated, "sliding")
+
+
+def test_stale_preview_and_unknown_strategy_are_refused(session):
+    loaded(session, history(4))
+    plan = session.preview_compression("sliding", target=200)
+    session.conversation.append("user", "one more")
+    with pytest.raises(UsageError, match="preview again"):
+        session.apply_compression(plan)
+    with pytest.raises(UsageError, match="unknown compression strategy"):
+        session.preview_compression("zip")
+
+
+@pytest.mark.parametrize("strategy", ["hybrid", "sliding"])
+def test_sixty_turns_on_1024_tokens_never_overflow(model_path, log_file, strategy):
+    settings = Settings(n_ctx=1024, temperature=0.0, max_tokens=24, auto_compress=True,
+                        compress_strategy=strategy, reply_reserve=128)
+    session = Session(settings, model_path)
+    session.load()
+    try:
+        peak = 0
+        for turn in range(60):
+            result = session.submit(f"Turn {turn}: tell me one short fact about the number {turn} and the sea.")
+            peak = max(peak, result.total_tokens)
+            assert result.total_tokens <= 1024
+        stats = session.stats
+        assert stats.compressions >= 3
+        assert stats.tokens_saved > 1024
+        assert peak <= 1024
+        if strategy == "hybrid":
+            assert stats.summary_tokens > 0
+    finally:
+        session.close()
+
+
+def test_emergency_compression_makes_a_huge_prompt_fit(model_path, log_file):
+    session = Session(Settings(n_ctx=1024, temperature=0.0, max_tokens=8, auto_compress=False), model_path)
+    session.load()
+    try:
+        session.load_history(history(6)[1:])
+        result = session.submit("Please read this. " * 400)
+        assert result.total_tokens <= 1024
+        assert session.stats.overflows_prevented == 1
+    finally:
+        session.close()
