@@ -117,11 +117,12 @@ def cut_text(tok: Tokenizer, text: str, keep: int, mode: str) -> str:
 
 
 def truncate(tok: Tokenizer, messages: Sequence[Message], target: int, mode: str,
-             index: int | None = None) -> CompressionPlan:
+             index: int | None = None, protect_last: bool = False) -> CompressionPlan:
     """Cut one message (the largest unprotected one unless `index` is given) so the prompt fits `target`."""
     if mode not in TRUNCATIONS:
         raise UsageError(f"unknown truncation {mode!r}: expected one of {', '.join(TRUNCATIONS)}")
-    index = largest_message(messages) if index is None else index
+    if index is None:
+        index = largest_message(messages[:-1] if protect_last else messages)
     if index is None:
         return _plan(mode, tok, messages, messages, {})
     message = messages[index]
@@ -208,7 +209,7 @@ def hybrid(tok: Tokenizer, messages: Sequence[Message], summarizer: Summarizer, 
     plan = summarize(tok, messages, summarizer, keep_turns, strategy="hybrid")
     if plan.tokens_after <= target:
         return plan
-    recut = truncate(tok, plan.after, target, "middle")
+    recut = truncate(tok, plan.after, target, "middle", protect_last=True)
     actions = {i.index: (i.action, i.tokens_after) for i in plan.items if i.action != "keep"}
     # map the cut message of the new history back onto the old one
     cut_new = {i.index for i in recut.items if i.action == "cut"}
@@ -221,9 +222,11 @@ def hybrid(tok: Tokenizer, messages: Sequence[Message], summarizer: Summarizer, 
 
 
 def compress(strategy: str, tok: Tokenizer, messages: Sequence[Message], target: int,
-             summarizer: Summarizer | None = None, keep_turns: int = 2, index: int | None = None) -> CompressionPlan:
+             summarizer: Summarizer | None = None, keep_turns: int = 2, index: int | None = None,
+             protect_last: bool = False) -> CompressionPlan:
+    """`protect_last` keeps the newest message (a prompt waiting for its reply) as it is."""
     if strategy in TRUNCATIONS:
-        return truncate(tok, messages, target, strategy, index)
+        return truncate(tok, messages, target, strategy, index, protect_last)
     if strategy == "sliding":
         return sliding_window(tok, messages, target)
     if strategy in ("summarize", "hybrid"):

@@ -314,7 +314,7 @@ class Session:
         return target
 
     def preview_compression(self, strategy: str, index: int | None = None,
-                            target: int | None = None) -> CompressionPlan:
+                            target: int | None = None, protect_last: bool = False) -> CompressionPlan:
         """What `strategy` would do now; summaries are written by the model here, once."""
         if strategy not in STRATEGIES:
             raise UsageError(f"unknown compression strategy {strategy!r}: expected one of {', '.join(STRATEGIES)}")
@@ -323,7 +323,7 @@ class Session:
         return compress(
             strategy, Tokenizer(self.engine), self.conversation.messages,
             self._target(emergency=False) if target is None else target,
-            ModelSummarizer(self.engine, self._cancel), self.settings.keep_last_turns, index,
+            ModelSummarizer(self.engine, self._cancel), self.settings.keep_last_turns, index, protect_last,
         )
 
     def apply_compression(self, plan: CompressionPlan, reason: str = "manual", sync: bool = True) -> SyncResult | None:
@@ -360,12 +360,13 @@ class Session:
         proactive = self.settings.auto_compress and len(ids) > effective * self.settings.compress_trigger / 100
         if not (emergency or proactive):
             return ids
+        self._check_prompt_alone_fits()
         reason = "emergency" if emergency else "proactive"
         target = self._target(emergency)
         strategies = [self.settings.compress_strategy] if self.settings.auto_compress else []
         strategies += [s for s in ("sliding", "middle") if s not in strategies]
         for strategy in strategies:
-            plan = self.preview_compression(strategy, target=target)
+            plan = self.preview_compression(strategy, target=target, protect_last=True)
             if plan.changed:
                 self.apply_compression(plan, reason, sync=False)
             ids = self._refresh_costs(add_generation_prompt=True)
@@ -380,3 +381,15 @@ class Session:
                 "even after compression; shorten the prompt or start a new session"
             )
         return ids
+
+    def _check_prompt_alone_fits(self) -> None:
+        """Compression shortens the history, never the new prompt: refuse before changing anything."""
+        messages = self.conversation.messages
+        kept = [m for i, m in enumerate(messages[:-1]) if m.pinned or (i == 0 and m.role == "system")]
+        ids = self.engine.prompt_ids([m.as_chat() for m in kept + [messages[-1]]])
+        n_ctx = self.engine.n_ctx
+        if len(ids) + min(self.reserve, 16) > n_ctx:
+            raise ContextFullError(
+                f"the prompt needs {len(ids)} tokens with the system prompt and pinned messages, "
+                f"but the context holds {n_ctx}; shorten the prompt or load a larger n_ctx"
+            )

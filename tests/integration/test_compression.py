@@ -7,7 +7,7 @@ import pytest
 from app.core.compression import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress, transcript
 from app.core.conversation import Message
 from app.core.engine import common_prefix
-from app.core.errors import UsageError
+from app.core.errors import ContextFullError, UsageError
 from app.core.session import Session
 from app.core.settings import Settings
 from app.core.summarizer import ModelSummarizer
@@ -183,9 +183,26 @@ def test_emergency_compression_makes_a_huge_prompt_fit(model_path, log_file):
     session = Session(Settings(n_ctx=1024, temperature=0.0, max_tokens=8, auto_compress=False), model_path)
     session.load()
     try:
-        session.load_history(history(6)[1:])
-        result = session.submit("Please read this. " * 400)
+        session.load_history(history(12)[1:])
+        prompt = "Please read this carefully. " * 60
+        result = session.submit(prompt)
         assert result.total_tokens <= 1024
         assert session.stats.overflows_prevented == 1
+        assert [m.content for m in session.conversation.messages if m.role == "user"][-1] == prompt, \
+            "the new prompt is never cut"
+    finally:
+        session.close()
+
+
+def test_a_prompt_too_big_on_its_own_is_refused_and_nothing_changes(model_path, log_file):
+    session = Session(Settings(n_ctx=1024, temperature=0.0, max_tokens=8), model_path)
+    session.load()
+    try:
+        session.load_history(history(3)[1:])
+        before = list(session.conversation.messages)
+        with pytest.raises(ContextFullError, match="shorten the prompt"):
+            session.submit("Please read this. " * 400)
+        assert session.conversation.messages == before
+        assert session.stats.compressions == 0
     finally:
         session.close()
