@@ -7,12 +7,32 @@ import json
 import sys
 from pathlib import Path
 
+from app.commands.arg_types import percent_arg, positive_int
 from app.commands.common import prepare
+from app.core.compression import STRATEGIES
 from app.core.errors import UsageError
 from app.core.events import TokenEvent
 from app.core.history_file import load_history
 from app.core.report import build_report, format_report
 from app.core.session import Session
+
+
+def add_parser(sub, model_flags) -> None:
+    run = sub.add_parser("run", help="answer one prompt headless and print the report")
+    model_flags(run)
+    run.add_argument("--prompt", required=True, metavar="TEXT", help="the prompt; '-' reads standard input")
+    run.add_argument("--max-tokens", type=positive_int, default=None, metavar="N")
+    run.add_argument("--warn-threshold", type=percent_arg, default=None, metavar="PCT")
+    run.add_argument("--system", metavar="TEXT", help="system prompt")
+    run.add_argument("--temperature", type=float, default=None, metavar="T")
+    run.add_argument("--seed", type=int, default=None, metavar="S")
+    run.add_argument("--history", metavar="FILE.json", help="continue this conversation (a JSON list of role/content)")
+    run.add_argument("--compress", choices=STRATEGIES, metavar="STRATEGY",
+                     help="compress the history first: " + "|".join(STRATEGIES))
+    run.add_argument("--auto-compress", action="store_true",
+                     help="compress on its own when the next prompt would pass the trigger")
+    run.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    run.set_defaults(handler=run_command)
 
 
 def read_prompt(value: str) -> str:

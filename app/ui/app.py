@@ -1,0 +1,378 @@
+"""The ContextWatch app: wires a session and its engine thread to the screens.
+
+`ContextWatchApp` takes its dependencies (a session factory, a runner factory), so tests
+run it on a scripted fake session; `run_app` builds the real ones.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from textual.app import App
+
+from app.core import events as ev
+from app.core.conversation import Message
+from app.core.paths import resource_dir
+from app.core.runner import CommandFinished, CommandStarted, EngineRunner
+from app.core.settings import Settings
+from app.ui import bindings
+from app.ui.alerts import memory_alert, stop_note, threshold_alert
+from app.ui.bridge import EventBridge
+from app.ui.chart_data import ChartData
+from app.ui.messages import EngineMessage, LiveDataReady
+from app.ui.palette import ContextWatchCommands, PaletteEntry
+from app.ui.screens.charts import ChartsScreen
+from app.ui.screens.edit_message import EditMessageScreen
+from app.ui.screens.help import HelpScreen
+from app.ui.screens.main import MainScreen
+from app.ui.themes import choose_theme, load_theme_folder
+from app.ui.widgets.chat_input import ChatInput
+from app.ui.widgets.history_pane import HistoryList
+
+FRAME_SECONDS = 1 / 20  # live data reaches the widgets at most 20 times a second
+TURN_COMMANDS = ("submit", "regenerate")
+
+SessionFactory = Callable[[ev.EventSink], Any]
+RunnerFactory = Callable[[Any, ev.EventSink], Any]
+
+
+def _theme_folder() -> Path | None:
+    try:
+        return resource_dir("themes")
+    except FileNotFoundError:
+        return None
+
+
+class ContextWatchApp(App[int], inherit_bindings=False):
+    TITLE = "ContextWatch"
+    CSS_PATH = "app.tcss"
+    BINDINGS = list(bindings.APP.bindings)
+    COMMANDS = App.COMMANDS | {ContextWatchCommands}
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: SessionFactory,
+        runner_factory: RunnerFactory = EngineRunner,
+        *,
+        theme_folder: Path | None = None,
+        autoload: bool = True,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.bridge = EventBridge(self)
+        self.session = session_factory(self.bridge)
+        self.runner = runner_factory(self.session, self.bridge)
+        self.autoload = autoload
+        self.loaded = False
+        self.load_failed: str | None = None
+        self.generating = False
+        self.last_stop: ev.StopReason | None = None
+        self.turn_tokens = 0
+        self.latest_dashboard: ev.DashboardUpdate | None = None
+        self.context_by_turn: list[tuple[int, int]] = []
+        self._flush_scheduled = False
+        self._last_flush = 0.0
+        self._startup_notes: list[tuple[str, str]] = []
+        self.keymap: dict[str, str] = {}
+        self._setup_themes(theme_folder if theme_folder is not None else _theme_folder())
+
+    # ----- set-up
+
+    def _setup_themes(self, folder: Path | None) -> None:
+        catalog = load_theme_folder(folder)
+        for theme in catalog.themes.values():
+            self.register_theme(theme)
+        self.own_themes = tuple(catalog.themes)
+        chosen, note = choose_theme(self.settings.theme, set(self.available_themes), catalog.problems)
+        self.theme = chosen
+        if note:
+            self._startup_notes.append((f"Theme: {note}", "warning"))
+
+    def _setup_keymap(self) -> None:
+        keymap = dict(self.settings.keys)
+        unknown = bindings.unknown_ids(keymap)
+        if unknown:
+            self._startup_notes.append(
+                (f"[keys] in config.toml names unknown binding id(s): {', '.join(unknown)}. "
+                 "The help screen (F1) lists every id.", "warning")
+            )
+            keymap = {k: v for k, v in keymap.items() if k not in unknown}
+        self.keymap = keymap
+        self.set_keymap(keymap)
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(history_keys=self._history_keys_hint())
+
+    def _history_keys_hint(self) -> str:
+        keymap = dict(self.settings.keys)
+        hints = [
+            f"{bindings.effective_keys(b, keymap).split(',')[0]} {b.description.lower()}"
+            for b in bindings.HISTORY.bindings
+        ]
+        return "\n".join("  ".join(hints[i:i + 2]) for i in range(0, len(hints), 2))
+
+    def on_mount(self) -> None:
+        self._setup_keymap()
+        for message, severity in self._startup_notes:
+            self.notify(message, severity=severity, timeout=10)
+
+    def on_main_screen_ready(self, _message: MainScreen.Ready) -> None:
+        self.runner.start()
+        if self.autoload:
+            self.runner.run("load", lambda s: s.load())
+
+    def on_unmount(self) -> None:
+        self.runner.stop()
+
+    @property
+    def main(self) -> MainScreen:
+        return self.screen_stack[0]  # the default screen stays at the bottom of the stack
+
+    # ----- live data: tokens and dashboards, batched
+
+    def on_live_data_ready(self, _message: LiveDataReady) -> None:
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if self._flush_scheduled:
+            return
+        self._flush_scheduled = True
+        delay = self._last_flush + FRAME_SECONDS - time.monotonic()
+        if delay > 0:
+            self.set_timer(delay, self._timed_flush)
+        else:
+            self.call_later(self._timed_flush)
+
+    def _timed_flush(self) -> None:
+        self._flush_scheduled = False
+        if self._last_flush + FRAME_SECONDS - time.monotonic() > 0.001:
+            self._schedule_flush()  # an in-order flush ran meanwhile: keep the frame rate
+        else:
+            self._flush_live()
+
+    def _flush_live(self) -> None:
+        self._last_flush = time.monotonic()
+        batch = self.bridge.take()
+        if batch is None:
+            return
+        if batch.dashboard is not None:
+            self.latest_dashboard = batch.dashboard
+        if batch.last_token is not None:
+            self.turn_tokens = batch.last_token.index
+        self.main.show_live(batch)
+
+    # ----- everything else, in order
+
+    def on_engine_message(self, message: EngineMessage) -> None:
+        self._flush_live()  # tokens sent before this event are shown before it
+        handler = self._handlers().get(type(message.event))
+        if handler is not None:
+            handler(message.event)
+
+    def _handlers(self) -> dict[type, Callable[[Any], None]]:
+        return {
+            ev.LoadProgress: self.main.show_load_progress,
+            ev.ModelLoaded: self._on_model_loaded,
+            ev.SyncDone: self._on_sync_done,
+            ev.PrefillProgress: self._on_prefill,
+            ev.GenerationDone: self._on_generation_done,
+            ev.ThresholdCrossed: self._on_threshold,
+            ev.MemoryLevelChanged: self._on_memory_level,
+            ev.Notice: self._on_notice,
+            ev.HistoryChanged: lambda _e: self.main.show_history(self.messages()),
+            ev.TurnFinished: self._on_turn_finished,
+            ev.EngineError: self._on_engine_error,
+            CommandStarted: self._on_command_started,
+            CommandFinished: self._on_command_finished,
+        }
+
+    def messages(self) -> tuple[Message, ...]:
+        return tuple(self.session.conversation.messages)
+
+    def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
+        self.loaded = True
+        info = event.info
+        self.sub_title = (
+            f"{info.name} · {info.params_label} · n_ctx {event.n_ctx:,} · loaded in {event.load_seconds:.1f} s"
+        )
+        self.main.show_loaded()
+        self.main.show_history(self.messages())
+        self.main.set_status(f"ready · {info.name} · type a message and press Enter")
+
+    def _on_sync_done(self, event: ev.SyncDone) -> None:
+        self.main.show_sync(event)
+        if not self.generating:
+            self.main.set_status(
+                f"KV cache: {event.reused:,} tokens reused, {event.evaluated:,} evaluated in {event.seconds:.2f} s"
+            )
+
+    def _on_prefill(self, event: ev.PrefillProgress) -> None:
+        self.main.set_status(f"reading the prompt · {event.done:,} / {event.total:,} tokens", busy=True)
+
+    def _on_generation_done(self, event: ev.GenerationDone) -> None:
+        self.last_stop = event.reason
+        self.turn_tokens = 0
+        note = stop_note(event)
+        self.main.show_reply_stopped(note)
+        self.main.set_status(f"{note} · {event.n_generated:,} tokens")
+        if event.reason is ev.StopReason.CONTEXT_FULL:
+            self.notify("The reply stopped: the context window is full.", severity="warning")
+
+    def _on_threshold(self, event: ev.ThresholdCrossed) -> None:
+        alert = threshold_alert(event)
+        self.notify(alert.message, title=alert.title, severity=alert.severity)
+
+    def _on_memory_level(self, event: ev.MemoryLevelChanged) -> None:
+        alert = memory_alert(event)
+        self.notify(alert.message, title=alert.title, severity=alert.severity)
+        self.main.show_level_change(event)
+
+    def _on_notice(self, event: ev.Notice) -> None:
+        self.notify(event.message, severity=event.severity)
+
+    def _on_turn_finished(self, event: ev.TurnFinished) -> None:
+        self.main.show_turn(event)
+        if self.latest_dashboard is not None:
+            self.context_by_turn.append((len(self.context_by_turn) + 1, self.latest_dashboard.usage.used))
+
+    def _on_engine_error(self, event: ev.EngineError) -> None:
+        if not self.loaded:
+            self.load_failed = event.message
+            self.main.show_load_failed(event.message)
+            self.main.set_status("the model did not load · Ctrl+Q quits")
+        self.notify(event.message, title="Engine", severity="error", timeout=10)
+
+    def _on_command_started(self, event: CommandStarted) -> None:
+        if event.name in TURN_COMMANDS:
+            self.generating = True
+            self.last_stop = None
+            if not self.turn_tokens:
+                self.main.set_status("thinking…", busy=True)
+        elif event.name != "load":
+            self.main.set_status(f"{event.name}: working…", busy=True)
+
+    def _on_command_finished(self, event: CommandFinished) -> None:
+        if event.name in TURN_COMMANDS:
+            self.generating = False
+        if not self.runner.busy and event.name not in TURN_COMMANDS and event.ok and self.loaded:
+            self.main.set_status("ready")
+        elif not event.ok and self.loaded:
+            self.main.set_status(f"{event.name} failed")
+
+    # ----- sending and history commands
+
+    def on_chat_input_submitted(self, message: ChatInput.Submitted) -> None:
+        if not self._can_send():
+            return
+        text = message.text
+        self.main.clear_input()
+        if not self.loaded:
+            self.main.set_status("queued: the message goes out once the model has loaded", busy=True)
+        self.runner.run("submit", lambda s: s.submit(text))
+
+    def _can_send(self) -> bool:
+        if self.load_failed is not None:
+            self.notify("The model did not load, so nothing can be sent.", severity="error")
+            return False
+        if self.generating or (self.loaded and self.runner.busy):
+            self.notify("A reply is still running: wait, or press Esc to cancel it.", severity="warning")
+            return False
+        return True
+
+    def on_history_list_action_requested(self, message: HistoryList.ActionRequested) -> None:
+        self.history_action(message.action, message.index)
+
+    def history_action(self, action: str, index: int | None) -> None:
+        messages = self.messages()
+        if index is None or not 0 <= index < len(messages):
+            self.notify("Select a message in the history pane first.", severity="warning")
+            return
+        if not self.loaded or self.runner.busy:
+            self.notify("The engine is busy: wait for it, or press Esc to cancel a reply.", severity="warning")
+            return
+        if action == "edit":
+            self.push_screen(EditMessageScreen(index, messages[index]), partial(self._edited, index))
+        elif action == "delete":
+            self.runner.run("delete", lambda s: s.delete_message(index))
+        elif action == "pin":
+            self.runner.run("pin", lambda s: s.toggle_pin(index))
+        elif action == "regenerate":
+            self.runner.run("regenerate", lambda s: s.regenerate(index))
+
+    def _edited(self, index: int, text: str | None) -> None:
+        if text is not None:
+            self.runner.run("edit", lambda s: s.edit_message(index, text))
+
+    # ----- actions (keys and command palette)
+
+    def action_cancel(self) -> None:
+        if self.generating:
+            self.runner.cancel()
+            self.main.set_status("cancelling…", busy=True)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.keymap))
+
+    def action_toggle_history(self) -> None:
+        if self.screen is self.main:
+            self.main.toggle_history()
+
+    def action_charts(self) -> None:
+        if isinstance(self.screen, ChartsScreen):
+            self.screen.dismiss(None)
+        elif self.screen is self.main:
+            self.push_screen(ChartsScreen(self.chart_data))
+
+    def action_focus_input(self) -> None:
+        if self.screen is self.main:
+            self.main.focus_input()
+
+    def action_send(self) -> None:
+        text = self.main.take_input()
+        if text.strip():
+            self.main.query_one(ChatInput).action_send()
+        else:
+            self.notify("Type a message in the input first.", severity="warning")
+
+    def run_history_action(self, action: str) -> None:
+        self.main.open_history()
+        self.history_action(action, self.main.highlighted_message())
+
+    def chart_data(self) -> ChartData:
+        return ChartData(
+            token_latency_ms=tuple(self.session.latency.turn_latencies_ms()),
+            rss_by_tokens=tuple(self.session.memory.rss_history()),
+            context_by_turn=tuple(self.context_by_turn),
+        )
+
+    def palette_entries(self) -> Iterable[PaletteEntry]:
+        skip = {"command_palette", "help_quit"}
+        for b in bindings.APP.bindings:
+            if b.action not in skip:
+                yield PaletteEntry(b.description, f"{b.id} · {self._keys_of(b)}", partial(self.run_action, b.action))
+        yield PaletteEntry("Send the typed message", f"chat.send · {self._keys_of(bindings.CHAT.bindings[0])}", self.action_send)
+        for b in bindings.HISTORY.bindings:
+            yield PaletteEntry(
+                f"History: {b.description.lower()} the selected message",
+                f"{b.id} · {self._keys_of(b)} in the history pane",
+                partial(self.run_history_action, b.action),
+            )
+        for name in self.own_themes:
+            yield PaletteEntry(f"Theme: {name}", "switch colours", partial(setattr, self, "theme", name))
+
+    def _keys_of(self, binding) -> str:
+        return bindings.effective_keys(binding, self.keymap)
+
+
+def run_app(settings: Settings, model_path: Path) -> int:
+    """Open the dashboard on the real model; returns the process exit code."""
+    from app.core.session import Session
+
+    app = ContextWatchApp(settings, lambda sink: Session(settings, model_path, sink=sink))
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,99 @@
+"""Every key binding of the app, each with an id that `[keys]` in config.toml can remap.
+
+The classes that own the bindings read them from here, and so do the help screen, the
+command palette and the check for unknown ids in `[keys]`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class BindingScope:
+    """Where a group of bindings is active, and the bindings themselves."""
+
+    name: str
+    title: str
+    bindings: tuple[Binding, ...]
+
+
+APP = BindingScope(
+    "app",
+    "Anywhere",
+    (
+        Binding("f1,question_mark", "help", "Help", key_display="F1", id="app.help"),
+        Binding("f2", "toggle_history", "History", id="app.history"),
+        Binding("f3", "charts", "Charts", id="app.charts"),
+        Binding("f4", "change_theme", "Theme", id="app.theme"),
+        Binding("escape", "cancel", "Cancel reply", id="app.cancel"),
+        Binding("f6", "focus_input", "Focus input", show=False, id="app.focus_input"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.palette"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+c", "help_quit", "How to quit", show=False, system=True, id="app.help_quit"),
+    ),
+)
+
+SCREEN = BindingScope(
+    "screen",
+    "Focus",
+    (
+        Binding("tab", "app.focus_next", "Next field", show=False, id="screen.focus_next"),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, id="screen.focus_previous"),
+    ),
+)
+
+CHAT = BindingScope(
+    "chat",
+    "Message input",
+    (
+        Binding("enter", "send", "Send", priority=True, id="chat.send"),
+        Binding("ctrl+j,shift+enter", "newline", "New line", id="chat.newline"),
+    ),
+)
+
+HISTORY = BindingScope(
+    "history",
+    "History pane",
+    (
+        Binding("e", "edit", "Edit", id="history.edit"),
+        Binding("d,delete", "delete", "Delete", id="history.delete"),
+        Binding("p", "pin", "Pin/unpin", id="history.pin"),
+        Binding("r", "regenerate", "Regenerate", id="history.regenerate"),
+    ),
+)
+
+EDITOR = BindingScope(
+    "editor",
+    "Edit dialog",
+    (
+        Binding("ctrl+s", "save", "Save", priority=True, id="editor.save"),
+        Binding("escape", "close", "Cancel", id="editor.cancel"),
+    ),
+)
+
+VIEWER = BindingScope(
+    "viewer",
+    "Help and charts screens",
+    (Binding("escape,q", "close", "Close", id="viewer.close"),),
+)
+
+SCOPES: tuple[BindingScope, ...] = (APP, SCREEN, CHAT, HISTORY, EDITOR, VIEWER)
+
+
+def all_binding_ids() -> set[str]:
+    return {b.id for scope in SCOPES for b in scope.bindings if b.id}
+
+
+def unknown_ids(keymap: dict[str, str]) -> list[str]:
+    known = all_binding_ids()
+    return sorted(k for k in keymap if k not in known)
+
+
+def effective_keys(binding: Binding, keymap: dict[str, str]) -> str:
+    """The key(s) a binding answers to once `keymap` has been applied."""
+    if binding.id and binding.id in keymap:
+        return keymap[binding.id]
+    return binding.key

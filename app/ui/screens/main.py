@@ -1,0 +1,153 @@
+"""The main screen: history pane, conversation and input, and the live sidebar.
+
+The app hands it data through the `show_*` methods; the widgets render that data.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message as TextualMessage
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from app.core.conversation import Message
+from app.core.events import (
+    DashboardUpdate, LoadProgress, MemoryLevelChanged, SyncDone, TurnFinished,
+)
+from app.ui.bindings import SCREEN
+from app.ui.live_buffer import LiveBatch
+from app.ui.widgets.alert_banner import AlertBanner
+from app.ui.widgets.budget_bar import BudgetBar
+from app.ui.widgets.chat_input import ChatInput
+from app.ui.widgets.context_gauge import ContextGauge
+from app.ui.widgets.conversation_view import ConversationView
+from app.ui.widgets.history_pane import HistoryList, HistoryPane
+from app.ui.widgets.latency_panel import LatencyPanel
+from app.ui.widgets.load_status import LoadStatus
+from app.ui.widgets.memory_panel import MemoryPanel
+from app.ui.widgets.status_line import StatusLine
+
+
+class MainScreen(Screen[None], inherit_bindings=False):
+    BINDINGS = list(SCREEN.bindings)
+
+    class Ready(TextualMessage):
+        """Every widget is mounted: the app may start sending data."""
+
+    def __init__(self, history_keys: str = "") -> None:
+        super().__init__()
+        self.history_keys = history_keys
+        self._level_t = float("-inf")
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with Horizontal(id="body"):
+            yield HistoryPane(keys_hint=self.history_keys, id="history")
+            with Vertical(id="chat"):
+                yield AlertBanner(id="banner")
+                yield LoadStatus(id="load")
+                yield ConversationView(id="conversation")
+                yield ChatInput(id="input")
+                yield StatusLine(id="status")
+            with VerticalScroll(id="sidebar"):
+                yield ContextGauge(id="gauge", classes="panel")
+                yield BudgetBar(id="budget", classes="panel")
+                yield MemoryPanel(id="memory", classes="panel")
+                yield LatencyPanel(id="latency", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ChatInput).focus()
+        self.set_status("loading the model…", busy=True)
+        self.post_message(self.Ready())
+
+    # ----- data in
+
+    def show_live(self, batch: LiveBatch) -> None:
+        if batch.text:
+            self.query_one(ConversationView).append_reply(batch.text)
+        if batch.last_token is not None:
+            self.set_status(f"generating · {batch.last_token.index:,} tokens · Esc cancels", busy=True)
+        if batch.dashboard is not None:
+            self.show_dashboard(batch.dashboard)
+
+    def show_dashboard(self, update: DashboardUpdate) -> None:
+        self.query_one(ContextGauge).usage = update.usage
+        self.query_one(BudgetBar).usage = update.usage
+        memory = self.query_one(MemoryPanel)
+        memory.memory = update.memory
+        memory.kv = update.kv
+        self.query_one(LatencyPanel).stats = update.latency
+        self._show_level(update.memory.level, update.memory.level_percent, update.memory.t)
+
+    def show_level_change(self, event: MemoryLevelChanged) -> None:
+        self._show_level(event.new, event.percent, event.t)
+
+    def _show_level(self, level, percent: float, t: float) -> None:
+        if t < self._level_t:
+            return
+        self._level_t = t
+        banner = self.query_one(AlertBanner)
+        banner.percent = percent
+        banner.level = level
+
+    def show_load_progress(self, event: LoadProgress) -> None:
+        load = self.query_one(LoadStatus)
+        load.stage = event.stage
+        load.fraction = event.fraction
+
+    def show_loaded(self) -> None:
+        self.query_one(LoadStatus).finish()
+
+    def show_load_failed(self, message: str) -> None:
+        self.query_one(LoadStatus).failed = message
+
+    def show_history(self, messages: tuple[Message, ...]) -> None:
+        self.query_one(ConversationView).sync(messages)
+        self.query_one(HistoryPane).messages = messages
+
+    def show_sync(self, event: SyncDone) -> None:
+        self.query_one(HistoryPane).last_sync = event
+
+    def show_reply_stopped(self, note: str) -> None:
+        self.query_one(ConversationView).stop_reply(note)
+
+    def show_turn(self, event: TurnFinished) -> None:
+        self.query_one(LatencyPanel).last_turn = event
+
+    def set_status(self, text: str, busy: bool = False) -> None:
+        status = self.query_one(StatusLine)
+        status.text = text
+        status.busy = busy
+
+    # ----- layout
+
+    @property
+    def history_open(self) -> bool:
+        return self.query_one(HistoryPane).has_class("-open")
+
+    def toggle_history(self) -> bool:
+        pane = self.query_one(HistoryPane)
+        pane.toggle_class("-open")
+        if pane.has_class("-open"):
+            self.query_one(HistoryList).focus()
+        else:
+            self.focus_input()
+        return pane.has_class("-open")
+
+    def open_history(self) -> None:
+        if not self.history_open:
+            self.toggle_history()
+
+    def highlighted_message(self) -> int | None:
+        return self.query_one(HistoryPane).highlighted_index()
+
+    def focus_input(self) -> None:
+        self.query_one(ChatInput).focus()
+
+    def take_input(self) -> str:
+        return self.query_one(ChatInput).text
+
+    def clear_input(self) -> None:
+        self.query_one(ChatInput).clear()

@@ -1,0 +1,41 @@
+"""The context gauge: use of the effective budget, the threshold, the tier and size."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from app.core.formatting import fmt_int
+from app.core.usage import ContextUsage
+from app.ui.widgets.bars import LABEL, badge, header, level_bar, row
+from app.ui.widgets.levels import context_state, context_style
+
+
+class ContextGauge(Widget):
+    DEFAULT_CSS = """
+    ContextGauge { height: auto; }
+    """
+
+    usage: reactive[ContextUsage | None] = reactive(None, layout=True)
+
+    def render(self) -> Content:
+        width = self.content_size.width or 40
+        u = self.usage
+        if u is None:
+            return Content.assemble(header("CONTEXT", "", width), "\n", ("waiting for the model…", LABEL))
+        style = context_style(u)
+        percent = Content.assemble((f"{u.percent:.1f}% ", f"bold {style}"), badge(context_state(u), style))
+        profile = u.profile_id if u.profile_matched else f"{u.profile_id} (default: model not listed)"
+        lines = [
+            header("CONTEXT", percent, width),
+            level_bar(u.percent, width, style, tick_percent=u.threshold),
+            row(("used", Content.styled(fmt_int(u.used), f"bold {style}")), ("free", fmt_int(u.available))),
+            row(("effective", fmt_int(u.effective)), ("reserve", fmt_int(u.reserve))),
+            row(("allocated", fmt_int(u.n_ctx)), ("warn at", f"{u.threshold:g}%")),
+            Content.assemble(
+                (f"Tier {u.tier} {u.tier_name}", "bold $text-accent"), ("  ·  ", LABEL),
+                (u.size_label, "bold"), ("  ·  profile ", LABEL), profile,
+            ),
+        ]
+        return Content("\n").join(lines)

@@ -1,0 +1,99 @@
+"""Latency: a sparkline of per-token latency, TTFT, rolling average, trend, throughput."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Sparkline, Static
+
+from app.core.events import TurnFinished
+from app.core.formatting import DASH, fmt_int, fmt_ms
+from app.core.latency import LatencyStats
+from app.ui.widgets.bars import header, row
+
+LABEL = "$text-muted"
+STEADY_BAND_MS = 0.5  # trends smaller than this per 100 tokens show as flat
+
+
+def trend_arrow(trend_ms_per_100: float | None) -> tuple[str, str]:
+    if trend_ms_per_100 is None:
+        return "·", LABEL
+    if trend_ms_per_100 > STEADY_BAND_MS:
+        return "↑", "$text-warning"
+    if trend_ms_per_100 < -STEADY_BAND_MS:
+        return "↓", "$text-success"
+    return "→", "$text-primary"
+
+
+def fmt_rate(tps: float | None) -> str:
+    return DASH if tps is None else f"{tps:,.1f} tok/s"
+
+
+class LatencyPanel(Vertical):
+    DEFAULT_CSS = """
+    LatencyPanel { height: auto; }
+    LatencyPanel > Sparkline { height: 2; margin: 0 0; }
+    LatencyPanel > Sparkline > .sparkline--max-color { color: $warning; }
+    LatencyPanel > Sparkline > .sparkline--min-color { color: $success; }
+    LatencyPanel > .latency-text { height: auto; }
+    """
+
+    stats: reactive[LatencyStats | None] = reactive(None)
+    last_turn: reactive[TurnFinished | None] = reactive(None)
+
+    def compose(self) -> ComposeResult:
+        yield Static(classes="latency-text", id="latency-head")
+        yield Sparkline([], id="latency-spark")
+        yield Static(classes="latency-text", id="latency-body")
+
+    def on_mount(self) -> None:
+        self._refresh_text()
+
+    def watch_stats(self) -> None:
+        self._refresh_text()
+
+    def watch_last_turn(self) -> None:
+        self._refresh_text()
+
+    def on_resize(self) -> None:
+        self._refresh_text()
+
+    def _refresh_text(self) -> None:
+        if not self.is_mounted:
+            return
+        width = self.content_size.width or 40
+        s = self.stats
+        head = self.query_one("#latency-head", Static)
+        body = self.query_one("#latency-body", Static)
+        spark = self.query_one("#latency-spark", Sparkline)
+        if s is None:
+            head.update(header("LATENCY", "", width))
+            body.update(Content.styled("—", LABEL))
+            return
+        head.update(header("LATENCY", Content.styled(fmt_rate(s.decode_tps), "bold $text-primary"), width))
+        spark.data = list(s.recent_ms)
+        arrow, arrow_style = trend_arrow(s.trend_ms_per_100)
+        trend = DASH if s.trend_ms_per_100 is None else f"{s.trend_ms_per_100:+.2f} ms/100 tok"
+        lines = [
+            row(("TTFT", Content.styled(fmt_ms(s.ttft_ms), "bold")), ("last", fmt_ms(s.last_ms))),
+            row((f"avg({s.window})", Content.styled(fmt_ms(s.rolling_avg_ms), "bold")), ("tokens", fmt_int(s.n_tokens))),
+            row(("trend", Content.assemble((arrow, f"bold {arrow_style}"), " ", trend))),
+            row(("prefill", fmt_rate(s.prefill_tps))),
+            self._last_turn_line(),
+            row(
+                ("session", f"{fmt_int(s.session_turns)} turns"),
+                ("TTFT", fmt_ms(s.session_avg_ttft_ms)),
+            ),
+        ]
+        body.update(Content("\n").join(lines))
+
+    def _last_turn_line(self) -> Content:
+        t = self.last_turn
+        if t is None:
+            return row(("last turn", Content.styled(DASH, LABEL)))
+        return Content.assemble(
+            row(("last turn", f"{fmt_int(t.generated_tokens)} tok"), ("rate", fmt_rate(t.decode_tps))), "\n",
+            row(("", Content.styled(t.reason.value.replace("_", " "), "$text-accent"))),
+        )

@@ -1,0 +1,37 @@
+"""Theme colours for context and memory levels, shared by the panels, badges and banner."""
+
+from __future__ import annotations
+
+from app.core.memory import MemoryLevel
+from app.core.usage import ContextUsage
+
+MEMORY_STYLES = {
+    MemoryLevel.NORMAL: "$success",
+    MemoryLevel.WARNING: "$warning",
+    MemoryLevel.CRITICAL: "$error",
+    MemoryLevel.EMERGENCY: "$error",
+}
+
+NOTIFY_SEVERITY = {
+    MemoryLevel.NORMAL: "information",
+    MemoryLevel.WARNING: "warning",
+    MemoryLevel.CRITICAL: "error",
+    MemoryLevel.EMERGENCY: "error",
+}
+
+
+def context_style(usage: ContextUsage) -> str:
+    """Green under the threshold, amber over it, red once the reply eats into the reserve."""
+    if usage.available == 0:
+        return "$error"
+    if usage.over_threshold:
+        return "$warning"
+    return "$success"
+
+
+def context_state(usage: ContextUsage) -> str:
+    if usage.available == 0:
+        return "FULL"
+    if usage.over_threshold:
+        return "OVER"
+    return "OK"
