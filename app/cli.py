@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
-import importlib
-
-from app.commands.arg_types import n_ctx_arg
-
 from app import __version__
+from app.commands.arg_types import n_ctx_arg
 from app.core.errors import ContextWatchError
-
 
 COMMAND_MODULES = ("run",)
 
