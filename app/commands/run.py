@@ -31,6 +31,8 @@ def add_parser(sub, model_flags) -> None:
                      help="compress the history first: " + "|".join(STRATEGIES))
     run.add_argument("--auto-compress", action="store_true",
                      help="compress on its own when the next prompt would pass the trigger")
+    run.add_argument("--save-snapshot", metavar="NAME", help="save the session (KV cache included) afterwards")
+    run.add_argument("--resume", metavar="NAME", help="restore this snapshot and continue it")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     run.set_defaults(handler=run_command)
 
@@ -65,6 +67,7 @@ def run_command(args: argparse.Namespace) -> int:
     session = Session(settings, model_path, sink=sink)
     try:
         session.load()
+        restored = session.restore_snapshot(args.resume) if args.resume else None
         if history:
             session.load_history(history, keep_system=args.system is None)
         if args.compress:
@@ -73,6 +76,10 @@ def run_command(args: argparse.Namespace) -> int:
                 session.apply_compression(plan)
         result = session.submit(prompt)
         report = build_report(session, result)
+        if restored is not None:
+            report["restored"] = {k: restored[k] for k in ("name", "kv_restored", "tokens", "seconds")}
+        if args.save_snapshot:
+            report["snapshot"] = session.save_snapshot(args.save_snapshot)
     finally:
         session.close()
     if args.json:
@@ -80,4 +87,11 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         print("\n")
         print(format_report(report))
+        if restored is not None:
+            print(("Restored: {tokens:,} tokens from the KV state of {name} in {seconds:.2f} s" if restored["kv_restored"]
+                   else "Restored: the conversation of {name}; {tokens:,} tokens re-evaluated in {seconds:.2f} s")
+                  .format(**restored))
+        if args.save_snapshot:
+            snap = report["snapshot"]
+            print(f"Snapshot: saved {snap['name']} ({snap['tokens']:,} tokens)")
     return 0

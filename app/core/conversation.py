@@ -20,6 +20,7 @@ class Message:
     pinned: bool = False
     summary: bool = False
     tokens: int = 0  # what this message adds to the rendered prompt, template tokens included
+    metrics: dict | None = field(default=None, compare=False)  # a reply's turn figures
     id: int = field(default_factory=lambda: next(_ids))
 
     def __post_init__(self) -> None:
@@ -35,6 +36,8 @@ class Message:
             data["pinned"] = True
         if self.summary:
             data["summary"] = True
+        if self.metrics:
+            data["metrics"] = self.metrics
         return data
 
     @classmethod
@@ -44,10 +47,13 @@ class Message:
         role, content = data.get("role"), data.get("content")
         if not isinstance(role, str) or not isinstance(content, str):
             raise UsageError(f"{where}: each message needs a string role and a string content")
-        extra = set(data) - {"role", "content", "pinned", "summary"}
+        extra = set(data) - {"role", "content", "pinned", "summary", "metrics"}
         if extra:
             raise UsageError(f"{where}: unknown message field(s): {', '.join(sorted(extra))}")
-        return cls(role, content, bool(data.get("pinned", False)), bool(data.get("summary", False)))
+        metrics = data.get("metrics")
+        if metrics is not None and not isinstance(metrics, dict):
+            raise UsageError(f"{where}: metrics must be an object")
+        return cls(role, content, bool(data.get("pinned", False)), bool(data.get("summary", False)), metrics=metrics)
 
 
 @dataclass(frozen=True)
@@ -140,6 +146,33 @@ class Conversation:
 
     def to_json(self) -> list[dict]:
         return [m.to_json() for m in self.messages]
+
+    def state_json(self) -> dict:
+        """Messages and compression checkpoints, for snapshots and autosave."""
+        return {
+            "messages": self.to_json(),
+            "checkpoints": [
+                {"strategy": c.strategy, "tokens_before": c.tokens_before, "tokens_after": c.tokens_after,
+                 "time": c.time, "messages": [m.to_json() for m in c.messages]}
+                for c in self.checkpoints
+            ],
+        }
+
+    @classmethod
+    def from_state_json(cls, data: dict, where: str = "conversation") -> "Conversation":
+        if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
+            raise UsageError(f"{where}: expected an object with a message list")
+        messages = [Message.from_json(m, f"{where}: message {i}") for i, m in enumerate(data["messages"])]
+        checkpoints = []
+        for i, c in enumerate(data.get("checkpoints") or []):
+            try:
+                checkpoints.append(Checkpoint(
+                    str(c["strategy"]), tuple(Message.from_json(m, f"{where}: checkpoint {i}") for m in c["messages"]),
+                    int(c["tokens_before"]), int(c["tokens_after"]), float(c["time"]),
+                ))
+            except (KeyError, TypeError, ValueError):
+                raise UsageError(f"{where}: checkpoint {i} is malformed") from None
+        return cls(messages, checkpoints)
 
     @property
     def system_prompt(self) -> str | None:

@@ -71,6 +71,7 @@ class GenerationResult:
     reason: StopReason = StopReason.EOG
     token_ids: list[int] = field(default_factory=list)
     text: str = ""
+    parts: list[str] = field(default_factory=list)  # the text so far, while generating
 
 
 def _aligned(n_ctx: int) -> int:
@@ -287,7 +288,7 @@ class Engine:
         is_eog = llama_cpp.llama_vocab_is_eog
         perf = time.perf_counter
         chain = sampler.sampler
-        text_parts: list[str] = []
+        text_parts = out.parts
         try:
             while True:
                 if cancel is not None and cancel.is_set():

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.core import events as ev
 from app.core.compression import STRATEGIES, CompressionPlan, Tokenizer, compress
+from app.core.autosave import Autosave
 from app.core.compression_stats import CompressionReport, CompressionStats
 from app.core.conversation import Conversation, Message
 from app.core.engine import Engine, LoadOptions, SyncResult
@@ -53,6 +54,7 @@ class Session:
     model_path: Path
     sink: ev.EventSink = ev.discard
     engine: Engine = field(default_factory=Engine)
+    autosave: Autosave | None = None
 
     def __post_init__(self) -> None:
         self.conversation = Conversation.with_system(self.settings.system_prompt)
@@ -146,6 +148,8 @@ class Session:
 
     def close(self) -> None:
         self.memory.stop()
+        if self.autosave is not None:
+            self.autosave.mark_finished()
         self.engine.close()
 
     # ----- numbers
@@ -254,6 +258,7 @@ class Session:
         self._cancel.clear()
         ids = self._refresh_costs(add_generation_prompt=True)
         ids = self._make_room(ids)
+        self._autosave()
         self.sink(ev.HistoryChanged())
         self.latency.start_turn(t_submit)
         crossed = False
@@ -275,11 +280,18 @@ class Session:
                     self.sink(crossing)
                 self.sink(ev.TokenEvent(step.token_id, step.text, self._generated, step.t - prev_t, used, step.t))
                 prev_t = step.t
+                if self.autosave is not None and self.autosave.due():
+                    self._autosave(in_flight="".join(outcome.parts))
                 self.sink(self.dashboard())
         self.latency.end_turn(time.perf_counter())
         self._tokens_seen += sync.evaluated + self._generated
         if outcome.text:
-            self.conversation.append("assistant", outcome.text)
+            self.conversation.append("assistant", outcome.text, metrics={
+                "prompt_tokens": len(ids), "generated_tokens": len(outcome.token_ids),
+                "reused": sync.reused, "evaluated": sync.evaluated,
+                "ttft_ms": self.latency.snapshot().ttft_ms, "decode_tps": self.latency.snapshot().decode_tps,
+                "context_after": len(ids) + len(outcome.token_ids), "stop_reason": outcome.reason.value,
+            })
         self.sink(ev.GenerationDone(outcome.reason, len(outcome.token_ids), outcome.text))
         generated = len(outcome.token_ids)
         dash = self.dashboard()
@@ -297,6 +309,7 @@ class Session:
 
     def _after_turn(self) -> None:
         """Count the finished reply into the history's costs without touching the KV cache."""
+        self._autosave()
         self._refresh_costs()
         self.sink(ev.HistoryChanged())
         self.sink(self.dashboard())
@@ -393,3 +406,91 @@ class Session:
                 f"the prompt needs {len(ids)} tokens with the system prompt and pinned messages, "
                 f"but the context holds {n_ctx}; shorten the prompt or load a larger n_ctx"
             )
+
+    # ----- snapshots and autosave
+
+    def _autosave(self, in_flight: str | None = None) -> None:
+        if self.autosave is None:
+            return
+        try:
+            self.autosave.save(self.conversation, str(self.model_path), self.engine.n_ctx, in_flight)
+        except OSError as err:
+            self.sink(ev.Notice(f"autosave failed: {err.strerror or err}", "error"))
+
+    def resume(self, conversation: Conversation, in_flight: str = "") -> None:
+        """Continue an autosaved session; a reply cut off by a crash is kept as it was."""
+        self.conversation = conversation
+        if in_flight:
+            self.conversation.append("assistant", in_flight)
+        self.resync()
+
+    def snapshot_manifest(self, name: str) -> dict:
+        from app.core.fingerprint import model_fingerprint
+
+        info = self.engine.info
+        lat = self.latency.snapshot()
+        return {
+            "name": name, "created": time.time(),
+            "model": dict(model_fingerprint(self.model_path), name=info.name),
+            "n_ctx": self.engine.n_ctx,
+            "cache": {"type_k": self.settings.type_k, "type_v": self.settings.type_v},
+            "sampling": self.sampling().to_dict(),
+            "conversation": self.conversation.state_json(),
+            "metrics": {"turns": lat.session_turns, "avg_ttft_ms": lat.session_avg_ttft_ms,
+                        "decode_tps": lat.session_decode_tps, "context_used": self.usage.snapshot().used,
+                        "compression": self.stats.to_json()},
+            "kv": {"n_tokens": self.engine.n_tokens, "token_ids": self.engine.cached_ids()},
+        }
+
+    def save_snapshot(self, name: str, store=None) -> dict:
+        from app.core.snapshots import SnapshotStore, check_name
+
+        store = store or SnapshotStore()
+        check_name(name)
+        start = time.perf_counter()
+        blob = self.engine.state_bytes()
+        manifest = self.snapshot_manifest(name)
+        store.save(manifest, blob)
+        seconds = time.perf_counter() - start
+        self.sink(ev.Notice(f"saved snapshot {name}: {manifest['kv']['n_tokens']:,} tokens, "
+                            f"{len(blob) / 1024 / 1024:.1f} MiB in {seconds:.2f} s"))
+        return {"name": name, "tokens": manifest["kv"]["n_tokens"], "bytes": len(blob), "seconds": seconds}
+
+    def restore_snapshot(self, name: str, store=None) -> dict:
+        """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate."""
+        from app.core.fingerprint import model_fingerprint, same_model
+        from app.core.snapshots import SnapshotStore
+
+        store = store or SnapshotStore()
+        manifest, blob = store.load(name)
+        conversation = Conversation.from_state_json(manifest["conversation"], f"snapshot {name!r}")
+        fingerprint = model_fingerprint(self.model_path)
+        reasons = []
+        if not same_model(manifest["model"], fingerprint):
+            reasons.append(f"it was saved with another model ({Path(manifest['model'].get('path', '?')).name})")
+        if manifest["n_ctx"] != self.engine.n_ctx:
+            reasons.append(f"it was saved at n_ctx {manifest['n_ctx']}, this session has {self.engine.n_ctx}")
+        if manifest["cache"] != {"type_k": self.settings.type_k, "type_v": self.settings.type_v}:
+            reasons.append("its KV cache types differ")
+        start = time.perf_counter()
+        self.conversation = conversation
+        ids = manifest["kv"]["token_ids"]
+        if not reasons:
+            self.engine.load_state_bytes(blob, ids)
+            seconds = time.perf_counter() - start
+            self._refresh_costs()
+            message = f"restored {len(ids):,} tokens in {seconds:.2f} s from the KV state"
+            result = {"name": name, "kv_restored": True, "tokens": len(ids), "seconds": seconds, "message": message}
+        else:
+            self.engine.reset()
+            sync = self.resync()
+            seconds = time.perf_counter() - start
+            message = (f"restored the conversation of {name}; re-evaluated {sync.evaluated:,} tokens in "
+                       f"{seconds:.2f} s because " + " and ".join(reasons))
+            result = {"name": name, "kv_restored": False, "tokens": sync.evaluated, "seconds": seconds,
+                      "message": message}
+        self.sink(ev.Notice(message, "information" if not reasons else "warning"))
+        self.sink(ev.HistoryChanged())
+        self.sink(self.dashboard())
+        self._autosave()
+        return result

@@ -1,0 +1,173 @@
+"""Snapshots on disk: a JSON manifest plus the raw KV state with its checksum. No pickle.
+
+Layout: `<data>/snapshots/<name>.json` and `<data>/snapshots/<name>.kv`, both 0600.
+Names are restricted to a safe alphabet, so nothing read from a manifest can point outside
+the snapshots folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.core.errors import UsageError
+from app.core.paths import data_dir, ensure_private_dir
+from app.core.settings import write_private
+
+FORMAT_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_REQUIRED = {
+    "format_version": int, "name": str, "created": (int, float), "model": dict, "n_ctx": int,
+    "cache": dict, "sampling": dict, "conversation": dict, "metrics": dict, "kv": dict,
+}
+
+
+class SnapshotError(UsageError):
+    """A snapshot that cannot be used: missing, corrupt, truncated, or from a newer version."""
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    name: str
+    created: float
+    model_name: str
+    n_ctx: int
+    tokens: int
+    messages: int
+    bytes: int
+
+
+def check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name) or name.endswith((".json", ".kv", ".tmp")):
+        raise SnapshotError(
+            f"invalid snapshot name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def default_name() -> str:
+    return time.strftime("session-%Y%m%d-%H%M%S")
+
+
+class SnapshotStore:
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = ensure_private_dir(folder or data_dir() / "snapshots")
+
+    def _paths(self, name: str) -> tuple[Path, Path]:
+        check_name(name)
+        return self.folder / f"{name}.json", self.folder / f"{name}.kv"
+
+    def exists(self, name: str) -> bool:
+        return self._paths(name)[0].exists()
+
+    def save(self, manifest: dict, blob: bytes) -> Path:
+        """Write the KV blob, then the manifest that vouches for it; each atomically."""
+        name = check_name(manifest["name"])
+        manifest_path, blob_path = self._paths(name)
+        manifest = dict(manifest, format_version=FORMAT_VERSION)
+        manifest["kv"] = dict(manifest["kv"], file=blob_path.name, bytes=len(blob),
+                              sha256=hashlib.sha256(blob).hexdigest())
+        write_private(blob_path, blob)
+        write_private(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+        return manifest_path
+
+    def read_manifest(self, name: str) -> dict:
+        manifest_path, _ = self._paths(name)
+        try:
+            raw = manifest_path.read_bytes()
+        except FileNotFoundError:
+            raise SnapshotError(f"no snapshot named {name!r}") from None
+        except OSError as err:
+            raise SnapshotError(f"cannot read snapshot {name!r}: {err.strerror}") from None
+        try:
+            manifest = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise SnapshotError(f"snapshot {name!r} is corrupt: its manifest is not valid JSON ({err})") from None
+        return validate_manifest(manifest, name)
+
+    def load(self, name: str, with_blob: bool = True) -> tuple[dict, bytes | None]:
+        manifest = self.read_manifest(name)
+        if not with_blob:
+            return manifest, None
+        _, blob_path = self._paths(name)
+        try:
+            blob = blob_path.read_bytes()
+        except FileNotFoundError:
+            raise SnapshotError(f"snapshot {name!r} is incomplete: its KV state file is missing") from None
+        kv = manifest["kv"]
+        if len(blob) != kv["bytes"]:
+            raise SnapshotError(f"snapshot {name!r} is truncated: KV state has {len(blob)} of {kv['bytes']} bytes")
+        if hashlib.sha256(blob).hexdigest() != kv["sha256"]:
+            raise SnapshotError(f"snapshot {name!r} is corrupt: the KV state does not match its checksum")
+        return manifest, blob
+
+    def list(self) -> list[SnapshotInfo]:
+        infos = []
+        for path in sorted(self.folder.glob("*.json")):
+            name = path.stem
+            try:
+                m = self.read_manifest(name)
+            except SnapshotError:
+                continue
+            infos.append(info_of(m))
+        return sorted(infos, key=lambda i: i.created, reverse=True)
+
+    def latest(self) -> SnapshotInfo | None:
+        infos = self.list()
+        return infos[0] if infos else None
+
+    def delete(self, name: str) -> None:
+        manifest_path, blob_path = self._paths(name)
+        if not manifest_path.exists() and not blob_path.exists():
+            raise SnapshotError(f"no snapshot named {name!r}")
+        for path in (manifest_path, blob_path):
+            path.unlink(missing_ok=True)
+
+    def rename(self, old: str, new: str) -> None:
+        manifest, blob = self.load(old)
+        if self.exists(new):
+            raise SnapshotError(f"a snapshot named {new!r} already exists")
+        manifest["name"] = check_name(new)
+        self.save(manifest, blob)
+        self.delete(old)
+
+
+def info_of(manifest: dict) -> SnapshotInfo:
+    return SnapshotInfo(
+        name=manifest["name"], created=manifest["created"],
+        model_name=manifest["model"].get("name", Path(manifest["model"].get("path", "?")).name),
+        n_ctx=manifest["n_ctx"], tokens=manifest["kv"]["n_tokens"],
+        messages=len(manifest["conversation"]["messages"]), bytes=manifest["kv"]["bytes"],
+    )
+
+
+def validate_manifest(manifest: object, name: str) -> dict:
+    if not isinstance(manifest, dict):
+        raise SnapshotError(f"snapshot {name!r} is corrupt: its manifest is not a JSON object")
+    version = manifest.get("format_version")
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise SnapshotError(
+            f"snapshot {name!r} has format version {version}, newer than this ContextWatch reads ({FORMAT_VERSION}): "
+            "upgrade ContextWatch to restore it"
+        )
+    for key, kind in _REQUIRED.items():
+        if key not in manifest or not isinstance(manifest[key], kind) or isinstance(manifest[key], bool):
+            raise SnapshotError(f"snapshot {name!r} is corrupt: field {key!r} is missing or has the wrong type")
+    if manifest["name"] != name:
+        raise SnapshotError(f"snapshot {name!r} is corrupt: its manifest names {manifest['name']!r}")
+    kv = manifest["kv"]
+    ids = kv.get("token_ids")
+    if not (isinstance(kv.get("bytes"), int) and isinstance(kv.get("sha256"), str)
+            and isinstance(ids, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in ids)
+            and kv.get("n_tokens") == len(ids)):
+        raise SnapshotError(f"snapshot {name!r} is corrupt: its KV section is incomplete")
+    if kv.get("file") != f"{name}.kv":
+        raise SnapshotError(f"snapshot {name!r} is corrupt: it points at a KV file outside its own name")
+    messages = manifest["conversation"].get("messages")
+    if not isinstance(messages, list):
+        raise SnapshotError(f"snapshot {name!r} is corrupt: it has no message list")
+    return manifest

@@ -1,0 +1,217 @@
+"""Snapshots with the KV cache, corrupt files, autosave after kill -9, and the snapshots CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from app.core.autosave import Autosave
+from app.core.session import Session
+from app.core.settings import Settings
+from app.core.snapshots import FORMAT_VERSION, SnapshotError, SnapshotStore
+
+GREEDY = dict(temperature=0.0, max_tokens=24, n_ctx=2048)
+
+
+def new_session(model_path, **overrides):
+    session = Session(Settings(**{**GREEDY, **overrides}), model_path)
+    session.load()
+    return session
+
+
+@pytest.fixture
+def saved(model_path, log_file):
+    """A session that answered one question and saved itself as 'trip'."""
+    session = new_session(model_path)
+    session.submit("My name is Ada and I keep three cats. Remember that.")
+    session.save_snapshot("trip")
+    yield session
+    session.close()
+
+
+def test_restore_then_continue_equals_never_saving(model_path, saved):
+    follow_up = "What is my name and how many cats do I keep?"
+    expected = saved.submit(follow_up).reply
+    fresh = new_session(model_path)
+    try:
+        restored = fresh.restore_snapshot("trip")
+        assert restored["kv_restored"] is True
+        assert restored["tokens"] > 40
+        result = fresh.submit(follow_up)
+        assert result.reply == expected
+        assert result.sync.reused >= restored["tokens"] - 1
+        assert result.sync.evaluated < 30, "the restored prompt is not read again"
+    finally:
+        fresh.close()
+
+
+def test_snapshot_files_are_private_json_and_raw_bytes(saved):
+    store = SnapshotStore()
+    manifest_path, blob_path = store.folder / "trip.json", store.folder / "trip.kv"
+    assert oct(manifest_path.stat().st_mode & 0o777) == "0o600"
+    assert oct(blob_path.stat().st_mode & 0o777) == "0o600"
+    assert oct(store.folder.stat().st_mode & 0o777) == "0o700"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["model"]["size"] > 90_000_000 and len(manifest["model"]["sha256"]) == 64
+    assert manifest["kv"]["bytes"] == blob_path.stat().st_size
+    assert [m["role"] for m in manifest["conversation"]["messages"]] == ["system", "user", "assistant"]
+    assert manifest["conversation"]["messages"][2]["metrics"]["generated_tokens"] > 0
+
+
+def test_a_kv_state_from_another_model_is_refused(model_path, saved, tmp_path):
+    other = tmp_path / "other.gguf"
+    data = bytearray(model_path.read_bytes())
+    at = data.index(b"SmolLM2") if b"SmolLM2" in data else data.index(b"Smollm2")
+    data[at : at + 7] = b"OtherLM"
+    other.write_bytes(bytes(data))
+    session = new_session(other)
+    try:
+        result = session.restore_snapshot("trip")
+        assert result["kv_restored"] is False
+        assert "another model" in result["message"]
+        assert [m.role for m in session.conversation.messages] == ["system", "user", "assistant"]
+        assert session.engine.cached_ids() == session.engine.prompt_ids(
+            session.conversation.as_chat(), add_generation_prompt=False)
+    finally:
+        session.close()
+
+
+def test_a_different_n_ctx_re_evaluates_with_a_notice(model_path, saved):
+    session = new_session(model_path, n_ctx=1024)
+    try:
+        result = session.restore_snapshot("trip")
+        assert result["kv_restored"] is False and "n_ctx 2048" in result["message"]
+    finally:
+        session.close()
+
+
+def _corrupt(kind, store):
+    manifest_path, blob_path = store.folder / "trip.json", store.folder / "trip.kv"
+    if kind == "truncated":
+        blob_path.write_bytes(blob_path.read_bytes()[:1000])
+        return "truncated"
+    if kind == "checksum":
+        blob = bytearray(blob_path.read_bytes())
+        blob[500] ^= 0xFF
+        blob_path.write_bytes(bytes(blob))
+        return "checksum"
+    if kind == "json":
+        manifest_path.write_text(manifest_path.read_text()[:200])
+        return "not valid JSON"
+    if kind == "newer":
+        manifest = json.loads(manifest_path.read_text())
+        manifest["format_version"] = FORMAT_VERSION + 1
+        manifest_path.write_text(json.dumps(manifest))
+        return "newer"
+    if kind == "escape":
+        manifest = json.loads(manifest_path.read_text())
+        manifest["kv"]["file"] = "../../etc/passwd"
+        manifest_path.write_text(json.dumps(manifest))
+        return "outside"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["truncated", "checksum", "json", "newer", "escape"])
+def test_corrupt_snapshots_are_refused_and_nothing_changes(model_path, saved, kind):
+    words = _corrupt(kind, SnapshotStore())
+    before = list(saved.conversation.messages)
+    cached = saved.engine.cached_ids()
+    with pytest.raises(SnapshotError, match=words):
+        saved.restore_snapshot("trip")
+    assert saved.conversation.messages == before
+    assert saved.engine.cached_ids() == cached
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", ".hidden", "", "x" * 65, "name.json"])
+def test_snapshot_names_never_escape_the_folder(saved, name):
+    with pytest.raises(SnapshotError, match="invalid snapshot name"):
+        saved.save_snapshot(name)
+
+
+def test_rename_and_delete(saved):
+    store = SnapshotStore()
+    store.rename("trip", "voyage")
+    assert [i.name for i in store.list()] == ["voyage"]
+    store.delete("voyage")
+    assert store.list() == []
+    with pytest.raises(SnapshotError, match="no snapshot"):
+        store.delete("voyage")
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_snapshots_cli(saved, tmp_path):
+    listed = run_cli("snapshots", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    [entry] = json.loads(listed.stdout)
+    assert entry["name"] == "trip" and entry["tokens"] > 40 and entry["n_ctx"] == 2048
+    shown = json.loads(run_cli("snapshots", "show", "trip", "--json").stdout)
+    assert shown["messages"] == 3 and "token_ids" not in shown["kv"]
+    md = run_cli("snapshots", "export", "trip", "--format", "md")
+    assert "## User" in md.stdout and "Ada" in md.stdout and "reply " in md.stdout
+    out = tmp_path / "t.json"
+    assert run_cli("snapshots", "export", "trip", "--format", "json", "-o", str(out)).returncode == 0
+    exported = json.loads(out.read_text())
+    assert exported["messages"][1]["content"].startswith("My name is Ada")
+    assert exported["messages"][2]["metrics"]["ttft_ms"] > 0
+    missing = run_cli("snapshots", "show", "nope")
+    assert missing.returncode == 2 and "no snapshot named 'nope'" in missing.stderr
+    assert run_cli("snapshots", "delete", "trip").returncode == 0
+    assert json.loads(run_cli("snapshots", "list", "--json").stdout) == []
+
+
+def test_run_resume_reports_restored_tokens(saved):
+    proc = run_cli("run", "--resume", "trip", "--prompt", "What is my name?", "--n-ctx", "2048",
+                   "--max-tokens", "8", "--temperature", "0", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["restored"]["kv_restored"] is True and report["restored"]["tokens"] > 40
+    assert report["tokens"]["reused"] >= report["restored"]["tokens"] - 1
+
+
+def test_kill_9_during_generation_then_resume(model_path, tmp_path):
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from app.core.autosave import Autosave
+        from app.core.session import Session
+        from app.core.settings import Settings
+        s = Session(Settings(n_ctx=2048, temperature=0.0, max_tokens=2000, repeat_penalty=1.0), Path({str(model_path)!r}),
+                    autosave=Autosave(interval=0.2))
+        s.load()
+        s.submit("Count from one to five hundred, one number per line.")
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ))
+    autosave = Autosave()
+    deadline = time.monotonic() + 120
+    pending = None
+    while time.monotonic() < deadline:
+        pending = autosave.pending()
+        if pending and len(pending["in_flight"]) > 40:
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(30)
+    assert pending and len(pending["in_flight"]) > 40, "the reply in flight was autosaved"
+    after = autosave.pending()
+    assert after is not None, "a killed session stays marked unfinished"
+    assert [m.role for m in after["conversation"].messages] == ["system", "user"]
+    session = new_session(model_path)
+    try:
+        session.resume(after["conversation"], after["in_flight"])
+        roles = [m.role for m in session.conversation.messages]
+        assert roles == ["system", "user", "assistant"]
+        assert session.conversation.messages[-1].content == after["in_flight"]
+        result = session.submit("Thanks, stop there.")
+        assert result.generated_tokens > 0
+    finally:
+        session.close()
