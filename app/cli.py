@@ -10,7 +10,7 @@ from app import __version__
 from app.commands.arg_types import n_ctx_arg
 from app.core.errors import ContextWatchError
 
-COMMAND_MODULES = ("run", "snapshots")
+COMMAND_MODULES = ("run", "snapshots", "growth", "sweep")
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:

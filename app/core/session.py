@@ -16,7 +16,7 @@ from app.core.autosave import Autosave
 from app.core.compression_stats import CompressionReport, CompressionStats
 from app.core.conversation import Conversation, Message
 from app.core.engine import Engine, LoadOptions, SyncResult
-from app.core.errors import ContextFullError, UsageError
+from app.core.errors import ContextFullError, ContextWatchError, UsageError
 from app.core.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.latency import LatencyStats, LatencyTracker
 from app.core.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
@@ -55,6 +55,7 @@ class Session:
     sink: ev.EventSink = ev.discard
     engine: Engine = field(default_factory=Engine)
     autosave: Autosave | None = None
+    record_growth: bool = True
 
     def __post_init__(self) -> None:
         self.conversation = Conversation.with_system(self.settings.system_prompt)
@@ -77,6 +78,8 @@ class Session:
         self.auto_reason: str | None = None
         self._cancel = threading.Event()
         self.stats = CompressionStats()
+        self.growth = None
+        self.growth_session: int | None = None
         self._pending_report: tuple[str, str, int, int] | None = None
         self._prompt_len = 0
         self._generated = 0
@@ -118,6 +121,7 @@ class Session:
             warnings.append(f"{info.name} is not in the profiles file: using its default entry")
         if n_ctx_real > info.n_ctx_train:
             warnings.append(f"n_ctx {n_ctx_real} is above what {info.name} was trained on ({info.n_ctx_train})")
+        self._open_growth(info.name, n_ctx_real)
         self.memory.set_baseline()
         if not self.memory.running:
             self.memory.start()
@@ -148,6 +152,8 @@ class Session:
 
     def close(self) -> None:
         self.memory.stop()
+        if self.growth is not None:
+            self.growth.close()
         if self.autosave is not None:
             self.autosave.mark_finished()
         self.engine.close()
@@ -256,8 +262,10 @@ class Session:
         params = sampling or self.sampling()
         t_submit = time.perf_counter()
         self._cancel.clear()
+        context_before = self._prompt_len
         ids = self._refresh_costs(add_generation_prompt=True)
         ids = self._make_room(ids)
+        compression = self._pending_report[0] if self._pending_report else None
         self._autosave()
         self.sink(ev.HistoryChanged())
         self.latency.start_turn(t_submit)
@@ -301,6 +309,7 @@ class Session:
             kv=dash.kv, threshold_crossed=crossed, seconds=time.perf_counter() - t_submit,
         )
         self._after_turn()
+        self._record_growth(context_before, result, compression)
         self.sink(ev.TurnFinished(
             outcome.reason, len(ids), generated, sync.reused, sync.evaluated,
             None if dash.latency.ttft_ms is None else dash.latency.ttft_ms / 1000, dash.latency.decode_tps,
@@ -494,3 +503,36 @@ class Session:
         self.sink(self.dashboard())
         self._autosave()
         return result
+
+    # ----- growth history
+
+    def _open_growth(self, model: str, n_ctx: int) -> None:
+        if not self.record_growth:
+            return
+        from app.core.growth_store import GrowthStore
+
+        try:
+            if self.growth is None:
+                self.growth = GrowthStore()
+            self.growth_session = self.growth.start_session(model, n_ctx)
+        except (ContextWatchError, OSError) as err:
+            self.growth = None
+            self.sink(ev.Notice(f"turn history is off: {err}", "warning"))
+
+    def _record_growth(self, context_before: int, result: TurnResult, compression: str | None) -> None:
+        if self.growth is None or self.growth_session is None:
+            return
+        from app.core.growth_records import TurnRecord
+
+        user = self.conversation.last_index("user")
+        try:
+            self.growth.record_turn(self.growth_session, TurnRecord(
+                prompt=self.conversation.messages[user].content if user is not None else "",
+                time=time.time(), model=self.engine.info.name, n_ctx=self.engine.n_ctx,
+                input_tokens=result.prompt_tokens, output_tokens=result.generated_tokens,
+                context_before=context_before, context_after=result.total_tokens,
+                reused=result.sync.reused, evaluated=result.sync.evaluated,
+                ttft_ms=result.latency.ttft_ms, tokens_per_s=result.latency.decode_tps, compression=compression,
+            ))
+        except (ContextWatchError, OSError) as err:
+            self.sink(ev.Notice(f"could not record the turn: {err}", "warning"))

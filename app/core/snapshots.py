@@ -1,4 +1,4 @@
-"""Snapshots on disk: a JSON manifest plus the raw KV state with its checksum. No pickle.
+"""Snapshots on disk: a JSON manifest plus the raw KV state with its checksum, nothing executable.
 
 Layout: `<data>/snapshots/<name>.json` and `<data>/snapshots/<name>.kv`, both 0600.
 Names are restricted to a safe alphabet, so nothing read from a manifest can point outside

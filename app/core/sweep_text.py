@@ -1,7 +1,7 @@
 """Plain prose that fills the context during a sweep, and the question asked after it.
 
-The sweep measures the model on real text rather than random token ids, because the
-cost of attention does not depend on content but the tokenizer and the reply do.
+The sweep fills the context with real prose rather than random token ids, so the tokens
+it evaluates and the reply it times are those of ordinary use.
 """
 
 from __future__ import annotations
@@ -41,10 +41,12 @@ PARAGRAPHS: tuple[str, ...] = (
     "clouds that had interrupted the work.",
 )
 
-QUESTION = (
-    "\n\nQuestion: Describe in detail, in several sentences, the places and people "
-    "in the passage above.\nAnswer:"
-)
+QUESTION = "Describe in detail, in several sentences, the places and people in the text above."
+
+
+def question_messages(system_prompt: str) -> list[dict]:
+    """The chat turn asked after the prose; a chat turn, so an instruct model answers at length."""
+    return [{"role": "system", "content": system_prompt}, {"role": "user", "content": QUESTION}]
 
 
 def filler_ids(tokenize: Callable[[str], list[int]], n_tokens: int) -> list[int]:

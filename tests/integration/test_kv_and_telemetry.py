@@ -85,3 +85,33 @@ def test_run_with_auto_n_ctx_reports_its_reason():
     assert reason.startswith(report["context"]["size_label"] + ":")
     assert n_ctx in (2048, 4096)  # SmolLM2 trains on 8K; one tier below the largest that fits
     assert "free" in reason
+
+
+def test_turns_are_recorded_in_the_growth_database(model_path, log_file):
+    from app.core.growth_store import GrowthStore
+
+    session = Session(Settings(n_ctx=2048, temperature=0.0, max_tokens=12), model_path)
+    session.load()
+    try:
+        first = session.submit("Name a colour.")
+        second = session.submit("Name a fruit, please, and explain why it is tasty in detail.")
+        sid = session.growth_session
+        system_only = len(session.engine.prompt_ids([session.conversation.messages[0].as_chat()],
+                                                    add_generation_prompt=False))
+    finally:
+        session.close()
+    store = GrowthStore()
+    rows = sorted(store.top_growth(limit=None, min_growth=None, session_id=sid, sort="time"), key=lambda r: r.turn_index)
+    assert len(rows) == 2
+    for row, result in zip(rows, (first, second)):
+        assert row.input_tokens == result.prompt_tokens
+        assert row.context_after == result.prompt_tokens + result.generated_tokens
+        assert (row.reused, row.evaluated) == (result.sync.reused, result.sync.evaluated)
+        assert row.growth == row.context_after - row.context_before
+    assert rows[0].context_before == system_only
+    assert rows[1].context_before > rows[0].context_after - 3
+    stats = store.session_stats(sid)
+    assert stats.turns == 2
+    assert stats.total_growth == sum(r.growth for r in rows)
+    assert stats.peak_context == rows[1].context_after
+    store.close()
