@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 
 from app.commands.common import prepare
@@ -53,7 +54,8 @@ class Progress:
         if self.tty:
             filled = self.WIDTH * done // max(total, 1)
             bar = "#" * filled + "." * (self.WIDTH - filled)
-            self.stream.write(f"\r\x1b[2K[{bar}] {done}/{total} {label}")
+            line = f"[{bar}] {done}/{total} {label}"[: shutil.get_terminal_size().columns - 1]
+            self.stream.write(f"\r\x1b[2K{line}")
             self.drawn = True
         else:
             self.stream.write(f"sweep {done}/{total}: {label}\n")

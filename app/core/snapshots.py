@@ -1,12 +1,15 @@
 """Snapshots on disk: a JSON manifest plus the raw KV state with its checksum, nothing executable.
 
-Layout: `<data>/snapshots/<name>.json` and `<data>/snapshots/<name>.kv`, both 0600.
+Layout: `<data>/snapshots/<name>.json` and `<data>/snapshots/<name>.<hash>.kv`, both 0600.
+The blob is written first under a name of its own content, then the manifest that points at it
+replaces the old one: a crash at any moment leaves either the old snapshot or the new one whole.
 Names are restricted to a safe alphabet, so nothing read from a manifest can point outside
 the snapshots folder.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import re
@@ -49,6 +52,11 @@ def check_name(name: str) -> str:
     return name
 
 
+def blob_name_ok(name: str, file_name: str) -> bool:
+    """A blob belongs to `name` only as `<name>.<16 hex>.kv`: never a path, never another name's."""
+    return re.fullmatch(re.escape(name) + r"\.[0-9a-f]{16}\.kv", file_name) is not None
+
+
 def default_name() -> str:
     return time.strftime("session-%Y%m%d-%H%M%S")
 
@@ -57,26 +65,37 @@ class SnapshotStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = ensure_private_dir(folder or data_dir() / "snapshots")
 
-    def _paths(self, name: str) -> tuple[Path, Path]:
-        check_name(name)
-        return self.folder / f"{name}.json", self.folder / f"{name}.kv"
+    def _manifest_path(self, name: str) -> Path:
+        return self.folder / f"{check_name(name)}.json"
+
+    def _blobs(self, name: str) -> list[Path]:
+        return [p for p in self.folder.glob(f"{glob.escape(check_name(name))}.*.kv") if blob_name_ok(name, p.name)]
 
     def exists(self, name: str) -> bool:
-        return self._paths(name)[0].exists()
+        return self._manifest_path(name).exists()
 
     def save(self, manifest: dict, blob: bytes) -> Path:
         """Write the KV blob, then the manifest that vouches for it; each atomically."""
         name = check_name(manifest["name"])
-        manifest_path, blob_path = self._paths(name)
+        manifest_path = self._manifest_path(name)
+        digest = hashlib.sha256(blob).hexdigest()
+        blob_path = self.folder / f"{name}.{digest[:16]}.kv"
         manifest = dict(manifest, format_version=FORMAT_VERSION)
-        manifest["kv"] = dict(manifest["kv"], file=blob_path.name, bytes=len(blob),
-                              sha256=hashlib.sha256(blob).hexdigest())
-        write_private(blob_path, blob)
-        write_private(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+        manifest["kv"] = dict(manifest["kv"], file=blob_path.name, bytes=len(blob), sha256=digest)
+        try:
+            write_private(blob_path, blob)
+            write_private(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+        except OSError as err:
+            if not manifest_path.exists() or blob_path.name not in manifest_path.read_text("utf-8", "replace"):
+                blob_path.unlink(missing_ok=True)
+            raise SnapshotError(f"could not write snapshot {name!r}: {err.strerror or err}") from None
+        for stale in self._blobs(name):
+            if stale != blob_path:
+                stale.unlink(missing_ok=True)
         return manifest_path
 
     def read_manifest(self, name: str) -> dict:
-        manifest_path, _ = self._paths(name)
+        manifest_path = self._manifest_path(name)
         try:
             raw = manifest_path.read_bytes()
         except FileNotFoundError:
@@ -93,7 +112,7 @@ class SnapshotStore:
         manifest = self.read_manifest(name)
         if not with_blob:
             return manifest, None
-        _, blob_path = self._paths(name)
+        blob_path = self.folder / manifest["kv"]["file"]
         try:
             blob = blob_path.read_bytes()
         except FileNotFoundError:
@@ -121,10 +140,12 @@ class SnapshotStore:
         return infos[0] if infos else None
 
     def delete(self, name: str) -> None:
-        manifest_path, blob_path = self._paths(name)
-        if not manifest_path.exists() and not blob_path.exists():
+        manifest_path = self._manifest_path(name)
+        blobs = self._blobs(name)
+        if not manifest_path.exists() and not blobs:
             raise SnapshotError(f"no snapshot named {name!r}")
-        for path in (manifest_path, blob_path):
+        manifest_path.unlink(missing_ok=True)
+        for path in blobs:
             path.unlink(missing_ok=True)
 
     def rename(self, old: str, new: str) -> None:
@@ -165,7 +186,7 @@ def validate_manifest(manifest: object, name: str) -> dict:
             and isinstance(ids, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in ids)
             and kv.get("n_tokens") == len(ids)):
         raise SnapshotError(f"snapshot {name!r} is corrupt: its KV section is incomplete")
-    if kv.get("file") != f"{name}.kv":
+    if not isinstance(kv.get("file"), str) or not blob_name_ok(name, kv["file"]):
         raise SnapshotError(f"snapshot {name!r} is corrupt: it points at a KV file outside its own name")
     messages = manifest["conversation"].get("messages")
     if not isinstance(messages, list):

@@ -54,7 +54,8 @@ def test_restore_then_continue_equals_never_saving(model_path, saved):
 
 def test_snapshot_files_are_private_json_and_raw_bytes(saved):
     store = SnapshotStore()
-    manifest_path, blob_path = store.folder / "trip.json", store.folder / "trip.kv"
+    manifest_path = store.folder / "trip.json"
+    [blob_path] = store.folder.glob("trip.*.kv")
     assert oct(manifest_path.stat().st_mode & 0o777) == "0o600"
     assert oct(blob_path.stat().st_mode & 0o777) == "0o600"
     assert oct(store.folder.stat().st_mode & 0o777) == "0o700"
@@ -94,7 +95,8 @@ def test_a_different_n_ctx_re_evaluates_with_a_notice(model_path, saved):
 
 
 def _corrupt(kind, store):
-    manifest_path, blob_path = store.folder / "trip.json", store.folder / "trip.kv"
+    manifest_path = store.folder / "trip.json"
+    [blob_path] = store.folder.glob("trip.*.kv")
     if kind == "truncated":
         blob_path.write_bytes(blob_path.read_bytes()[:1000])
         return "truncated"
@@ -134,6 +136,41 @@ def test_corrupt_snapshots_are_refused_and_nothing_changes(model_path, saved, ki
 def test_snapshot_names_never_escape_the_folder(saved, name):
     with pytest.raises(SnapshotError, match="invalid snapshot name"):
         saved.save_snapshot(name)
+
+
+def test_disk_full_while_writing_keeps_the_old_snapshot(saved, monkeypatch):
+    import errno
+
+    import app.core.snapshots as snapshots
+
+    store = SnapshotStore()
+    old_manifest = (store.folder / "trip.json").read_text()
+    calls = []
+
+    def full_disk(path, data):
+        calls.append(path)
+        if len(calls) == 2:  # the blob went through; the manifest hits a full disk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, data)
+
+    real = snapshots.write_private
+    monkeypatch.setattr(snapshots, "write_private", full_disk)
+    saved.submit("One more thing to remember: the sky is blue.")
+    with pytest.raises(SnapshotError, match="No space left on device"):
+        saved.save_snapshot("trip")
+    monkeypatch.undo()
+    assert (store.folder / "trip.json").read_text() == old_manifest
+    assert len(list(store.folder.glob("trip.*.kv"))) == 1, "the half-written blob is removed"
+    manifest, blob = store.load("trip")
+    assert len(blob) == manifest["kv"]["bytes"]
+
+
+def test_overwriting_a_snapshot_leaves_one_blob(saved):
+    saved.submit("And my dog is called Rex.")
+    saved.save_snapshot("trip")
+    store = SnapshotStore()
+    assert len(list(store.folder.glob("trip.*.kv"))) == 1
+    assert store.load("trip")[0]["kv"]["n_tokens"] > 60
 
 
 def test_rename_and_delete(saved):

@@ -1,0 +1,94 @@
+"""Turn 10 of a 2,000-token conversation: our TTFT against llama-cpp-python's create_chat_completion.
+
+Both sides have the first nine turns in their KV cache already (each warmed with the same history),
+so the figure is what a chat costs per turn: render, tokenize, reuse the prefix, evaluate the new
+message, sample the first token.
+
+Run: python -m benchmarks.bench_multiturn [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import time
+
+from benchmarks.common import median, model_path, quiet_llama, table, write_section
+
+SYSTEM = "You are a helpful assistant."
+TURN_10 = "Thanks. Which of those lighthouses would you visit first, and why?"
+
+
+def history(n_turns: int = 9) -> list[dict]:
+    messages = [{"role": "system", "content": SYSTEM}]
+    for i in range(n_turns):
+        messages.append({"role": "user", "content": f"Tell me about lighthouse number {i}, its keeper and its light. " * 3})
+        messages.append({"role": "assistant", "content": f"Lighthouse {i} stands on a cape; its keeper trims the wick nightly. " * 9})
+    return messages
+
+
+def raw_ttft(llm, messages) -> float:
+    llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)  # nine turns in the cache
+    t0 = time.perf_counter()
+    for chunk in llm.create_chat_completion(messages=messages + [{"role": "user", "content": TURN_10}],
+                                            max_tokens=1, temperature=0.0, stream=True):
+        if chunk["choices"][0]["delta"].get("content") is not None:
+            return time.perf_counter() - t0
+    return time.perf_counter() - t0
+
+
+def our_ttft(session, messages) -> float:
+    from app.core.conversation import Conversation, Message
+    from app.core.sampling import SamplingParams
+
+    session.conversation = Conversation([Message(m["role"], m["content"]) for m in messages])
+    session.resync()  # nine turns in the cache
+    first: list[float] = []
+    session.sink = lambda e: first.append(e.t) if type(e).__name__ == "TokenEvent" and not first else None
+    t0 = time.perf_counter()
+    session.submit(TURN_10, SamplingParams(temperature=0.0, max_tokens=1))
+    return first[0] - t0
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args(argv)
+    quiet_llama()
+    import llama_cpp
+
+    from app.core.session import Session
+    from app.core.settings import Settings
+
+    path = model_path()
+    with contextlib.redirect_stderr(io.StringIO()):
+        llm = llama_cpp.Llama(model_path=str(path), n_ctx=4096, n_batch=512, n_ubatch=512, verbose=True)
+    llm.verbose = False
+    session = Session(Settings(n_ctx=4096, auto_compress=False, system_prompt=SYSTEM), path, record_growth=False)
+    session.load()
+    messages = history()
+    tokens = len(session.engine.prompt_ids(messages + [{"role": "user", "content": TURN_10}]))
+    raw_ttft(llm, messages), our_ttft(session, messages)  # warm-up
+    raw, ours = [], []
+    for _ in range(args.runs):
+        raw.append(raw_ttft(llm, messages))
+        ours.append(our_ttft(session, messages))
+    session.close()
+    llm.close()
+    r, o = median(raw), median(ours)
+    body = (
+        f"SmolLM2-135M Q4_1, n_ctx 4096; turn 10 of a conversation of {tokens:,} tokens (nine turns already "
+        f"cached on both sides); {args.runs} alternated runs; medians.\n\n"
+        + table(["side", "TTFT ms", "ratio vs create_chat_completion"],
+                [["create_chat_completion(stream=True)", f"{r * 1000:.1f}", "1.000"],
+                 ["ContextWatch session.submit", f"{o * 1000:.1f}", f"{o / r:.3f}"]])
+        + "\n\nTarget: ratio <= 1.0."
+    )
+    write_section("multiturn", "Multi-turn TTFT against create_chat_completion", "python -m benchmarks.bench_multiturn", body)
+    print(body)
+    return {"ratio": o / r}
+
+
+if __name__ == "__main__":
+    main()
