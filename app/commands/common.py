@@ -7,7 +7,8 @@ from pathlib import Path
 
 from app.core import llama_log
 from app.core.model_locator import find_model
-from app.core.paths import llama_log_path
+from app.core.errors import UsageError
+from app.core.paths import data_dir, llama_log_path
 from app.core.settings import Settings, load_settings
 
 
@@ -18,5 +19,8 @@ def prepare(args: argparse.Namespace, **overrides) -> tuple[Settings, Path]:
         **overrides,
     )
     model_path = find_model(getattr(args, "model", None), settings.model)
-    llama_log.install(llama_log_path(), echo=getattr(args, "verbose", False))
+    try:
+        llama_log.install(llama_log_path(), echo=getattr(args, "verbose", False))
+    except OSError as err:
+        raise UsageError(f"the data folder {data_dir(create=False)} cannot be written: {err.strerror or err}") from None
     return settings, model_path

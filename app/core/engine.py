@@ -19,6 +19,7 @@ from app.core.chat_format import PLAIN_FALLBACK_WARNING, ChatFormatter
 from app.core.errors import ContextFullError, ModelLoadError, UsageError
 from app.core.events import StopReason
 from app.core.gguf_file import check_gguf
+from app.core.memory_check import check_memory
 from app.core.kv_cache import CACHE_TYPES, parse_cache_type, parse_logged_kv_bytes
 from app.core.model_info import ModelInfo, read_model_info
 from app.core.sampling import SamplingParams, build_sampler
@@ -101,6 +102,8 @@ class Engine:
         report = progress or (lambda stage, fraction: None)
         report("checking the model file", 0.05)
         file_bytes = check_gguf(options.path)
+        check_memory(options.path, file_bytes, _aligned(options.n_ctx), options.type_k, options.type_v,
+                     options.n_gpu_layers > 0)
         self.close()
         report("loading weights", 0.15)
         start = time.perf_counter()

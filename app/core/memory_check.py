@@ -1,0 +1,54 @@
+"""Refuse an n_ctx whose KV cache cannot fit in memory, before llama.cpp tries to allocate it."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import psutil
+
+from app.core import llama_log
+from app.core.errors import UsageError
+from app.core.formatting import fmt_bytes
+from app.core.kv_cache import kv_bytes
+
+
+def read_metadata(path: Path) -> dict:
+    """The GGUF's metadata, read with a vocabulary-only load (no weights)."""
+    import llama_cpp
+
+    with contextlib.redirect_stderr(llama_log.TextSink()):
+        probe = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)
+    try:
+        return dict(probe.metadata or {})
+    finally:
+        with contextlib.redirect_stderr(llama_log.TextSink()):
+            probe.close()
+
+
+def kv_estimate(meta: dict, n_ctx: int, type_k: str, type_v: str) -> int | None:
+    arch = meta.get("general.architecture")
+    try:
+        n_layer = int(meta[f"{arch}.block_count"])
+        n_head = int(meta[f"{arch}.attention.head_count"])
+        n_head_kv = int(meta.get(f"{arch}.attention.head_count_kv", n_head))
+        head_dim = int(meta.get(f"{arch}.embedding_length")) // n_head
+        head_k = int(meta.get(f"{arch}.attention.key_length", head_dim))
+        head_v = int(meta.get(f"{arch}.attention.value_length", head_dim))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None  # per-layer head counts and the like: let llama.cpp decide
+    return kv_bytes(n_layer, n_ctx, n_head_kv, head_k, head_v, type_k, type_v)
+
+
+def check_memory(path: Path, file_bytes: int, n_ctx: int, type_k: str, type_v: str, offloaded: bool) -> int | None:
+    """The KV bytes this n_ctx needs; UsageError when it plainly cannot fit in free RAM."""
+    needed = kv_estimate(read_metadata(path), n_ctx, type_k, type_v)
+    if needed is None or offloaded:
+        return needed
+    free = psutil.virtual_memory().available + psutil.swap_memory().free
+    if needed + file_bytes > free:
+        raise UsageError(
+            f"n_ctx {n_ctx} needs {fmt_bytes(needed)} of KV cache beside {fmt_bytes(file_bytes)} of weights, "
+            f"but only {fmt_bytes(free)} of memory is free; use a smaller --n-ctx or --n-ctx auto"
+        )
+    return needed
