@@ -10,6 +10,13 @@ from app import __version__
 from app.commands.arg_types import n_ctx_arg
 from app.core.errors import ContextWatchError
 
+class Parser(argparse.ArgumentParser):
+    """Bad flags get one line on stderr (and exit 2), not the whole usage text."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 COMMAND_MODULES = ("run", "snapshots", "growth", "sweep")
 
 
@@ -21,7 +28,7 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="contextwatch", description="Watch and steer a local LLM's context window.")
+    parser = Parser(prog="contextwatch", description="Watch and steer a local LLM's context window.")
     parser.add_argument("--version", action="version", version=f"contextwatch {__version__}")
     _model_flags(parser)
     parser.add_argument("--theme", metavar="NAME", help="colour theme (see themes/)")

@@ -5,18 +5,6 @@ from __future__ import annotations
 import argparse
 
 
-def n_ctx_arg(value: str) -> int | str:
-    if value == "auto":
-        return value
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer or 'auto', got {value!r}") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {n}")
-    return n
-
-
 def positive_int(value: str) -> int:
     try:
         n = int(value)
@@ -25,6 +13,10 @@ def positive_int(value: str) -> int:
     if n <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {n}")
     return n
+
+
+def n_ctx_arg(value: str) -> int | str:
+    return value if value == "auto" else positive_int(value)
 
 
 def percent_arg(value: str) -> float:

@@ -118,6 +118,7 @@ def test_bad_n_ctx_is_a_usage_error(value):
     proc = run_cli("run", "--prompt", "hi", f"--n-ctx={value}")
     assert proc.returncode == 2
     assert "--n-ctx" in proc.stderr and "positive integer" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr
 
 
