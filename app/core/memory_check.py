@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 
 from app.core import llama_log
-from app.core.errors import UsageError
+from app.core.errors import ModelLoadError, UsageError
 from app.core.formatting import fmt_bytes
 from app.core.kv_cache import kv_bytes
 
@@ -17,8 +17,11 @@ def read_metadata(path: Path) -> dict:
     """The GGUF's metadata, read with a vocabulary-only load (no weights)."""
     import llama_cpp
 
-    with contextlib.redirect_stderr(llama_log.TextSink()):
-        probe = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)
+    try:
+        with contextlib.redirect_stderr(llama_log.TextSink()):
+            probe = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)
+    except (ValueError, RuntimeError, OSError) as err:
+        raise ModelLoadError(f"llama.cpp could not load {path}: {err}") from None
     try:
         return dict(probe.metadata or {})
     finally:
