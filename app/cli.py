@@ -60,4 +60,6 @@ def open_dashboard(args: argparse.Namespace) -> int:
     settings, model_path = prepare(args, theme=args.theme)
     from app.ui.app import run_app
 
+    sys.setswitchinterval(0.001)  # the engine thread gets the GIL back quickly after each llama.cpp call
+
     return run_app(settings, model_path)

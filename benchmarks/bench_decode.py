@@ -10,6 +10,7 @@ import contextlib
 import io
 import time
 
+from app.core.engine import default_threads
 from benchmarks.common import median, model_path, quiet_llama, table, write_section
 
 PROMPT = "Write a detailed, step by step explanation of how a steam engine works, with history."
@@ -77,7 +78,8 @@ def main(argv=None) -> dict:
 
     path = model_path()
     with contextlib.redirect_stderr(io.StringIO()):
-        raw = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_batch=512, n_ubatch=512, verbose=True)
+        raw = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_batch=512, n_ubatch=512,
+                              n_threads=default_threads(), verbose=True)
     raw.verbose = False
     engine = Engine()
     engine.load(LoadOptions(path=path, n_ctx=N_CTX))

@@ -14,6 +14,7 @@ import contextlib
 import io
 import time
 
+from app.core.engine import default_threads
 from benchmarks.common import median, model_path, quiet_llama, table, write_section
 
 SYSTEM = "You are a helpful assistant."
@@ -63,7 +64,8 @@ def main(argv=None) -> dict:
 
     path = model_path()
     with contextlib.redirect_stderr(io.StringIO()):
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=4096, n_batch=512, n_ubatch=512, verbose=True)
+        llm = llama_cpp.Llama(model_path=str(path), n_ctx=4096, n_batch=512, n_ubatch=512,
+                              n_threads=default_threads(), verbose=True)
     llm.verbose = False
     session = Session(Settings(n_ctx=4096, auto_compress=False, system_prompt=SYSTEM), path, record_growth=False)
     session.load()

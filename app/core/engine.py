@@ -75,6 +75,11 @@ class GenerationResult:
     parts: list[str] = field(default_factory=list)  # the text so far, while generating
 
 
+def default_threads() -> int:
+    """Half the logical cores (llama-cpp-python's own default): one core stays free for the UI."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def _aligned(n_ctx: int) -> int:
     return -(-n_ctx // CTX_ALIGN) * CTX_ALIGN
 
@@ -113,7 +118,7 @@ class Engine:
             n_ctx=_aligned(options.n_ctx),
             n_batch=options.n_batch,
             n_ubatch=options.n_batch,
-            n_threads=options.n_threads or max(1, os.cpu_count() or 1),
+            n_threads=options.n_threads or default_threads(),
             type_k=CACHE_TYPES[options.type_k],
             type_v=CACHE_TYPES[options.type_v],
             flash_attn=options.flash_attn,

@@ -29,6 +29,9 @@ from app.core.token_costs import MessageCosts
 from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker
 
 
+DASHBOARD_INTERVAL = 0.05  # seconds between dashboards while a reply streams: the UI's frame rate
+
+
 @dataclass(frozen=True)
 class TurnResult:
     reply: str
@@ -277,6 +280,7 @@ class Session:
         outcome = GenerationResult(reason=ev.StopReason.CANCELLED)
         if not sync.cancelled:
             prev_t = time.perf_counter()
+            last_dashboard = 0.0
             for step in self.engine.generate(params, self._cancel, outcome):
                 self._generated += 1
                 used = self._prompt_len + self._generated
@@ -287,10 +291,12 @@ class Session:
                     crossed = crossed or crossing.rising
                     self.sink(crossing)
                 self.sink(ev.TokenEvent(step.token_id, step.text, self._generated, step.t - prev_t, used, step.t))
+                if step.t - last_dashboard >= DASHBOARD_INTERVAL:
+                    self.sink(self.dashboard())
+                    last_dashboard = step.t
                 prev_t = step.t
                 if self.autosave is not None and self.autosave.due():
                     self._autosave(in_flight="".join(outcome.parts))
-                self.sink(self.dashboard())
         self.latency.end_turn(time.perf_counter())
         self._tokens_seen += sync.evaluated + self._generated
         if outcome.text:
