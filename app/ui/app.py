@@ -32,7 +32,8 @@ from app.ui.themes import choose_theme, load_theme_folder
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryList
 
-FRAME_SECONDS = 1 / 20  # live data reaches the widgets at most 20 times a second
+FRAME_SECONDS = 1 / 20  # streamed text reaches the screen at most 20 times a second
+DASHBOARD_SECONDS = 1 / 10  # the sidebar's numbers at most 10 times a second
 TURN_COMMANDS = ("submit", "regenerate")
 
 SessionFactory = Callable[[ev.EventSink], Any]
@@ -69,15 +70,20 @@ class ContextWatchApp(App[int], inherit_bindings=False):
         self.autoload = autoload
         self.loaded = False
         self.load_failed: str | None = None
-        self.generating = False
+        self.generating = False  # a reply is being produced right now
+        self.turn_pending = False  # a reply is queued or being produced
+        self.pending_commands = 0  # commands sent to the engine thread and not finished
         self.last_stop: ev.StopReason | None = None
         self.turn_tokens = 0
         self.latest_dashboard: ev.DashboardUpdate | None = None
         self.context_by_turn: list[tuple[int, int]] = []
         self._flush_scheduled = False
         self._last_flush = 0.0
+        self._last_dashboard = 0.0
+        self._held_dashboard: ev.DashboardUpdate | None = None
         self._startup_notes: list[tuple[str, str]] = []
         self.keymap: dict[str, str] = {}
+        self._main_screen: MainScreen | None = None
         self._setup_themes(theme_folder if theme_folder is not None else _theme_folder())
 
     # ----- set-up
@@ -105,7 +111,8 @@ class ContextWatchApp(App[int], inherit_bindings=False):
         self.set_keymap(keymap)
 
     def get_default_screen(self) -> MainScreen:
-        return MainScreen(history_keys=self._history_keys_hint())
+        self._main_screen = MainScreen(history_keys=self._history_keys_hint())
+        return self._main_screen
 
     def _history_keys_hint(self) -> str:
         keymap = dict(self.settings.keys)
@@ -123,19 +130,32 @@ class ContextWatchApp(App[int], inherit_bindings=False):
     def on_main_screen_ready(self, _message: MainScreen.Ready) -> None:
         self.runner.start()
         if self.autoload:
-            self.runner.run("load", lambda s: s.load())
+            self.run_command("load", lambda s: s.load())
+
+    def run_command(self, name: str, fn: Callable[[Any], Any]) -> None:
+        """Queue `fn(session)` on the engine thread; the only way the UI reaches the model."""
+        self.pending_commands += 1
+        if name in TURN_COMMANDS:
+            self.turn_pending = True
+        self.runner.run(name, fn)
 
     def on_unmount(self) -> None:
         self.runner.stop()
 
     @property
     def main(self) -> MainScreen:
-        return self.screen_stack[0]  # the default screen stays at the bottom of the stack
+        return self._main_screen
+
+    def _showing(self) -> bool:
+        """False before the main screen is up and while the app shuts down."""
+        screen = self._main_screen
+        return screen is not None and screen.is_mounted and screen.is_attached
 
     # ----- live data: tokens and dashboards, batched
 
     def on_live_data_ready(self, _message: LiveDataReady) -> None:
-        self._schedule_flush()
+        if self._showing():
+            self._schedule_flush()
 
     def _schedule_flush(self) -> None:
         if self._flush_scheduled:
@@ -154,21 +174,36 @@ class ContextWatchApp(App[int], inherit_bindings=False):
         else:
             self._flush_live()
 
-    def _flush_live(self) -> None:
-        self._last_flush = time.monotonic()
-        batch = self.bridge.take()
-        if batch is None:
+    def _flush_live(self, final: bool = False) -> None:
+        """Show what the live buffer holds; `final` also shows a dashboard held back for the rate."""
+        if not self._showing():
             return
-        if batch.dashboard is not None:
-            self.latest_dashboard = batch.dashboard
-        if batch.last_token is not None:
-            self.turn_tokens = batch.last_token.index
-        self.main.show_live(batch)
+        now = self._last_flush = time.monotonic()
+        batch = self.bridge.take()
+        if batch is not None:
+            if batch.dashboard is not None:
+                self._held_dashboard = batch.dashboard
+            if batch.last_token is not None:
+                self.turn_tokens = batch.last_token.index
+                self.main.show_live(batch)
+        update = self._held_dashboard
+        if update is None:
+            return
+        if final or now - self._last_dashboard >= DASHBOARD_SECONDS:
+            self._held_dashboard = None
+            self._last_dashboard = now
+            self.latest_dashboard = update
+            self.main.show_dashboard(update)
+        else:
+            self._schedule_flush()
 
     # ----- everything else, in order
 
     def on_engine_message(self, message: EngineMessage) -> None:
-        self._flush_live()  # tokens sent before this event are shown before it
+        if not self._showing():
+            return
+        if self._shows_after_tokens(message.event):
+            self._flush_live(final=True)  # the reply's last tokens appear before the turn is closed
         handler = self._handlers().get(type(message.event))
         if handler is not None:
             handler(message.event)
@@ -189,6 +224,12 @@ class ContextWatchApp(App[int], inherit_bindings=False):
             CommandStarted: self._on_command_started,
             CommandFinished: self._on_command_finished,
         }
+
+    def _shows_after_tokens(self, event: object) -> bool:
+        """Events that must see every token before them; others leave the frame rate alone."""
+        if isinstance(event, (ev.GenerationDone, ev.TurnFinished, CommandFinished)):
+            return True
+        return isinstance(event, ev.HistoryChanged) and not self.generating
 
     def messages(self) -> tuple[Message, ...]:
         return tuple(self.session.conversation.messages)
@@ -256,9 +297,11 @@ class ContextWatchApp(App[int], inherit_bindings=False):
             self.main.set_status(f"{event.name}: working…", busy=True)
 
     def _on_command_finished(self, event: CommandFinished) -> None:
+        self.pending_commands = max(0, self.pending_commands - 1)
         if event.name in TURN_COMMANDS:
             self.generating = False
-        if not self.runner.busy and event.name not in TURN_COMMANDS and event.ok and self.loaded:
+            self.turn_pending = False
+        if not self.pending_commands and event.name not in TURN_COMMANDS and event.ok and self.loaded:
             self.main.set_status("ready")
         elif not event.ok and self.loaded:
             self.main.set_status(f"{event.name} failed")
@@ -266,19 +309,19 @@ class ContextWatchApp(App[int], inherit_bindings=False):
     # ----- sending and history commands
 
     def on_chat_input_submitted(self, message: ChatInput.Submitted) -> None:
-        if not self._can_send():
-            return
         text = message.text
-        self.main.clear_input()
+        if not self._can_send():
+            self.main.restore_input(text)
+            return
         if not self.loaded:
             self.main.set_status("queued: the message goes out once the model has loaded", busy=True)
-        self.runner.run("submit", lambda s: s.submit(text))
+        self.run_command("submit", lambda s: s.submit(text))
 
     def _can_send(self) -> bool:
         if self.load_failed is not None:
             self.notify("The model did not load, so nothing can be sent.", severity="error")
             return False
-        if self.generating or (self.loaded and self.runner.busy):
+        if self.turn_pending:
             self.notify("A reply is still running: wait, or press Esc to cancel it.", severity="warning")
             return False
         return True
@@ -291,21 +334,21 @@ class ContextWatchApp(App[int], inherit_bindings=False):
         if index is None or not 0 <= index < len(messages):
             self.notify("Select a message in the history pane first.", severity="warning")
             return
-        if not self.loaded or self.runner.busy:
+        if not self.loaded or self.pending_commands:
             self.notify("The engine is busy: wait for it, or press Esc to cancel a reply.", severity="warning")
             return
         if action == "edit":
             self.push_screen(EditMessageScreen(index, messages[index]), partial(self._edited, index))
         elif action == "delete":
-            self.runner.run("delete", lambda s: s.delete_message(index))
+            self.run_command("delete", lambda s: s.delete_message(index))
         elif action == "pin":
-            self.runner.run("pin", lambda s: s.toggle_pin(index))
+            self.run_command("pin", lambda s: s.toggle_pin(index))
         elif action == "regenerate":
-            self.runner.run("regenerate", lambda s: s.regenerate(index))
+            self.run_command("regenerate", lambda s: s.regenerate(index))
 
     def _edited(self, index: int, text: str | None) -> None:
         if text is not None:
-            self.runner.run("edit", lambda s: s.edit_message(index, text))
+            self.run_command("edit", lambda s: s.edit_message(index, text))
 
     # ----- actions (keys and command palette)
 

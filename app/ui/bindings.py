@@ -11,13 +11,23 @@ from dataclasses import dataclass
 from textual.binding import Binding
 
 
+_ALL_SCOPES: list["BindingScope"] = []
+
+
 @dataclass(frozen=True)
 class BindingScope:
-    """Where a group of bindings is active, and the bindings themselves."""
+    """Where a group of bindings is active, and the bindings themselves.
+
+    Every scope registers itself, so a screen that defines its own scope shows up in the
+    help screen and the `[keys]` check as soon as its module is imported.
+    """
 
     name: str
     title: str
     bindings: tuple[Binding, ...]
+
+    def __post_init__(self) -> None:
+        _ALL_SCOPES.append(self)
 
 
 APP = BindingScope(
@@ -49,7 +59,7 @@ CHAT = BindingScope(
     "chat",
     "Message input",
     (
-        Binding("enter", "send", "Send", priority=True, id="chat.send"),
+        Binding("enter", "send", "Send", id="chat.send"),
         Binding("ctrl+j,shift+enter", "newline", "New line", id="chat.newline"),
     ),
 )
@@ -69,7 +79,7 @@ EDITOR = BindingScope(
     "editor",
     "Edit dialog",
     (
-        Binding("ctrl+s", "save", "Save", priority=True, id="editor.save"),
+        Binding("ctrl+s", "save", "Save", id="editor.save"),
         Binding("escape", "close", "Cancel", id="editor.cancel"),
     ),
 )
@@ -83,8 +93,13 @@ VIEWER = BindingScope(
 SCOPES: tuple[BindingScope, ...] = (APP, SCREEN, CHAT, HISTORY, EDITOR, VIEWER)
 
 
+def all_scopes() -> tuple[BindingScope, ...]:
+    """The scopes above plus those of every screen module imported so far."""
+    return tuple(_ALL_SCOPES)
+
+
 def all_binding_ids() -> set[str]:
-    return {b.id for scope in SCOPES for b in scope.bindings if b.id}
+    return {b.id for scope in all_scopes() for b in scope.bindings if b.id}
 
 
 def unknown_ids(keymap: dict[str, str]) -> list[str]:

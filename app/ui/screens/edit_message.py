@@ -35,7 +35,9 @@ class EditMessageScreen(ModalScreen[str | None]):
                 yield Button("Cancel (Esc)", id="edit-cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#edit-text", TextArea).focus()
+        editor = self.query_one("#edit-text", TextArea)
+        editor.move_cursor(editor.document.end)
+        editor.focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

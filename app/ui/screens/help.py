@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from app.ui.bindings import SCOPES, VIEWER, effective_keys
+from app.ui.bindings import VIEWER, all_scopes, effective_keys
 
 
 class HelpScreen(ModalScreen[None]):
@@ -35,7 +35,7 @@ class HelpScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Where", "Key", "Action", "Id")
-        for scope in SCOPES:
+        for scope in all_scopes():
             for binding in scope.bindings:
                 table.add_row(scope.title, self._keys(binding), binding.description or binding.action, binding.id)
         table.focus()

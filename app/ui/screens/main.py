@@ -65,12 +65,11 @@ class MainScreen(Screen[None], inherit_bindings=False):
     # ----- data in
 
     def show_live(self, batch: LiveBatch) -> None:
+        """Streamed text and the token count; the app sends dashboards to `show_dashboard`."""
         if batch.text:
             self.query_one(ConversationView).append_reply(batch.text)
         if batch.last_token is not None:
             self.set_status(f"generating · {batch.last_token.index:,} tokens · Esc cancels", busy=True)
-        if batch.dashboard is not None:
-            self.show_dashboard(batch.dashboard)
 
     def show_dashboard(self, update: DashboardUpdate) -> None:
         self.query_one(ContextGauge).usage = update.usage
@@ -149,5 +148,6 @@ class MainScreen(Screen[None], inherit_bindings=False):
     def take_input(self) -> str:
         return self.query_one(ChatInput).text
 
-    def clear_input(self) -> None:
-        self.query_one(ChatInput).clear()
+    def restore_input(self, text: str) -> None:
+        """Put back a message that was not sent, before anything typed since."""
+        self.query_one(ChatInput).restore(text)

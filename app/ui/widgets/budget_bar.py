@@ -24,7 +24,11 @@ class BudgetBar(Widget):
     BudgetBar { height: auto; }
     """
 
-    usage: reactive[ContextUsage | None] = reactive(None, layout=True)
+    usage: reactive[ContextUsage | None] = reactive(None)
+
+    def watch_usage(self, old: ContextUsage | None, new: ContextUsage | None) -> None:
+        if (old is None) != (new is None):
+            self.refresh(layout=True)  # the number of lines changes only here
 
     def render(self) -> Content:
         width = self.content_size.width or 40

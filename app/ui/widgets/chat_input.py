@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -24,11 +25,28 @@ class ChatInput(TextArea):
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
         self.placeholder = "Ask something. Enter sends · Ctrl+J new line · Esc cancels a reply"
 
+    async def _on_key(self, event: events.Key) -> None:
+        """Run this input's own bindings (Enter, Ctrl+J, or what [keys] maps them to) right here.
+
+        Keys reach the input in the order they were typed, so "text, Enter" sends all the
+        text and "one, Ctrl+J, two" puts the line break between the words.
+        """
+        active = self.screen.active_bindings.get(event.key)
+        if active is not None and active.node is self:
+            event.stop()
+            event.prevent_default()  # TextArea would insert a line break for Enter
+            await self.run_action(active.binding.action)
+
     def action_send(self) -> None:
+        """Hand the text to the app and empty the input at once, before the next key."""
         text = self.text
         if not text.strip():
             return
+        self.clear()
         self.post_message(self.Submitted(text))
+
+    def restore(self, text: str) -> None:
+        self.insert(text, location=(0, 0))
 
     def action_newline(self) -> None:
         self.insert("\n")

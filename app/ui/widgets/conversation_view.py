@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from app.core.conversation import Message
@@ -31,18 +32,33 @@ class ReplyBlock(Markdown):
         self.border_title = "assistant"
 
 
-class StreamingReply(Static):
-    """The reply being generated: new text is appended, nothing is parsed until the end."""
+class StreamingReply(Widget):
+    """The reply being generated: new text is appended, nothing is parsed until the end.
+
+    It asks for a new screen layout only when its wrapped height changes; other updates
+    repaint this widget alone.
+    """
+
+    DEFAULT_CSS = """
+    StreamingReply { height: auto; }
+    """
 
     def __init__(self) -> None:
-        super().__init__("", classes="message -assistant -streaming", markup=False)
+        super().__init__(classes="message -assistant -streaming")
         self.border_title = "assistant · generating"
         self._chunks: list[str] = []
+        self._content = Content("")
         self.finished = False
 
     def append(self, text: str) -> None:
         self._chunks.append(text)
-        self.update(Content("".join(self._chunks)))
+        self._content = Content("".join(self._chunks))
+        width = self.content_size.width
+        grows = not width or self._content.get_height(self.styles, width) != self.content_size.height
+        self.refresh(layout=grows)
+
+    def render(self) -> Content:
+        return self._content
 
     @property
     def text(self) -> str:
@@ -54,13 +70,24 @@ class StreamingReply(Static):
 
 
 class ConversationView(VerticalScroll):
-    DEFAULT_CSS = """
-    ConversationView { height: 1fr; }
+    """The newest `max_shown` messages; older ones stay listed in the history pane.
+
+    Capping the widgets keeps each layout pass short however long the session grows.
     """
 
-    def __init__(self, **kwargs) -> None:
+    DEFAULT_CSS = """
+    ConversationView { height: 1fr; }
+    ConversationView > #earlier { color: $text-muted; text-align: center; display: none; }
+    ConversationView > #earlier.-shown { display: block; }
+    """
+
+    def __init__(self, max_shown: int = 30, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.max_shown = max_shown
         self._streaming: StreamingReply | None = None
+
+    def compose(self):
+        yield Static(id="earlier")
 
     def on_mount(self) -> None:
         self.anchor()
@@ -76,26 +103,41 @@ class ConversationView(VerticalScroll):
             self._streaming.stop(note)
 
     def sync(self, messages: tuple[Message, ...]) -> None:
-        """Show `messages`: keep the unchanged prefix, rebuild the rest, drop a finished stream."""
+        """Show `messages`: keep every unchanged block, mount new ones in place, drop a finished stream."""
+        hidden = max(0, len(messages) - self.max_shown)
+        shown = messages[hidden:]
+        self._show_hidden_count(hidden)
+        wanted = {(m.id, m.content) for m in shown}
         blocks = [w for w in self.children if isinstance(w, (MessageBlock, ReplyBlock))]
-        keep = 0
-        for block, message in zip(blocks, messages):
-            if block.key != (message.id, message.content):
-                break
-            keep += 1
-        stale = blocks[keep:]
-        fresh = [_block_for(m) for m in messages[keep:]]
+        kept = {b.key: b for b in blocks if b.key in wanted}
+        stale: list[Widget] = [b for b in blocks if b.key not in wanted]
         streaming = self._streaming
         if streaming is not None and streaming.finished:
             stale.append(streaming)  # the finished reply is now a message of its own
             streaming = self._streaming = None
         if stale:
             self.remove_children(stale)
+        fresh: list[Widget] = []
+        mounted = False
+        for message in shown:
+            block = kept.get((message.id, message.content))
+            if block is None:
+                fresh.append(_block_for(message))
+            elif fresh:
+                self.mount_all(fresh, before=block)
+                fresh, mounted = [], True
         if fresh:
             # a reply that is still streaming stays below the messages it answers
             self.mount_all(fresh, before=streaming)
-        if fresh or stale:
+            mounted = True
+        if mounted or stale:
             self.anchor()
+
+    def _show_hidden_count(self, hidden: int) -> None:
+        note = self.query_one("#earlier", Static)
+        note.set_class(hidden > 0, "-shown")
+        if hidden:
+            note.update(f"{hidden:,} earlier message{'s' if hidden != 1 else ''}: see the history pane")
 
 
 def _block_for(message: Message) -> MessageBlock | ReplyBlock:

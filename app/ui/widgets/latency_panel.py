@@ -6,12 +6,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widgets import Sparkline, Static
+from textual.widgets import Sparkline
 
 from app.core.events import TurnFinished
 from app.core.formatting import DASH, fmt_int, fmt_ms
 from app.core.latency import LatencyStats
 from app.ui.widgets.bars import header, row
+from app.ui.widgets.text_block import TextBlock
 
 LABEL = "$text-muted"
 STEADY_BAND_MS = 0.5  # trends smaller than this per 100 tokens show as flat
@@ -37,16 +38,15 @@ class LatencyPanel(Vertical):
     LatencyPanel > Sparkline { height: 2; margin: 0 0; }
     LatencyPanel > Sparkline > .sparkline--max-color { color: $warning; }
     LatencyPanel > Sparkline > .sparkline--min-color { color: $success; }
-    LatencyPanel > .latency-text { height: auto; }
     """
 
     stats: reactive[LatencyStats | None] = reactive(None)
     last_turn: reactive[TurnFinished | None] = reactive(None)
 
     def compose(self) -> ComposeResult:
-        yield Static(classes="latency-text", id="latency-head")
+        yield TextBlock(id="latency-head")
         yield Sparkline([], id="latency-spark")
-        yield Static(classes="latency-text", id="latency-body")
+        yield TextBlock(id="latency-body")
 
     def on_mount(self) -> None:
         self._refresh_text()
@@ -65,14 +65,14 @@ class LatencyPanel(Vertical):
             return
         width = self.content_size.width or 40
         s = self.stats
-        head = self.query_one("#latency-head", Static)
-        body = self.query_one("#latency-body", Static)
+        head = self.query_one("#latency-head", TextBlock)
+        body = self.query_one("#latency-body", TextBlock)
         spark = self.query_one("#latency-spark", Sparkline)
         if s is None:
-            head.update(header("LATENCY", "", width))
-            body.update(Content.styled("—", LABEL))
+            head.content = header("LATENCY", "", width)
+            body.content = Content.styled("—", LABEL)
             return
-        head.update(header("LATENCY", Content.styled(fmt_rate(s.decode_tps), "bold $text-primary"), width))
+        head.content = header("LATENCY", Content.styled(fmt_rate(s.decode_tps), "bold $text-primary"), width)
         spark.data = list(s.recent_ms)
         arrow, arrow_style = trend_arrow(s.trend_ms_per_100)
         trend = DASH if s.trend_ms_per_100 is None else f"{s.trend_ms_per_100:+.2f} ms/100 tok"
@@ -87,7 +87,7 @@ class LatencyPanel(Vertical):
                 ("TTFT", fmt_ms(s.session_avg_ttft_ms)),
             ),
         ]
-        body.update(Content("\n").join(lines))
+        body.content = Content("\n").join(lines)
 
     def _last_turn_line(self) -> Content:
         t = self.last_turn

@@ -18,8 +18,26 @@ class MemoryPanel(Widget):
     MemoryPanel { height: auto; }
     """
 
-    memory: reactive[MemorySnapshot | None] = reactive(None, layout=True)
-    kv: reactive[KVCacheInfo | None] = reactive(None, layout=True)
+    memory: reactive[MemorySnapshot | None] = reactive(None)
+    kv: reactive[KVCacheInfo | None] = reactive(None)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._shape: tuple = ()
+
+    def _check_shape(self) -> None:
+        """Ask for a new layout only when the number of lines changes, not on every update."""
+        m = self.memory
+        shape = (m is None, len(m.gpus) if m is not None else 0, self.kv is None)
+        if shape != self._shape:
+            self._shape = shape
+            self.refresh(layout=True)
+
+    def watch_memory(self) -> None:
+        self._check_shape()
+
+    def watch_kv(self) -> None:
+        self._check_shape()
 
     def render(self) -> Content:
         width = self.content_size.width or 40

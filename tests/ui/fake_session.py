@@ -1,0 +1,315 @@
+"""A scripted stand-in for `app.core.session.Session`: same methods, fixed numbers, no model.
+
+It emits the same event sequence a real turn does, so snapshots of the UI are deterministic.
+`InlineRunner` runs each command at once on the calling thread, like `EngineRunner` would.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from app.core import events as ev
+from app.core.conversation import Conversation
+from app.core.engine import SyncResult
+from app.core.errors import ContextWatchError
+from app.core.kv_cache import KVCacheInfo
+from app.core.latency import LatencyStats
+from app.core.memory import MemoryLevel, MemorySnapshot
+from app.core.model_info import ModelInfo
+from app.core.runner import CommandFinished, CommandStarted
+from app.core.settings import Settings
+from app.core.usage import BudgetBreakdown, ContextUsage
+
+MIB = 1024 * 1024
+N_CTX = 2048
+EFFECTIVE = 1740
+KV_PER_TOKEN = 23040
+REPLY = (
+    "The context window is the **working memory** of the model. Every token of the "
+    "prompt and of the reply takes a slot in the KV cache, and once it is full the "
+    "oldest turns must be summarised or dropped.\n\n- system prompt\n- history\n- reply"
+)
+
+INFO = ModelInfo(
+    path="/models/SmolLM2-135M-Instruct.Q4_1.gguf", file_bytes=98 * MIB, name="SmolLM2 135M Instruct",
+    basename="SmolLM2", architecture="llama", description="llama 135M Q4_1", n_params=134_515_008,
+    weights_bytes=92 * MIB, n_ctx_train=8192, n_layer=30, n_head=9, n_head_kv=3, n_embd=576,
+    head_dim_k=64, head_dim_v=64, n_vocab=49152, chat_template="{{ messages }}",
+)
+
+
+def reply_tokens(text: str = REPLY) -> list[str]:
+    """Split a reply into word-sized pieces, the way a tokenizer roughly would."""
+    pieces, word = [], ""
+    for ch in text:
+        word += ch
+        if ch in " \n":
+            pieces.append(word)
+            word = ""
+    if word:
+        pieces.append(word)
+    return pieces
+
+
+@dataclass
+class FakeLatency:
+    recent: list[float] = field(default_factory=list)
+
+    def turn_latencies_ms(self) -> list[float]:
+        return list(self.recent)
+
+
+@dataclass
+class FakeMemory:
+    history: list[tuple[int, int]] = field(default_factory=list)
+
+    def rss_history(self) -> list[tuple[int, int]]:
+        return list(self.history)
+
+
+@dataclass
+class FakeEngine:
+    info: ModelInfo | None = None
+    n_ctx: int = N_CTX
+
+
+class FakeSession:
+    """Scripted session. `pause_after` stops a turn after that many tokens (a frozen mid-turn)."""
+
+    def __init__(self, settings: Settings | None = None, sink: ev.EventSink = ev.discard,
+                 *, reply: str = REPLY, pause_after: int | None = None, fail_load: str | None = None,
+                 token_delay: float = 0.0) -> None:
+        self.settings = settings or Settings(n_ctx=N_CTX)
+        self.sink = sink
+        self.conversation = Conversation.with_system(self.settings.system_prompt)
+        self.engine = FakeEngine()
+        self.latency = FakeLatency()
+        self.memory = FakeMemory()
+        self.reply = reply
+        self.pause_after = pause_after
+        self.fail_load = fail_load
+        self.token_delay = token_delay
+        self.level = MemoryLevel.NORMAL
+        self.level_percent = 41.5
+        self.cancelled = False
+        self.used = 0
+        self.in_flight = 0
+        self.turns = 0
+        self.cached_tokens = 0
+        self.extra_user = 0  # tokens `fill_context` adds, counted as user text
+        self.calls: list[str] = []
+
+    # ----- numbers
+
+    @staticmethod
+    def cost(content: str) -> int:
+        return len(content.split()) + 4
+
+    def _prompt_tokens(self) -> int:
+        return sum(self.cost(m.content) for m in self.conversation.messages)
+
+    def _set_tokens(self) -> None:
+        self.conversation.set_tokens([self.cost(m.content) for m in self.conversation.messages])
+
+    def usage(self) -> ContextUsage:
+        parts = {"system": 0, "summaries": 0, "user": 0, "assistant": 0}
+        for m in self.conversation.messages:
+            parts["summaries" if m.summary else m.role] += self.cost(m.content)
+        parts["user"] += self.extra_user
+        percent = 100.0 * self.used / EFFECTIVE
+        return ContextUsage(
+            used=self.used, n_ctx=N_CTX, effective=EFFECTIVE, percent=percent,
+            available=max(0, EFFECTIVE - self.used), reserve=N_CTX - EFFECTIVE, tier=1,
+            tier_name="Minimal", size_label="2K", profile_id="smollm2", profile_matched=True,
+            threshold=self.settings.warn_threshold, over_threshold=percent >= self.settings.warn_threshold,
+            breakdown=BudgetBreakdown(in_flight=self.in_flight, **parts),
+        )
+
+    def latency_stats(self) -> LatencyStats:
+        recent = tuple(self.latency.recent)
+        return LatencyStats(
+            ttft_ms=112.4 if recent else None, prefill_tps=812.0 if recent else None,
+            last_ms=recent[-1] if recent else None, rolling_avg_ms=11.8 if recent else None, window=20,
+            trend_ms_per_100=1.6 if len(recent) > 1 else None, decode_tps=84.7 if len(recent) > 1 else None,
+            n_tokens=len(recent), recent_ms=recent, session_turns=self.turns,
+            session_avg_ttft_ms=110.0 if self.turns else None, session_decode_tps=83.9 if self.turns else None,
+        )
+
+    def memory_snapshot(self) -> MemorySnapshot:
+        rss = 190 * MIB + self.used * 4096
+        return MemorySnapshot(
+            rss_bytes=rss, peak_rss_bytes=rss + 2 * MIB, baseline_rss_bytes=185 * MIB,
+            growth_bytes=rss - 185 * MIB, growth_per_100_tokens=400_000.0, growth_per_token=4000.0,
+            ram_percent=self.level_percent, ram_used_bytes=int(16 * 1024 * MIB * self.level_percent / 100),
+            ram_total_bytes=16 * 1024 * MIB, gpus=(), gpu_state="no GPU: NVML Shared Library Not Found",
+            level=self.level, level_percent=self.level_percent, t=ev.now(),
+        )
+
+    def kv_info(self) -> KVCacheInfo:
+        return KVCacheInfo(
+            allocated_bytes=N_CTX * KV_PER_TOKEN, logged_bytes=N_CTX * KV_PER_TOKEN,
+            bytes_per_token=float(KV_PER_TOKEN), in_use_bytes=self.used * KV_PER_TOKEN,
+            n_tokens=self.used, n_ctx=N_CTX, type_k="f16", type_v="f16",
+        )
+
+    def dashboard(self) -> ev.DashboardUpdate:
+        return ev.DashboardUpdate(self.usage(), self.latency_stats(), self.memory_snapshot(), self.kv_info())
+
+    # ----- the Session interface
+
+    def load(self, n_ctx: int | None = None) -> None:
+        self.calls.append("load")
+        for stage, fraction in (("reading the GGUF header", 0.1), ("loading weights", 0.6), ("allocating the KV cache", 0.9)):
+            self.sink(ev.LoadProgress(stage, fraction))
+        if self.fail_load:
+            raise ContextWatchError(self.fail_load)
+        self.engine.info = INFO
+        self._set_tokens()
+        self.used = self._prompt_tokens()
+        self.sink(ev.ModelLoaded(INFO, N_CTX, 0.42, ()))
+        self.sink(self.dashboard())
+
+    def submit(self, text: str, sampling=None):
+        self.calls.append(f"submit:{text}")
+        self.conversation.append("user", text)
+        return self._turn()
+
+    def regenerate(self, index: int, sampling=None):
+        self.calls.append(f"regenerate:{index}")
+        messages = self.conversation.messages
+        keep = index if messages[index].role == "assistant" else index + 1
+        self.conversation.truncate(keep)
+        return self._turn()
+
+    def _turn(self):
+        self.cancelled = False
+        self._set_tokens()
+        self.sink(ev.HistoryChanged())
+        prompt = self._prompt_tokens() + 3
+        reused = min(self.cached_tokens, prompt - 1)
+        self.sink(ev.SyncDone(reused, prompt - reused, 0.05))
+        self.used, self.in_flight = prompt, 0
+        self.latency.recent = []
+        pieces = reply_tokens(self.reply)
+        text = ""
+        reason = ev.StopReason.EOG
+        for i, piece in enumerate(pieces, 1):
+            if self.pause_after is not None and i > self.pause_after:
+                return None  # frozen mid-turn, as a snapshot sees it
+            if self.cancelled:
+                reason = ev.StopReason.CANCELLED
+                break
+            if self.token_delay:
+                time.sleep(self.token_delay)
+            text += piece
+            self.used += 1
+            self.in_flight += 1
+            self.latency.recent.append(9.0 + (i * 7 % 11) * 0.6)
+            self.memory.history.append((self.used, 190 * MIB + self.used * 4096))
+            self.sink(ev.TokenEvent(i, piece, i, 0.01, self.used))
+            self.sink(self.dashboard())
+        if text:
+            self.conversation.append("assistant", text)
+        self.sink(ev.GenerationDone(reason, len(self.latency.recent), text))
+        self.turns += 1
+        self.in_flight = 0
+        self._set_tokens()
+        self.used = self._prompt_tokens()
+        self.cached_tokens = self.used
+        self.sink(ev.HistoryChanged())
+        self.sink(self.dashboard())
+        self.sink(ev.TurnFinished(reason, prompt, len(self.latency.recent), reused, prompt - reused, 0.1124, 84.7))
+        return reason
+
+    def edit_message(self, index: int, text: str) -> SyncResult:
+        self.calls.append(f"edit:{index}")
+        self.conversation.edit(index, text)
+        return self.resync(changed_from=index)
+
+    def delete_message(self, index: int) -> SyncResult:
+        self.calls.append(f"delete:{index}")
+        self.conversation.delete(index)
+        return self.resync(changed_from=index)
+
+    def toggle_pin(self, index: int) -> bool:
+        self.calls.append(f"pin:{index}")
+        pinned = self.conversation.toggle_pin(index)
+        self._set_tokens()
+        self.sink(ev.HistoryChanged())
+        return pinned
+
+    def resync(self, changed_from: int = 0) -> SyncResult:
+        self._set_tokens()
+        messages = self.conversation.messages
+        reused = sum(self.cost(m.content) for m in messages[:changed_from])
+        total = self._prompt_tokens()
+        self.used = total
+        self.cached_tokens = total
+        result = SyncResult(reused, total - reused, 0.03)
+        self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
+        self.sink(ev.HistoryChanged())
+        self.sink(self.dashboard())
+        return result
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+    # ----- scripted alerts
+
+    def set_memory_level(self, level: MemoryLevel, percent: float) -> None:
+        old = self.level
+        self.level, self.level_percent = level, percent
+        self.sink(ev.MemoryLevelChanged(old, level, percent))
+        self.sink(self.dashboard())
+
+    def fill_context(self, used: int) -> None:
+        before = self.usage()
+        self.extra_user = max(0, used - self._prompt_tokens())
+        self.used = used
+        after = self.usage()
+        if after.over_threshold != before.over_threshold:
+            self.sink(ev.ThresholdCrossed(after.percent, after.threshold, after.over_threshold))
+        self.sink(self.dashboard())
+
+
+class InlineRunner:
+    """Runs each command immediately on the calling thread, emitting what EngineRunner emits."""
+
+    def __init__(self, session, sink: ev.EventSink) -> None:
+        self.session = session
+        self._sink = sink
+        self.busy = False
+        self.started = False
+        self.stopped = False
+
+    def start(self) -> None:
+        self.started = True
+
+    def run(self, name: str, fn) -> None:
+        self.busy = True
+        self._sink(CommandStarted(name))
+        try:
+            result = fn(self.session)
+        except ContextWatchError as err:
+            self.busy = False
+            self._sink(ev.EngineError(str(err)))
+            self._sink(CommandFinished(name, ok=False))
+            return
+        if result is None and name in ("submit", "regenerate"):
+            return  # a frozen mid-turn stays busy
+        self.busy = False
+        self._sink(CommandFinished(name, result))
+
+    def cancel(self) -> None:
+        self.session.cancel()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.stopped = True
+        self.session.close()
+
+
+__all__ = ["FakeSession", "InlineRunner"]

@@ -1,0 +1,51 @@
+"""Helpers for UI tests: an app on the scripted fake session, and a way to let it settle."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+
+from app.core.settings import Settings
+from app.ui.app import ContextWatchApp
+from fake_session import FakeSession, InlineRunner
+
+SIZE = (140, 42)
+
+
+def fake_app(settings: Settings | None = None, runner=InlineRunner, theme_folder=None, **fake_options) -> ContextWatchApp:
+    """The app on a FakeSession; `runner=EngineRunner` runs it on a real engine thread."""
+    settings = settings or Settings(n_ctx=2048)
+    return ContextWatchApp(
+        settings,
+        lambda sink: FakeSession(settings, sink, **fake_options),
+        runner,
+        theme_folder=theme_folder,
+    )
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0, step: float = 0.02) -> bool:
+    """Pause until `condition()` is true; False if it never was within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        await pilot.pause(step)
+    return True
+
+
+async def settle(pilot, seconds: float = 0.15) -> None:
+    """Let queued events, the live flush timer and layout all finish."""
+    await pilot.pause(seconds)
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+def async_test(fn):
+    """Run an `async def` test with asyncio.run (no async pytest plugin needed)."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        return asyncio.run(fn(*args, **kwargs))
+
+    return run
