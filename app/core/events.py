@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
 if TYPE_CHECKING:
+    from app.core.compression_stats import CompressionStats
     from app.core.kv_cache import KVCacheInfo
     from app.core.latency import LatencyStats
     from app.core.memory import MemorySnapshot, MemoryLevel
@@ -87,6 +88,7 @@ class DashboardUpdate:
     latency: "LatencyStats"
     memory: "MemorySnapshot"
     kv: "KVCacheInfo"
+    compression: "CompressionStats | None" = None
     t: float = field(default_factory=now)
 
 
@@ -119,6 +121,7 @@ class Notice:
 class HistoryChanged:
     """The conversation changed (message appended, edited, deleted, pinned, compressed)."""
 
+    messages: tuple = ()  # the whole conversation as it is now: frozen Message objects
     t: float = field(default_factory=now)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.core import events as ev
@@ -169,7 +169,11 @@ class Session:
             latency=self.latency.snapshot(),
             memory=self.memory.latest(),
             kv=self.kv.info(self._prompt_len + self._generated),
+            compression=replace(self.stats),
         )
+
+    def _history_event(self) -> ev.HistoryChanged:
+        return ev.HistoryChanged(tuple(self.conversation.messages))
 
     def _refresh_costs(self, add_generation_prompt: bool = False) -> list[int]:
         """Per-message prompt costs, the prompt's token ids, and the usage breakdown."""
@@ -223,7 +227,7 @@ class Session:
             current = []
         self.conversation.replace_all(current + list(messages))
         self._refresh_costs()
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
 
     def edit_message(self, index: int, text: str) -> SyncResult:
         self.conversation.edit(index, clean_prompt(text))
@@ -235,7 +239,7 @@ class Session:
 
     def toggle_pin(self, index: int) -> bool:
         pinned = self.conversation.toggle_pin(index)
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         return pinned
 
     def resync(self) -> SyncResult:
@@ -245,7 +249,7 @@ class Session:
         result = self.engine.sync(ids, self._cancel, self._prefill_progress)
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
         self._record_compression(result)
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.sink(self.dashboard())
         return result
 
@@ -270,7 +274,7 @@ class Session:
         ids = self._make_room(ids)
         compression = self._pending_report[0] if self._pending_report else None
         self._autosave()
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.latency.start_turn(t_submit)
         crossed = False
         sync = self.engine.sync(ids, self._cancel, self._prefill_progress)
@@ -326,7 +330,7 @@ class Session:
         """Count the finished reply into the history's costs without touching the KV cache."""
         self._autosave()
         self._refresh_costs()
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.sink(self.dashboard())
 
     # ----- compression
@@ -505,7 +509,7 @@ class Session:
             result = {"name": name, "kv_restored": False, "tokens": sync.evaluated, "seconds": seconds,
                       "message": message}
         self.sink(ev.Notice(message, "information" if not reasons else "warning"))
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()
         return result
