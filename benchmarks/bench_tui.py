@@ -160,10 +160,16 @@ def start_to_first_frame() -> dict:
     time.sleep(1.0)  # let the memory sampler and the first dashboard settle
     rss = psutil.Process(pid).memory_info().rss
     os.write(fd, b"\x11")  # ctrl+q
-    try:
+    quit_by = time.monotonic() + 10
+    while time.monotonic() < quit_by and os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if select.select([fd], [], [], 0.2)[0]:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                break
+    else:
+        os.kill(pid, 9)
         os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
     os.close(fd)
     return {"first_frame_s": first_frame, "ready_s": ready, "tui_rss": rss}
 

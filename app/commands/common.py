@@ -20,7 +20,7 @@ def prepare(args: argparse.Namespace, **overrides) -> tuple[Settings, Path]:
     )
     model_path = find_model(getattr(args, "model", None), settings.model)
     try:
-        llama_log.install(llama_log_path(), echo=getattr(args, "verbose", False))
+        llama_log.open_log(llama_log_path(), echo=getattr(args, "verbose", False))
     except OSError as err:
         raise UsageError(f"the data folder {data_dir(create=False)} cannot be written: {err.strerror or err}") from None
     return settings, model_path

@@ -107,6 +107,7 @@ class Engine:
         report = progress or (lambda stage, fraction: None)
         report("checking the model file", 0.05)
         file_bytes = check_gguf(options.path)
+        llama_log.attach()
         check_memory(options.path, file_bytes, _aligned(options.n_ctx), options.type_k, options.type_v,
                      options.n_gpu_layers > 0)
         self.close()

@@ -14,8 +14,13 @@ _state: dict = {"path": None, "fh": None, "echo": False, "callback": None}
 
 def install(path: Path, echo: bool = False) -> Path:
     """Send every llama.cpp log line to `path` (mode 0600); echo to stderr when `echo`."""
-    import llama_cpp
+    open_log(path, echo)
+    attach()
+    return path
 
+
+def open_log(path: Path, echo: bool = False) -> Path:
+    """Open the log file now (so an unwritable data folder shows at once); `attach` hooks llama.cpp."""
     with _lock:
         if _state["fh"] is not None and _state["path"] != path:
             _state["fh"].close()
@@ -26,6 +31,14 @@ def install(path: Path, echo: bool = False) -> Path:
             _state["fh"] = os.fdopen(fd, "ab", buffering=0)
         _state["path"] = path
         _state["echo"] = echo
+    return path
+
+
+def attach() -> None:
+    """Point llama.cpp's log callback at our file (importing llama_cpp, which takes a moment)."""
+    import llama_cpp
+
+    with _lock:
         if _state["callback"] is None:
 
             @llama_cpp.llama_log_callback
@@ -34,7 +47,6 @@ def install(path: Path, echo: bool = False) -> Path:
 
             _state["callback"] = _callback
         llama_cpp.llama_log_set(_state["callback"], ctypes.c_void_p(0))
-    return path
 
 
 def write(data: bytes) -> None:

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import plotext as plt
+
+
+class _Plotext:
+    """plotext, imported when the first chart is drawn (it is slow to import)."""
+
+    def __getattr__(self, name: str):
+        import plotext
+
+        return getattr(plotext, name)
+
+
+plt = _Plotext()
 
 MIN_WIDTH = 20
 MIN_HEIGHT = 6
