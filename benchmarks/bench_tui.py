@@ -77,6 +77,7 @@ async def tui_side(runs: int) -> dict:
     """Both in-process measures: decode against raw, and key-press latency while streaming."""
     sys.setswitchinterval(0.001)  # as the dashboard sets it
     import llama_cpp
+    from textual import events
 
     from app.core.runner import EngineRunner
     from app.core.session import Session
@@ -101,14 +102,16 @@ async def tui_side(runs: int) -> dict:
         async def one_turn(measure_keys: bool) -> float:
             app.runner.run("reset", _fresh)
             await _until(pilot, lambda: not app.runner.busy)
+            app.turn_tokens = 0
             turns = app.session.latency.snapshot().session_turns
             chat.focus()
             chat.insert(PROMPT)
             await pilot.pause()
-            await pilot.press("enter")
+            app.post_message(events.Key("enter", None))  # Pilot.press would wait for the whole reply
             finished = lambda: app.session.latency.snapshot().session_turns > turns  # noqa: E731
-            await _until(pilot, lambda: app.turn_tokens > 0 or finished())
-            while measure_keys and not finished():
+            streaming = lambda: app.runner.current == "submit" and app.turn_tokens > 0  # noqa: E731
+            await _until(pilot, lambda: streaming() or finished())
+            while measure_keys and streaming() and not finished():
                 key_ms.append(await key_to_screen(app, chat))
                 await asyncio.sleep(0.05)
             await _until(pilot, lambda: finished() and not app.runner.busy)
