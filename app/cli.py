@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from app import __version__
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # whatever we (or SQLite, or llama.cpp) create is private: files 0600, folders 0700
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
