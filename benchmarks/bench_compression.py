@@ -48,7 +48,7 @@ def main(argv=None) -> dict:
         session.resync()
         plan = session.preview_compression("sliding", target=history_tokens // 2)
         sync = session.apply_compression(plan)
-        ours.append((sync.seconds, sync.reused, sync.evaluated, plan.tokens_after))
+        ours.append((sync.seconds, sync.reused, sync.evaluated, sync.reused + sync.evaluated))
         engine.reset()
         ids = engine.prompt_ids([m.as_chat() for m in plan.after], add_generation_prompt=False)
         t0 = time.perf_counter()
