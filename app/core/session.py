@@ -83,6 +83,7 @@ class Session:
         self.stats = CompressionStats()
         self.growth = None
         self.growth_session: int | None = None
+        self._autosaved = False
         self._pending_report: tuple[str, str, int, int] | None = None
         self._prompt_len = 0
         self._generated = 0
@@ -157,8 +158,8 @@ class Session:
         self.memory.stop()
         if self.growth is not None:
             self.growth.close()
-        if self.autosave is not None:
-            self.autosave.mark_finished()
+        if self.autosave is not None and self._autosaved:
+            self.autosave.mark_finished()  # an earlier crash's autosave stays until this session replaces it
         self.engine.close()
 
     # ----- numbers
@@ -433,6 +434,7 @@ class Session:
             return
         try:
             self.autosave.save(self.conversation, str(self.model_path), self.engine.n_ctx, in_flight)
+            self._autosaved = True
         except OSError as err:
             self.sink(ev.Notice(f"autosave failed: {err.strerror or err}", "error"))
 
