@@ -22,12 +22,16 @@ from app.ui import bindings
 from app.ui.alerts import memory_alert, stop_note, threshold_alert
 from app.ui.bridge import EventBridge
 from app.ui.chart_data import ChartData
+from app.ui.compression_actions import CompressionActions
+from app.ui.context_actions import ContextSizeActions
 from app.ui.messages import EngineMessage, LiveDataReady
 from app.ui.palette import ContextWatchCommands, PaletteEntry
+from app.ui.saved_sessions import SavedSessionActions
 from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.edit_message import EditMessageScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.main import MainScreen
+from app.ui.screens.sweep_run import SweepProgress
 from app.ui.themes import choose_theme, load_theme_folder
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryList
@@ -47,7 +51,7 @@ def _theme_folder() -> Path | None:
         return None
 
 
-class ContextWatchApp(App[int], inherit_bindings=False):
+class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeActions, App[int], inherit_bindings=False):
     TITLE = "ContextWatch"
     CSS_PATH = "app.tcss"
     BINDINGS = list(bindings.APP.bindings)
@@ -61,6 +65,7 @@ class ContextWatchApp(App[int], inherit_bindings=False):
         *,
         theme_folder: Path | None = None,
         autoload: bool = True,
+        pending_resume: dict | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -68,6 +73,7 @@ class ContextWatchApp(App[int], inherit_bindings=False):
         self.session = session_factory(self.bridge)
         self.runner = runner_factory(self.session, self.bridge)
         self.autoload = autoload
+        self.pending_resume = pending_resume  # offered once the model has loaded
         self.loaded = False
         self.load_failed: str | None = None
         self.generating = False  # a reply is being produced right now
@@ -140,6 +146,7 @@ class ContextWatchApp(App[int], inherit_bindings=False):
         self.runner.run(name, fn)
 
     def on_unmount(self) -> None:
+        self.keep_unanswered_resume()
         self.runner.stop()
 
     @property
@@ -223,6 +230,7 @@ class ContextWatchApp(App[int], inherit_bindings=False):
             ev.EngineError: self._on_engine_error,
             CommandStarted: self._on_command_started,
             CommandFinished: self._on_command_finished,
+            SweepProgress: self.show_sweep_progress,
         }
 
     def _shows_after_tokens(self, event: object) -> bool:
@@ -243,6 +251,7 @@ class ContextWatchApp(App[int], inherit_bindings=False):
         self.main.show_loaded()
         self.main.show_history(self.messages())
         self.main.set_status(f"ready · {info.name} · type a message and press Enter")
+        self.offer_resume()
 
     def _on_sync_done(self, event: ev.SyncDone) -> None:
         self.main.show_sync(event)
@@ -305,6 +314,9 @@ class ContextWatchApp(App[int], inherit_bindings=False):
             self.main.set_status("ready")
         elif not event.ok and self.loaded:
             self.main.set_status(f"{event.name} failed")
+        self.saved_session_finished(event)
+        self.compression_finished(event)
+        self.context_finished(event)
 
     # ----- sending and history commands
 
@@ -405,6 +417,7 @@ class ContextWatchApp(App[int], inherit_bindings=False):
                 f"{b.id} · {self._keys_of(b)} in the history pane",
                 partial(self.run_history_action, b.action),
             )
+        yield from self.compression_palette_entries()
         for name in self.own_themes:
             yield PaletteEntry(f"Theme: {name}", "switch colours", partial(setattr, self, "theme", name))
 
@@ -414,8 +427,14 @@ class ContextWatchApp(App[int], inherit_bindings=False):
 
 def run_app(settings: Settings, model_path: Path) -> int:
     """Open the dashboard on the real model; returns the process exit code."""
+    from app.core.autosave import Autosave
     from app.core.session import Session
 
-    app = ContextWatchApp(settings, lambda sink: Session(settings, model_path, sink=sink))
+    pending = Autosave().pending()  # read before this session's first autosave replaces it
+    app = ContextWatchApp(
+        settings,
+        lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
+        pending_resume=pending,
+    )
     app.run()
     return app.return_code or 0

@@ -7,9 +7,10 @@ It emits the same event sequence a real turn does, so snapshots of the UI are de
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.core import events as ev
+from app.core.compression_stats import CompressionStats
 from app.core.conversation import Conversation
 from app.core.engine import SyncResult
 from app.core.errors import ContextWatchError
@@ -19,6 +20,7 @@ from app.core.memory import MemoryLevel, MemorySnapshot
 from app.core.model_info import ModelInfo
 from app.core.runner import CommandFinished, CommandStarted
 from app.core.settings import Settings
+from app.core.snapshots import SnapshotStore, check_name
 from app.core.usage import BudgetBreakdown, ContextUsage
 
 MIB = 1024 * 1024
@@ -99,6 +101,7 @@ class FakeSession:
         self.cached_tokens = 0
         self.extra_user = 0  # tokens `fill_context` adds, counted as user text
         self.calls: list[str] = []
+        self.stats = CompressionStats()
 
     # ----- numbers
 
@@ -154,7 +157,8 @@ class FakeSession:
         )
 
     def dashboard(self) -> ev.DashboardUpdate:
-        return ev.DashboardUpdate(self.usage(), self.latency_stats(), self.memory_snapshot(), self.kv_info())
+        return ev.DashboardUpdate(self.usage(), self.latency_stats(), self.memory_snapshot(), self.kv_info(),
+                                  compression=replace(self.stats))
 
     # ----- the Session interface
 
@@ -257,6 +261,47 @@ class FakeSession:
 
     def close(self) -> None:
         self.calls.append("close")
+
+    # ----- snapshots, autosave and growth: real files, a stand-in KV state
+
+    growth = None  # a GrowthStore, when a test gives one
+    growth_session: int | None = None
+
+    def snapshot_manifest(self, name: str) -> dict:
+        return {
+            "name": name, "created": time.time(),
+            "model": {"path": INFO.path, "size": INFO.file_bytes, "sha256": "fake", "name": INFO.name},
+            "n_ctx": N_CTX, "cache": {"type_k": "f16", "type_v": "f16"}, "sampling": {},
+            "conversation": self.conversation.state_json(), "metrics": {"turns": self.turns},
+            "kv": {"n_tokens": self.used, "token_ids": list(range(self.used))},
+        }
+
+    def save_snapshot(self, name: str, store=None) -> dict:
+        self.calls.append(f"save_snapshot:{name}")
+        manifest = self.snapshot_manifest(check_name(name))
+        blob = bytes(16 * self.used)
+        (store or SnapshotStore()).save(manifest, blob)
+        self.sink(ev.Notice(f"saved snapshot {name}: {self.used:,} tokens"))
+        return {"name": name, "tokens": self.used, "bytes": len(blob), "seconds": 0.01}
+
+    def restore_snapshot(self, name: str, store=None) -> dict:
+        self.calls.append(f"restore_snapshot:{name}")
+        manifest, _blob = (store or SnapshotStore()).load(name)
+        self.conversation = Conversation.from_state_json(manifest["conversation"], f"snapshot {name!r}")
+        self._set_tokens()
+        self.used = self.cached_tokens = manifest["kv"]["n_tokens"]
+        message = f"restored {self.used:,} tokens in 0.01 s from the KV state"
+        self.sink(ev.Notice(message))
+        self.sink(ev.HistoryChanged())
+        self.sink(self.dashboard())
+        return {"name": name, "kv_restored": True, "tokens": self.used, "seconds": 0.01, "message": message}
+
+    def resume(self, conversation: Conversation, in_flight: str = "") -> None:
+        self.calls.append("resume")
+        self.conversation = conversation
+        if in_flight:
+            self.conversation.append("assistant", in_flight)
+        self.resync()
 
     # ----- scripted alerts
 

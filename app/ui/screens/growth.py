@@ -33,7 +33,7 @@ GROWTH = BindingScope(
     "Growth screen",
     (
         Binding("s", "cycle_sort", "Sort", id="growth.sort"),
-        Binding("enter", "jump", "Jump to turn", id="growth.jump"),
+        Binding("enter", "jump", "Jump to turn", priority=True, id="growth.jump"),
         Binding("escape,q", "close", "Close", id="growth.close"),
     ),
 )

@@ -5,8 +5,11 @@ The app hands it data through the `show_*` methods; the widgets render that data
 
 from __future__ import annotations
 
+from functools import partial
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.widgets import Footer, Header
@@ -20,12 +23,15 @@ from app.ui.live_buffer import LiveBatch
 from app.ui.widgets.alert_banner import AlertBanner
 from app.ui.widgets.budget_bar import BudgetBar
 from app.ui.widgets.chat_input import ChatInput
+from app.ui.widgets.compression_controls import CompressionControls
+from app.ui.widgets.compression_panel import AutoPolicy, CompressionPanel
 from app.ui.widgets.context_gauge import ContextGauge
 from app.ui.widgets.conversation_view import ConversationView
 from app.ui.widgets.history_pane import HistoryList, HistoryPane
 from app.ui.widgets.latency_panel import LatencyPanel
 from app.ui.widgets.load_status import LoadStatus
 from app.ui.widgets.memory_panel import MemoryPanel
+from app.ui.widgets.reload_compare import ReloadComparePanel, ReloadOutcome
 from app.ui.widgets.status_line import StatusLine
 
 
@@ -55,6 +61,8 @@ class MainScreen(Screen[None], inherit_bindings=False):
                 yield BudgetBar(id="budget", classes="panel")
                 yield MemoryPanel(id="memory", classes="panel")
                 yield LatencyPanel(id="latency", classes="panel")
+                yield CompressionPanel(id="compression", classes="panel")
+                yield ReloadComparePanel(id="reload", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -78,6 +86,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
         memory.memory = update.memory
         memory.kv = update.kv
         self.query_one(LatencyPanel).stats = update.latency
+        self.query_one(CompressionPanel).stats = update.compression
         self._show_level(update.memory.level, update.memory.level_percent, update.memory.t)
 
     def show_level_change(self, event: MemoryLevelChanged) -> None:
@@ -115,6 +124,27 @@ class MainScreen(Screen[None], inherit_bindings=False):
     def show_turn(self, event: TurnFinished) -> None:
         self.query_one(LatencyPanel).last_turn = event
 
+    @property
+    def compression_controls(self) -> CompressionControls:
+        return self.query_one(CompressionControls)
+
+    def show_compression_state(self, policy: AutoPolicy, undo: str | None, keys_hint: str) -> None:
+        self.query_one(CompressionPanel).policy = policy
+        controls = self.compression_controls
+        controls.undo_label = undo
+        controls.keys_hint = keys_hint
+
+    def show_compression_result(self, note: Content) -> None:
+        self.compression_controls.result = note
+
+    def show_load_started(self) -> None:
+        self.query_one(LoadStatus).restart()
+
+    def show_reload(self, outcome: ReloadOutcome) -> None:
+        panel = self.query_one(ReloadComparePanel)
+        panel.outcome = outcome
+        self.call_after_refresh(panel.scroll_visible, animate=False)
+
     def set_status(self, text: str, busy: bool = False) -> None:
         status = self.query_one(StatusLine)
         status.text = text
@@ -138,6 +168,20 @@ class MainScreen(Screen[None], inherit_bindings=False):
     def open_history(self) -> None:
         if not self.history_open:
             self.toggle_history()
+
+    def show_message(self, index: int) -> None:
+        """Select message `index` in the history pane and scroll the conversation to it, if shown."""
+        messages = self.query_one(HistoryPane).messages
+        if not 0 <= index < len(messages):
+            return
+        self.open_history()
+        self.query_one(HistoryList).highlighted = index
+        view = self.query_one(ConversationView)
+        block = next((b for b in view.children if getattr(b, "key", (None,))[0] == messages[index].id), None)
+        if block is not None:
+            view.scroll_to_widget(block, top=True, animate=False)
+            block.add_class("-found")
+            self.set_timer(3.0, partial(block.remove_class, "-found"))
 
     def highlighted_message(self) -> int | None:
         return self.query_one(HistoryPane).highlighted_index()

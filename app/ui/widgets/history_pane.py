@@ -14,6 +14,7 @@ from app.core.conversation import Message
 from app.core.events import SyncDone
 from app.core.formatting import fmt_int
 from app.ui.bindings import HISTORY
+from app.ui.widgets.compression_controls import HISTORY_TOOLS, CompressionControls
 
 ROLE_STYLES = {"system": "$text-secondary", "user": "$text-primary", "assistant": "$text-success"}
 PREVIEW_CHARS = 34
@@ -64,6 +65,9 @@ class HistoryList(OptionList):
 
 
 class HistoryPane(Vertical):
+    """The message list, the KV sync line and the compression controls; `HISTORY_TOOLS` keys work anywhere in it."""
+
+    BINDINGS = list(HISTORY_TOOLS.bindings)
     DEFAULT_CSS = """
     HistoryPane { height: 1fr; }
     HistoryPane > HistoryList { height: 1fr; }
@@ -82,7 +86,8 @@ class HistoryPane(Vertical):
         yield Static(Content.styled("HISTORY", "bold $text-primary"), id="history-title")
         yield HistoryList(id="history-list")
         yield Static(id="history-sync")
-        yield Vertical(id="history-tools")
+        with Vertical(id="history-tools"):
+            yield CompressionControls(id="compression-controls")
 
     def on_mount(self) -> None:
         self._show_sync()
@@ -117,3 +122,12 @@ class HistoryPane(Vertical):
 
     def highlighted_index(self) -> int | None:
         return self.query_one(HistoryList).highlighted
+
+    def action_compress(self) -> None:
+        self.query_one(CompressionControls).request_preview()
+
+    def action_undo_compression(self) -> None:
+        self.query_one(CompressionControls).request_undo()
+
+    def action_next_strategy(self) -> None:
+        self.query_one(CompressionControls).next_strategy()

@@ -40,6 +40,12 @@ class LoadStatus(Vertical):
     def finish(self) -> None:
         self.add_class("-done")
 
+    def restart(self) -> None:
+        """A new load, such as a reload at another n_ctx: show the progress again."""
+        self.remove_class("-done")
+        self.stage = "starting"
+        self.fraction = 0.0
+
     def _show(self) -> None:
         if not self.is_mounted:
             return

@@ -1,0 +1,78 @@
+"""The offer to pick up a session that did not end cleanly: Enter resumes, Esc starts fresh."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from app.core.growth_format import prompt_excerpt
+from app.ui.bindings import BindingScope
+
+RESUME = BindingScope(
+    "resume",
+    "Resume offer",
+    (
+        Binding("enter", "answer(True)", "Resume", id="resume.accept"),
+        Binding("escape", "answer(False)", "Start fresh", id="resume.decline"),
+    ),
+)
+
+
+def _when(saved: float | None, now: float) -> str:
+    if not saved:
+        return "at an unknown time"
+    if time.strftime("%Y-%m-%d", time.localtime(saved)) == time.strftime("%Y-%m-%d", time.localtime(now)):
+        return time.strftime("%H:%M", time.localtime(saved))
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(saved))
+
+
+def resume_summary(pending: dict, model_path: Path | str | None = None, now: float | None = None) -> str:
+    """'12 messages, saved 14:03, reply cut off mid-way' (and the model, when it was another one)."""
+    messages = [m for m in pending["conversation"].messages if m.role != "system"]
+    count = len(messages) + (1 if pending.get("in_flight") else 0)
+    parts = [f"{count} message{'s' if count != 1 else ''}", f"saved {_when(pending.get('saved'), now or time.time())}"]
+    if pending.get("in_flight"):
+        parts.append("reply cut off mid-way")
+    saved_model = pending.get("model")
+    if saved_model and model_path is not None and Path(saved_model).name != Path(model_path).name:
+        parts.append(f"saved with {Path(saved_model).name}: it will be re-read with this model")
+    return ", ".join(parts)
+
+
+def last_prompt(pending: dict) -> str | None:
+    user = pending["conversation"].last_index("user")
+    return None if user is None else pending["conversation"].messages[user].content
+
+
+class ResumeScreen(ModalScreen[bool]):
+    CSS_PATH = "saved_sessions.tcss"
+    BINDINGS = list(RESUME.bindings)
+
+    def __init__(self, pending: dict, model_path: Path | str | None = None) -> None:
+        super().__init__()
+        self.pending = pending
+        self.model_path = model_path
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="resume-dialog", classes="dialog"):
+            yield Static(Content.styled("Resume the last session?", "bold $text-primary"), id="resume-question")
+            yield Static(Content(resume_summary(self.pending, self.model_path)), id="resume-summary")
+            prompt = last_prompt(self.pending)
+            if prompt:
+                yield Static(
+                    Content.assemble(("last prompt: ", "$text-muted"), prompt_excerpt(prompt, 48)), id="resume-prompt"
+                )
+            yield Static(
+                Content.assemble(("Enter: resume", "bold $text-accent"), ("  ·  Esc: start fresh", "$text-muted")),
+                id="resume-keys",
+            )
+
+    def action_answer(self, resume: bool) -> None:
+        self.dismiss(resume)

@@ -1,0 +1,71 @@
+"""Compression in the sidebar: the counters, the automatic policy, and what the last compression cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from app.core.compression_stats import CompressionStats
+from app.core.formatting import DASH, fmt_int
+from app.ui.widgets.bars import LABEL, badge, header, row
+from app.ui.widgets.compression_controls import strategy_label
+
+
+@dataclass(frozen=True)
+class AutoPolicy:
+    """The automatic-compression settings the panel shows."""
+
+    on: bool
+    trigger: float
+    strategy: str
+
+
+class CompressionPanel(Widget):
+    DEFAULT_CSS = """
+    CompressionPanel { height: auto; }
+    """
+
+    stats: reactive[CompressionStats | None] = reactive(None)
+    policy: reactive[AutoPolicy | None] = reactive(None)
+
+    def watch_stats(self, old: CompressionStats | None, new: CompressionStats | None) -> None:
+        """A new layout only when the number of lines changes, not on every dashboard."""
+        if (old is None, old is None or old.last is None) != (new is None, new is None or new.last is None):
+            self.refresh(layout=True)
+
+    def render(self) -> Content:
+        width = self.content_size.width or 40
+        return Content("\n").join([header("COMPRESSION", self._policy_badge(), width), *self._lines()])
+
+    def _policy_badge(self) -> Content:
+        p = self.policy
+        if p is None:
+            return Content("")
+        if not p.on:
+            return badge("AUTO OFF", "$foreground-muted")
+        return Content.assemble((f"{strategy_label(p.strategy)} at {p.trigger:g}% ", LABEL), badge("AUTO", "$success"))
+
+    def _lines(self) -> list[Content]:
+        s = self.stats
+        if s is None:
+            return [Content.styled(DASH, LABEL)]
+        lines = [
+            row(("runs", Content.styled(fmt_int(s.compressions), "bold")), ("saved", f"{fmt_int(s.tokens_saved)} tok")),
+            row(("overflows", f"{fmt_int(s.overflows_prevented)} avoided"), ("summary", f"{fmt_int(s.summary_tokens)} tok")),
+        ]
+        last = s.last
+        if last is None:
+            lines.append(row(("last", Content.styled(DASH, LABEL))))
+            return lines
+        lines += [
+            row(("last", Content.assemble(
+                (strategy_label(last.strategy), "bold"), (f" · {last.reason} · ", LABEL), f"{last.seconds:.2f} s",
+            ))),
+            row(("tokens", f"{fmt_int(last.tokens_before)} → {fmt_int(last.tokens_after)}")),
+            row(("reused", Content.styled(fmt_int(last.reused), "bold $text-success")),
+                ("re-eval", Content.styled(fmt_int(last.evaluated), "bold $text-warning"))),
+        ]
+        return lines

