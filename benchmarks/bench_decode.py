@@ -6,12 +6,9 @@ Run: python -m benchmarks.bench_decode [--runs N] [--max-tokens N]
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import time
 
-from app.core.engine import default_threads
-from benchmarks.common import median, model_path, quiet_llama, table, write_section
+from benchmarks.common import median, model_path, quiet_llama, raw_llama, table, write_section
 
 PROMPT = "Write a detailed, step by step explanation of how a steam engine works, with history."
 N_CTX = 2048
@@ -70,17 +67,12 @@ def main(argv=None) -> dict:
     parser.add_argument("--max-tokens", type=int, default=128)
     args = parser.parse_args(argv)
     quiet_llama()
-    import llama_cpp
-
     from app.core.engine import Engine, LoadOptions
     from app.core.session import Session
     from app.core.settings import Settings
 
     path = model_path()
-    with contextlib.redirect_stderr(io.StringIO()):
-        raw = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_batch=512, n_ubatch=512,
-                              n_threads=default_threads(), verbose=True)
-    raw.verbose = False
+    raw = raw_llama(path, N_CTX)
     engine = Engine()
     engine.load(LoadOptions(path=path, n_ctx=N_CTX))
     session = Session(Settings(n_ctx=N_CTX), path)

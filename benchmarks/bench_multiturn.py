@@ -10,12 +10,9 @@ Run: python -m benchmarks.bench_multiturn [--runs N]
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import time
 
-from app.core.engine import default_threads
-from benchmarks.common import median, model_path, quiet_llama, table, write_section
+from benchmarks.common import median, model_path, quiet_llama, raw_llama, table, write_section
 
 SYSTEM = "You are a helpful assistant."
 TURN_10 = "Thanks. Which of those lighthouses would you visit first, and why?"
@@ -57,16 +54,11 @@ def main(argv=None) -> dict:
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv)
     quiet_llama()
-    import llama_cpp
-
     from app.core.session import Session
     from app.core.settings import Settings
 
     path = model_path()
-    with contextlib.redirect_stderr(io.StringIO()):
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=4096, n_batch=512, n_ubatch=512,
-                              n_threads=default_threads(), verbose=True)
-    llm.verbose = False
+    llm = raw_llama(path, 4096)
     session = Session(Settings(n_ctx=4096, auto_compress=False, system_prompt=SYSTEM), path, record_growth=False)
     session.load()
     messages = history()

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import io
 import os
 import select
 import statistics
@@ -22,8 +20,7 @@ import subprocess
 import sys
 import time
 
-from app.core.engine import default_threads
-from benchmarks.common import median, model_path, quiet_llama, table, write_section
+from benchmarks.common import median, model_path, quiet_llama, raw_llama, table, write_section
 
 PROMPT = "Write a detailed, step by step explanation of how a steam engine works, with history."
 N_CTX = 2048
@@ -76,7 +73,6 @@ async def key_to_screen(app, chat) -> float:
 async def tui_side(runs: int) -> dict:
     """Both in-process measures: decode against raw, and key-press latency while streaming."""
     sys.setswitchinterval(0.001)  # as the dashboard sets it
-    import llama_cpp
     from textual import events
 
     from app.core.runner import EngineRunner
@@ -88,10 +84,7 @@ async def tui_side(runs: int) -> dict:
     path = model_path()
     settings = Settings(n_ctx=N_CTX, temperature=0.0, repeat_penalty=1.0, max_tokens=MAX_TOKENS, auto_compress=False)
     app = ContextWatchApp(settings, lambda sink: Session(settings, path, sink=sink, record_growth=False), EngineRunner)
-    with contextlib.redirect_stderr(io.StringIO()):
-        raw = llama_cpp.Llama(model_path=str(path), n_ctx=N_CTX, n_batch=512, n_ubatch=512,
-                              n_threads=default_threads(), verbose=True)
-    raw.verbose = False
+    raw = raw_llama(path, N_CTX)
     ours, theirs, key_ms = [], [], []
     async with app.run_test(headless=True, size=SIZE) as pilot:
         await _until(pilot, lambda: app.loaded)

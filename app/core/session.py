@@ -305,10 +305,11 @@ class Session:
         self.latency.end_turn(time.perf_counter())
         self._tokens_seen += sync.evaluated + self._generated
         if outcome.text:
+            latency = self.latency.snapshot()
             self.conversation.append("assistant", outcome.text, metrics={
                 "prompt_tokens": len(ids), "generated_tokens": len(outcome.token_ids),
                 "reused": sync.reused, "evaluated": sync.evaluated,
-                "ttft_ms": self.latency.snapshot().ttft_ms, "decode_tps": self.latency.snapshot().decode_tps,
+                "ttft_ms": latency.ttft_ms, "decode_tps": latency.decode_tps,
                 "context_after": len(ids) + len(outcome.token_ids), "stop_reason": outcome.reason.value,
             })
         self.sink(ev.GenerationDone(outcome.reason, len(outcome.token_ids), outcome.text))

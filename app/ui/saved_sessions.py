@@ -23,6 +23,7 @@ from app.core.settings import write_private
 from app.core.snapshots import SnapshotStore, check_name, default_name
 from app.core.transcript import to_json, to_markdown
 from app.ui import bindings
+from app.ui.engine_guard import engine_idle
 from app.ui.screens.growth import GrowthScreen
 from app.ui.screens.name_prompt import NamePromptScreen
 from app.ui.screens.resume import ResumeScreen
@@ -74,17 +75,7 @@ class SavedSessionActions:
         return self.screen is self.main
 
     def _engine_free(self, what: str) -> bool:
-        if self.load_failed is not None:
-            self.notify(f"The model did not load, so {what} is not possible.", severity="error")
-            return False
-        if not self.loaded:
-            self.notify(f"Wait for the model to load before {what}.", severity="warning")
-            return False
-        if self.turn_pending or self.pending_commands:
-            self.notify(f"The engine is busy: wait for it, or press Esc to cancel a reply, before {what}.",
-                        severity="warning")
-            return False
-        return True
+        return engine_idle(self, what)
 
     def _store(self) -> SnapshotStore | None:
         try:
