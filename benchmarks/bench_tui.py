@@ -48,11 +48,12 @@ def _fresh(session) -> None:
 
 
 async def _until(pilot, condition, timeout=120.0) -> None:
+    """Poll without `pilot.pause`: it queues a callback on every widget, work the app itself never does."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError("the app did not get there in time")
-        await pilot.pause(0.02)
+        await asyncio.sleep(0.02)
 
 
 async def key_to_screen(app, chat) -> float:

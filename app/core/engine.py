@@ -19,6 +19,7 @@ from app.core.chat_format import PLAIN_FALLBACK_WARNING, ChatFormatter
 from app.core.errors import ContextFullError, ModelLoadError, UsageError
 from app.core.events import StopReason
 from app.core.gguf_file import check_gguf
+from app.core.gil_calls import holding_gil
 from app.core.memory_check import check_memory
 from app.core.kv_cache import CACHE_TYPES, parse_cache_type, parse_logged_kv_bytes
 from app.core.model_info import ModelInfo, read_model_info
@@ -291,10 +292,8 @@ class Engine:
         vocab = llm._model.vocab
         n_ctx = self.n_ctx
         decoder = TokenTextDecoder(self)
-        import llama_cpp
-
-        sample = llama_cpp.llama_sampler_sample
-        is_eog = llama_cpp.llama_vocab_is_eog
+        sample = holding_gil("llama_sampler_sample")
+        is_eog = holding_gil("llama_vocab_is_eog")
         perf = time.perf_counter
         chain = sampler.sampler
         text_parts = out.parts

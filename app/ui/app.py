@@ -87,6 +87,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         self._last_flush = 0.0
         self._last_dashboard = 0.0
         self._held_dashboard: ev.DashboardUpdate | None = None
+        self._unpainted_dashboard: ev.DashboardUpdate | None = None
         self._startup_notes: list[tuple[str, str]] = []
         self.keymap: dict[str, str] = {}
         self._main_screen: MainScreen | None = None
@@ -187,12 +188,14 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
             return
         now = self._last_flush = time.monotonic()
         batch = self.bridge.take()
+        text_shown = False
         if batch is not None:
             if batch.dashboard is not None:
                 self._held_dashboard = batch.dashboard
             if batch.last_token is not None:
                 self.turn_tokens = batch.last_token.index
                 self.main.show_live(batch)
+                text_shown = True
         update = self._held_dashboard
         if update is None:
             return
@@ -200,9 +203,29 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
             self._held_dashboard = None
             self._last_dashboard = now
             self.latest_dashboard = update
-            self.main.show_dashboard(update)
+            if final or not text_shown:
+                self._unpainted_dashboard = None
+                self.main.show_dashboard(update)
+            else:
+                self._paint_dashboard_after_text(update)
         else:
             self._schedule_flush()
+
+    def _paint_dashboard_after_text(self, update: ev.DashboardUpdate) -> None:
+        """Repaint the sidebar in a screen update of its own.
+
+        One update covering the reply and the sidebar redraws every widget in the rectangle
+        around both, which is nearly the whole screen.
+        """
+        waiting = self._unpainted_dashboard is not None
+        self._unpainted_dashboard = update
+        if not waiting:
+            self.call_after_refresh(self._paint_dashboard)
+
+    def _paint_dashboard(self) -> None:
+        update, self._unpainted_dashboard = self._unpainted_dashboard, None
+        if update is not None and self._showing():
+            self.main.show_dashboard(update)
 
     # ----- everything else, in order
 

@@ -74,10 +74,11 @@ class MainScreen(Screen[None], inherit_bindings=False):
 
     def show_live(self, batch: LiveBatch) -> None:
         """Streamed text and the token count; the app sends dashboards to `show_dashboard`."""
-        if batch.text:
-            self.query_one(ConversationView).append_reply(batch.text)
-        if batch.last_token is not None:
-            self.set_status(f"generating · {batch.last_token.index:,} tokens · Esc cancels", busy=True)
+        tokens = batch.last_token.index if batch.last_token is not None else None
+        if batch.text or tokens is not None:
+            self.query_one(ConversationView).append_reply(batch.text, tokens)
+        if tokens is not None:
+            self.set_status("generating · Esc cancels", busy=True)
 
     def show_dashboard(self, update: DashboardUpdate) -> None:
         self.query_one(ContextGauge).usage = update.usage

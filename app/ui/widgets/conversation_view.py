@@ -50,7 +50,11 @@ class StreamingReply(Widget):
         self._content = Content("")
         self.finished = False
 
-    def append(self, text: str) -> None:
+    def append(self, text: str, tokens: int | None = None) -> None:
+        if tokens is not None and not self.finished:
+            self.border_title = f"assistant · generating · {tokens:,} token{'s' if tokens != 1 else ''}"
+        if not text:
+            return
         self._chunks.append(text)
         self._content = Content("".join(self._chunks))
         width = self.content_size.width
@@ -92,11 +96,12 @@ class ConversationView(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
 
-    def append_reply(self, text: str) -> None:
+    def append_reply(self, text: str, tokens: int | None = None) -> None:
+        """Add streamed text; `tokens`, the reply's length so far, goes in the block's title."""
         if self._streaming is None:
             self._streaming = StreamingReply()
             self.mount(self._streaming)
-        self._streaming.append(text)
+        self._streaming.append(text, tokens)
 
     def stop_reply(self, note: str) -> None:
         if self._streaming is not None:
