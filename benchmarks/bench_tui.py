@@ -188,7 +188,7 @@ def bare_rss() -> int:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args(argv)
     quiet_llama()
     tui = asyncio.run(tui_side(args.runs))

@@ -6,12 +6,17 @@ Syncing with the history keeps every message widget whose message did not change
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from app.core.conversation import Message
+from app.ui.text_wrap import wrap_keeping_text
 
 
 class MessageBlock(Static):
@@ -35,8 +40,9 @@ class ReplyBlock(Markdown):
 class StreamingReply(Widget):
     """The reply being generated: new text is appended, nothing is parsed until the end.
 
-    It asks for a new screen layout only when its wrapped height changes; other updates
-    repaint this widget alone.
+    Wrapped lines above the last one never change as text is added, so each append
+    re-wraps only the last line and repaints it and the token count under it; the screen
+    is laid out again only when a line is added.
     """
 
     DEFAULT_CSS = """
@@ -47,22 +53,62 @@ class StreamingReply(Widget):
         super().__init__(classes="message -assistant -streaming")
         self.border_title = "assistant · generating"
         self._chunks: list[str] = []
-        self._content = Content("")
+        self._width = 0
+        self._settled: list[str] = []  # wrapped lines that appending can no longer change
+        self._last = ""  # the last wrapped line, still growing
+        self._count = ""  # the line under the text: the reply's length so far
         self.finished = False
 
     def append(self, text: str, tokens: int | None = None) -> None:
-        if tokens is not None and not self.finished:
-            self.border_title = f"assistant · generating · {tokens:,} token{'s' if tokens != 1 else ''}"
-        if not text:
-            return
-        self._chunks.append(text)
-        self._content = Content("".join(self._chunks))
+        """Add streamed text; `tokens`, the reply's length so far, shows on the line below it."""
+        if tokens is not None:
+            self._count = f"{tokens:,} token{'s' if tokens != 1 else ''}"
+        if text:
+            self._chunks.append(text)
         width = self.content_size.width
-        grows = not width or self._content.get_height(self.styles, width) != self.content_size.height
-        self.refresh(layout=grows)
+        if not width or width != self._width:
+            self.refresh(layout=True)  # wrapped in full for the new width when laid out
+            return
+        first_changed = len(self._settled)
+        if text:
+            self._add(text)
+        if len(self._settled) != first_changed:
+            self.refresh(layout=True)
+        else:
+            self.refresh(Region(0, first_changed, width, 2))
 
-    def render(self) -> Content:
-        return self._content
+    def _add(self, text: str) -> None:
+        *ended, growing = (self._last + text).split("\n")
+        for paragraph in ended:
+            self._settled.extend(wrap_keeping_text(paragraph, self._width))
+        lines = wrap_keeping_text(growing, self._width)
+        self._settled.extend(lines[:-1])
+        self._last = lines[-1]
+
+    def _rewrap(self, width: int) -> None:
+        self._width = width
+        self._settled, self._last = [], ""
+        self._add(self.text)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if width and width != self._width:
+            self._rewrap(width)
+        return len(self._settled) + 2
+
+    def render_line(self, y: int) -> Strip:
+        style = self.rich_style
+        width = self.content_size.width
+        n = len(self._settled)
+        if y < n:
+            line = self._settled[y]
+        elif y == n:
+            line = self._last
+        elif y == n + 1:
+            style = style + Style(dim=True)
+            line = self._count
+        else:
+            return Strip.blank(width, style)
+        return Strip([Segment(line.rstrip(), style)]).extend_cell_length(width, style).crop(0, width)
 
     @property
     def text(self) -> str:
@@ -97,7 +143,6 @@ class ConversationView(VerticalScroll):
         self.anchor()
 
     def append_reply(self, text: str, tokens: int | None = None) -> None:
-        """Add streamed text; `tokens`, the reply's length so far, goes in the block's title."""
         if self._streaming is None:
             self._streaming = StreamingReply()
             self.mount(self._streaming)
