@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.common import median, model_path, quiet_llama, raw_llama, table, write_section
+from benchmarks.common import alternate, median, model_path, quiet_llama, raw_llama, table, write_section
 
 PROMPT = "Write a detailed, step by step explanation of how a steam engine works, with history."
 N_CTX = 2048
@@ -85,12 +85,10 @@ def main(argv=None) -> dict:
         "engine + memory sampler thread at 20 Hz": lambda: sampled_engine_run(engine, ids, args.max_tokens),
         "session (engine + every tracker + memory sampler)": lambda: session_run(session, args.max_tokens),
     }
-    results = {name: [] for name in sides}
-    for name, fn in sides.items():
+    for fn in sides.values():
         fn()  # warm-up
-    for _ in range(args.runs):
-        for name, fn in sides.items():
-            results[name].append(stats(*fn()))
+    runs = alternate(args.runs, *[lambda fn=fn: stats(*fn()) for fn in sides.values()])
+    results = dict(zip(sides, runs))
     session.close()
     engine.close()
     raw.close()
@@ -108,7 +106,7 @@ def main(argv=None) -> dict:
         rows.append([name, f"{tps:.1f}", f"{tps / raw_tps:.3f}", f"{ttft * 1000:.1f}", f"{ttft / raw_ttft:.3f}", f"{tokens:.0f}"])
     body = (
         f"SmolLM2-135M Q4_1, n_ctx {N_CTX}, greedy, prompt of {len(ids)} tokens, up to {args.max_tokens} tokens, "
-        f"{args.runs} alternated runs per side after one warm-up each, KV cache cleared before every run; medians.\n\n"
+        f"{args.runs} runs per side after one warm-up each, alternated with the order reversed every round, KV cache cleared before every run; medians.\n\n"
         + table(["side", "decode tok/s", "decode ratio vs raw", "TTFT ms", "TTFT ratio vs raw", "tokens"], rows)
         + "\n\nTargets: decode ratio >= 1.00 for the engine (issue 2) and for headless decode (issue 9). "
         "The session row runs the memory sampler thread (every 0.25 s) and every tracker on each token: "

@@ -114,9 +114,12 @@ async def tui_side(runs: int) -> dict:
 
         await one_turn(False)
         raw_decode(raw, ids)  # warm-up
-        for _ in range(runs):
+        for i in range(runs):  # the order reversed every round, so neither side always goes first
+            if i % 2:
+                theirs.append(raw_decode(raw, ids))
             ours.append(await one_turn(False))
-            theirs.append(raw_decode(raw, ids))
+            if not i % 2:
+                theirs.append(raw_decode(raw, ids))
         await one_turn(True)
         await one_turn(True)
     raw.close()
@@ -211,7 +214,7 @@ def main(argv=None) -> dict:
     body = (
         f"SmolLM2-135M Q4_1, n_ctx {N_CTX}, terminal {SIZE[0]}x{SIZE[1]}. Decode: the app runs headless under "
         f"Pilot with every panel live and a real engine thread; each turn is greedy, up to {MAX_TOKENS} tokens, "
-        f"from an empty cache; {args.runs} turns alternated with raw create_completion(stream=True) on the same "
+        f"from an empty cache; {args.runs} turns alternated (order reversed every round) with raw create_completion(stream=True) on the same "
         "prompt ids in the same process; medians. Keys: while two replies stream, a key is pressed every 50 ms "
         "and timed until the input shows it. Start-up and memory: `python -m app` in a pseudo-terminal, 3 runs, "
         "medians; the bare side loads the same model with the same n_ctx in its own process.\n\n"

@@ -36,6 +36,16 @@ def median(xs) -> float:
     return statistics.median(xs)
 
 
+def alternate(runs: int, *sides):
+    """Call every side `runs` times, reversing their order each round so no side always goes first."""
+    results = [[] for _ in sides]
+    for i in range(runs):
+        order = range(len(sides)) if i % 2 == 0 else reversed(range(len(sides)))
+        for k in order:
+            results[k].append(sides[k]())
+    return results
+
+
 def machine() -> str:
     import llama_cpp
 

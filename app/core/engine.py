@@ -200,6 +200,18 @@ class Engine:
         add_bos = wants_bos and not (self.formatter.bos_text and text.startswith(self.formatter.bos_text))
         return self.tokenize(text, add_bos=add_bos)
 
+    def starts_with_special(self, ids: Sequence[int], text: str) -> bool:
+        """True when `text`, tokenized as `ids`, begins with a whole control token like `<|im_start|>`."""
+        import llama_cpp
+
+        if not ids:
+            return False
+        vocab = self.llm._model.vocab
+        if not llama_cpp.llama_vocab_is_control(vocab, ids[0]):
+            return False
+        spelled = llama_cpp.llama_vocab_get_text(vocab, ids[0])
+        return bool(spelled) and text.startswith(spelled.decode("utf-8", "replace"))
+
     def piece(self, token: int) -> bytes:
         cached = self._pieces.get(token)
         if cached is None:

@@ -25,7 +25,7 @@ from app.core.prompt_text import clean_prompt
 from app.core.sampling import SamplingParams
 from app.core.settings import Settings
 from app.core.summarizer import ModelSummarizer
-from app.core.token_costs import MessageCosts
+from app.core.prompt_tokens import PromptTokens
 from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker
 
 
@@ -77,7 +77,7 @@ class Session:
         self.book = load_profiles(Path(self.settings.profile) if self.settings.profile else None)
         self.usage: UsageTracker | None = None
         self.kv: KVCacheModel | None = None
-        self.costs: MessageCosts | None = None
+        self.prompt: PromptTokens | None = None
         self.auto_reason: str | None = None
         self._cancel = threading.Event()
         self.stats = CompressionStats()
@@ -119,7 +119,7 @@ class Session:
             info.n_layer, n_ctx_real, info.n_head_kv, info.head_dim_k, info.head_dim_v,
             settings.type_k, settings.type_v, logged_bytes=self.engine.logged_kv_bytes,
         )
-        self.costs = MessageCosts(self.engine)
+        self.prompt = PromptTokens(self.engine)
         warnings = list(self.engine.warnings)
         if not matched:
             warnings.append(f"{info.name} is not in the profiles file: using its default entry")
@@ -178,8 +178,7 @@ class Session:
 
     def _refresh_costs(self, add_generation_prompt: bool = False) -> list[int]:
         """Per-message prompt costs, the prompt's token ids, and the usage breakdown."""
-        ids = self.engine.prompt_ids(self.conversation.as_chat(), add_generation_prompt)
-        counts = self.costs.counts(self.conversation.messages)
+        ids, counts = self.prompt.build(self.conversation.messages, add_generation_prompt)
         self.conversation.set_tokens(counts)
         self._prompt_len = len(ids)
         self._generated = 0

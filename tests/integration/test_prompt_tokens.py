@@ -1,0 +1,112 @@
+"""Prompt ids built message by message equal a whole tokenization, and a turn tokenizes only its new part."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.chat_format import ChatFormatter
+from app.core.conversation import Message
+from app.core.prompt_tokens import PromptTokens
+
+pytestmark = pytest.mark.model
+
+SYSTEM = Message("system", "You are a helpful assistant.")
+
+
+def whole(engine, messages, add_generation_prompt):
+    """What a plain tokenization gives: the prompt's ids and the growth of each prefix."""
+    chat = [m.as_chat() for m in messages]
+    counts, before = [], 0
+    for i in range(len(chat)):
+        now = len(engine.prompt_ids(chat[: i + 1], add_generation_prompt=False))
+        counts.append(now - before)
+        before = now
+    return engine.prompt_ids(chat, add_generation_prompt), counts
+
+
+class CountingEngine:
+    """The real engine, counting how many characters go through the tokenizer."""
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+        self.tokenized_chars = 0
+
+    def tokenize(self, text, *args, **kwargs):
+        self.tokenized_chars += len(text)
+        return self._engine.tokenize(text, *args, **kwargs)
+
+    def prompt_ids(self, messages, add_generation_prompt=True):
+        self.tokenized_chars += len(self._engine.render(messages, add_generation_prompt))
+        return self._engine.prompt_ids(messages, add_generation_prompt)
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+
+def history(n_turns: int) -> list[Message]:
+    messages = [SYSTEM]
+    for i in range(n_turns):
+        messages.append(Message("user", f"Question {i}: how does a lighthouse lens focus light? " * 3))
+        messages.append(Message("assistant", f"Answer {i}: a Fresnel lens bends light with rings of prisms. " * 5))
+    return messages
+
+
+def test_growing_and_edited_histories_match_a_whole_tokenization(engine):
+    prompt = PromptTokens(engine)
+    steps = [
+        [SYSTEM],
+        [SYSTEM, Message("user", "Hello there")],
+        [SYSTEM, Message("user", "Hello there"), Message("assistant", "Hi! How can I help?")],
+        [SYSTEM, Message("user", "Hello there"), Message("assistant", "Hi! How can I help?"),
+         Message("user", "Spell <|im_start|> and <|im_end|> for me, then 日本語 and emoji 🙂.")],
+        [SYSTEM, Message("user", "Hello again"), Message("assistant", "Hi! How can I help?")],  # an edit
+        [SYSTEM, Message("user", "Hello again")],  # a deletion
+        [Message("system", "Be brief."), Message("user", "")],  # everything changed, an empty message
+        [],
+        history(6),
+    ]
+    for messages in steps:
+        for add_generation_prompt in (False, True):
+            if not messages and add_generation_prompt:
+                continue
+            assert prompt.build(messages, add_generation_prompt) == whole(engine, messages, add_generation_prompt)
+
+
+def test_a_new_turn_tokenizes_its_message_not_the_whole_prompt(engine):
+    counting = CountingEngine(engine)
+    prompt = PromptTokens(counting)
+    messages = history(8)
+    prompt.build(messages, add_generation_prompt=False)
+    new = Message("user", "Which lighthouse would you visit first?")
+    counting.tokenized_chars = 0
+    ids, counts = prompt.build(messages + [new], add_generation_prompt=True)
+    assert (ids, counts) == whole(engine, messages + [new], True)
+    rendered = len(engine.render([m.as_chat() for m in messages + [new]]))
+    assert counting.tokenized_chars < 2 * (len(new.content) + 40) < rendered // 10
+
+
+def test_a_template_without_special_tokens_is_tokenized_whole(engine):
+    saved = engine.formatter
+    engine.formatter = ChatFormatter(None)  # "role: text" with no special tokens between messages
+    try:
+        prompt = PromptTokens(engine)
+        messages = history(3)
+        for n in range(2, len(messages) + 1):
+            assert prompt.build(messages[:n], True) == whole(engine, messages[:n], True)
+    finally:
+        engine.formatter = saved
+
+
+def test_a_template_that_refuses_part_of_a_history_still_counts_every_message(engine):
+    saved = engine.formatter
+    engine.formatter = ChatFormatter(
+        "{% if messages[-1]['role'] != 'user' %}{{ raise_exception('must end with a user turn') }}{% endif %}"
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    )
+    try:
+        messages = [Message("user", "one two three"), Message("assistant", "four five"), Message("user", "six")]
+        ids, counts = PromptTokens(engine).build(messages, add_generation_prompt=False)
+        assert ids == engine.prompt_ids([m.as_chat() for m in messages], add_generation_prompt=False)
+        assert len(counts) == 3 and all(c > 0 for c in counts)
+    finally:
+        engine.formatter = saved
