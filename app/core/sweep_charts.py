@@ -11,8 +11,6 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-import plotext as plt
-
 from app.core.formatting import fmt_tokens_label
 from app.core.sweep import SweepResult
 
@@ -88,6 +86,8 @@ def render(spec: ChartSpec, width: int = WIDTH, height: int = HEIGHT) -> str:
     width, height = max(width, 30), max(height, 8)
     if not spec.series:
         return f"{spec.title}: no data"
+    import plotext as plt  # on first use: importing it takes longer than drawing the first frame
+
     if hasattr(plt, "figure") and hasattr(plt.figure, "signal"):
         text = _render_figure(spec, width, height)
     else:
@@ -115,6 +115,8 @@ def sweep_charts(results: Sequence[SweepResult], width: int = WIDTH, height: int
 
 
 def _render_figure(spec: ChartSpec, width: int, height: int) -> str:  # plotext 6
+    import plotext as plt
+
     plt.terminal.limit(False, False)
     fig = plt.figure
     fig.clear()
@@ -132,6 +134,8 @@ def _render_figure(spec: ChartSpec, width: int, height: int) -> str:  # plotext 
 
 
 def _render_module(spec: ChartSpec, width: int, height: int) -> str:  # plotext 5
+    import plotext as plt
+
     plt.clear_figure()
     plt.plotsize(width, height)
     plt.theme("clear")
