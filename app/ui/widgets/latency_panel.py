@@ -83,7 +83,7 @@ class LatencyPanel(Vertical):
             row(("prefill", fmt_rate(s.prefill_tps))),
             self._last_turn_line(),
             row(
-                ("session", f"{fmt_int(s.session_turns)} turns"),
+                ("session", f"{fmt_int(s.session_turns)} turn{'' if s.session_turns == 1 else 's'}"),
                 ("TTFT", fmt_ms(s.session_avg_ttft_ms)),
             ),
         ]
