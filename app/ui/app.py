@@ -76,6 +76,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         self.pending_resume = pending_resume  # offered once the model has loaded
         self.loaded = False
         self.load_failed: str | None = None
+        self._ready_status = "ready"
         self.generating = False  # a reply is being produced right now
         self.turn_pending = False  # a reply is queued or being produced
         self.pending_commands = 0  # commands sent to the engine thread and not finished
@@ -266,14 +267,19 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         return tuple(self.session.conversation.messages)
 
     def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
-        self.loaded = True
         info = event.info
         self.sub_title = (
             f"{info.name} · {info.params_label} · n_ctx {event.n_ctx:,} · loaded in {event.load_seconds:.1f} s"
         )
+        self._ready_status = f"ready · {info.name} · type a message and press Enter"
         self.main.show_loaded()
         self.main.show_history(self.messages())
-        self.main.set_status(f"ready · {info.name} · type a message and press Enter")
+        self.main.set_status(self._ready_status)
+
+    def _on_load_finished(self) -> None:
+        """The engine thread is free only once the load command has returned, not at ModelLoaded."""
+        self.loaded = True
+        self.main.set_status(self._ready_status)
         self.offer_resume()
 
     def _on_sync_done(self, event: ev.SyncDone) -> None:
@@ -333,7 +339,9 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         if event.name in TURN_COMMANDS:
             self.generating = False
             self.turn_pending = False
-        if not self.pending_commands and event.name not in TURN_COMMANDS and event.ok and self.loaded:
+        if event.name == "load" and event.ok and not self.loaded:
+            self._on_load_finished()
+        elif not self.pending_commands and event.name not in TURN_COMMANDS and event.ok and self.loaded:
             self.main.set_status("ready")
         elif not event.ok and self.loaded:
             self.main.set_status(f"{event.name} failed")

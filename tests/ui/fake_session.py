@@ -81,7 +81,7 @@ class FakeSession:
 
     def __init__(self, settings: Settings | None = None, sink: ev.EventSink = ev.discard,
                  *, reply: str = REPLY, pause_after: int | None = None, fail_load: str | None = None,
-                 token_delay: float = 0.0) -> None:
+                 token_delay: float = 0.0, load_gate=None) -> None:
         self.settings = settings or Settings(n_ctx=N_CTX)
         self.sink = sink
         self.conversation = Conversation.with_system(self.settings.system_prompt)
@@ -92,6 +92,7 @@ class FakeSession:
         self.pause_after = pause_after
         self.fail_load = fail_load
         self.token_delay = token_delay
+        self.load_gate = load_gate  # a threading.Event the load waits on after ModelLoaded
         self.level = MemoryLevel.NORMAL
         self.level_percent = 41.5
         self.cancelled = False
@@ -172,6 +173,8 @@ class FakeSession:
         self._set_tokens()
         self.used = self._prompt_tokens()
         self.sink(ev.ModelLoaded(INFO, N_CTX, 0.42, ()))
+        if self.load_gate is not None:
+            self.load_gate.wait(10)
         self.sink(self.dashboard())
 
     def submit(self, text: str, sampling=None):

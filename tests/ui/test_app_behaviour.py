@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from textual.command import CommandPalette
@@ -19,6 +20,7 @@ from app.ui.widgets.alert_banner import AlertBanner
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.conversation_view import ReplyBlock, StreamingReply
 from app.ui.widgets.history_pane import HistoryList, HistoryPane
+from app.ui.widgets.status_line import StatusLine
 from harness import SIZE, async_test, fake_app, settle, wait_for
 
 
@@ -301,3 +303,16 @@ async def test_quitting_stops_the_engine_thread():
     thread.join(5)
     assert not thread.is_alive()
     assert app.session.calls[-1] == "close"
+
+
+@async_test
+async def test_the_app_counts_as_loaded_only_once_the_engine_thread_is_free():
+    gate = threading.Event()
+    app = fake_app(runner=EngineRunner, load_gate=gate)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: "loaded in" in app.sub_title)
+        assert not app.loaded and app.pending_commands == 1
+        gate.set()
+        assert await wait_for(pilot, lambda: app.loaded)
+        assert app.pending_commands == 0
+        assert app.main.query_one(StatusLine).text.startswith("ready · ")
