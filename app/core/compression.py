@@ -14,6 +14,7 @@ from app.core.errors import UsageError
 
 STRATEGIES = ("head", "tail", "middle", "sliding", "summarize", "hybrid")
 TRUNCATIONS = ("head", "tail", "middle")
+SUMMARIZING = ("summarize", "hybrid")
 MIDDLE_MARKER = "\n[...]\n"
 MIN_KEPT_TOKENS = 8
 SUMMARY_PREFIX = "Summary of the earlier conversation:\n"
@@ -229,7 +230,7 @@ def compress(strategy: str, tok: Tokenizer, messages: Sequence[Message], target:
         return truncate(tok, messages, target, strategy, index, protect_last)
     if strategy == "sliding":
         return sliding_window(tok, messages, target)
-    if strategy in ("summarize", "hybrid"):
+    if strategy in SUMMARIZING:
         if summarizer is None:
             raise UsageError(f"{strategy} needs the loaded model")
         if strategy == "summarize":

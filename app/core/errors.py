@@ -19,6 +19,12 @@ class ModelLoadError(ContextWatchError):
     exit_code = 2
 
 
+class Cancelled(ContextWatchError):
+    """The user stopped the work before it finished; nothing was changed."""
+
+    exit_code = 130
+
+
 class ContextFullError(ContextWatchError):
     """A request cannot fit in the context window, even after compression."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from app.core import events as ev
-from app.core.errors import ContextWatchError
+from app.core.errors import Cancelled, ContextWatchError
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class CommandFinished:
     name: str
     result: Any = None
     ok: bool = True
+    cancelled: bool = False
     t: float = field(default_factory=ev.now)
 
 
@@ -72,6 +73,9 @@ class EngineRunner:
             self._sink(CommandStarted(name))
             try:
                 result = fn(self.session)
+            except Cancelled as err:
+                self._sink(ev.Notice(str(err)))
+                self._sink(CommandFinished(name, ok=False, cancelled=True))
             except ContextWatchError as err:
                 self._sink(ev.EngineError(str(err)))
                 self._sink(CommandFinished(name, ok=False))

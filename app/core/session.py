@@ -16,7 +16,7 @@ from app.core.autosave import Autosave
 from app.core.compression_stats import CompressionReport, CompressionStats
 from app.core.conversation import Conversation, Message
 from app.core.engine import Engine, LoadOptions, SyncResult
-from app.core.errors import ContextFullError, ContextWatchError, UsageError
+from app.core.errors import Cancelled, ContextFullError, ContextWatchError, UsageError
 from app.core.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.latency import LatencyStats, LatencyTracker
 from app.core.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
@@ -204,7 +204,7 @@ class Session:
         self.conversation.append("user", text)
         try:
             return self._turn(sampling)
-        except ContextFullError:
+        except (ContextFullError, Cancelled):
             self.conversation.truncate(len(self.conversation) - 1)
             self._refresh_costs()
             raise
@@ -215,10 +215,16 @@ class Session:
         if not 0 <= index < len(messages):
             raise UsageError(f"no message at position {index}")
         keep = index if messages[index].role == "assistant" else index + 1
-        self.conversation.truncate(keep)
-        if self.conversation.messages[-1].role != "user":
+        if keep == 0 or messages[keep - 1].role != "user":
             raise UsageError("regenerate needs a user message before the reply")
-        return self._turn(sampling)
+        before = tuple(messages)
+        self.conversation.truncate(keep)
+        try:
+            return self._turn(sampling)
+        except (ContextFullError, Cancelled):
+            self.conversation.replace_all(before)
+            self._refresh_costs()
+            raise
 
     def load_history(self, messages: list[Message], keep_system: bool = True) -> None:
         """Continue a saved conversation; its own system prompt wins unless `keep_system` is False."""
@@ -353,6 +359,10 @@ class Session:
             raise UsageError(f"unknown compression strategy {strategy!r}: expected one of {', '.join(STRATEGIES)}")
         self._refresh_costs()
         self._cancel.clear()
+        return self._plan(strategy, index, target, protect_last)
+
+    def _plan(self, strategy: str, index: int | None, target: int | None, protect_last: bool) -> CompressionPlan:
+        """A plan, summarized under the cancel flag as it stands: Esc during a turn reaches the summary."""
         return compress(
             strategy, Tokenizer(self.engine), self.conversation.messages,
             self._target(emergency=False) if target is None else target,
@@ -399,7 +409,7 @@ class Session:
         strategies = [self.settings.compress_strategy] if self.settings.auto_compress else []
         strategies += [s for s in ("sliding", "middle") if s not in strategies]
         for strategy in strategies:
-            plan = self.preview_compression(strategy, target=target, protect_last=True)
+            plan = self._plan(strategy, None, target, protect_last=True)
             if plan.changed:
                 self.apply_compression(plan, reason, sync=False)
             ids = self._refresh_costs(add_generation_prompt=True)

@@ -8,7 +8,8 @@ from typing import Sequence
 from app.core.compression import MIDDLE_MARKER, Tokenizer, cut_text, transcript
 from app.core.conversation import Message
 from app.core.engine import GenerationResult
-from app.core.errors import ContextFullError
+from app.core.errors import Cancelled, ContextFullError
+from app.core.events import StopReason
 from app.core.sampling import SamplingParams
 
 INSTRUCTION = (
@@ -76,8 +77,11 @@ class ModelSummarizer:
         ids = self.engine.prompt_ids(chat)
         sync = self.engine.sync(ids, self.cancel)
         result = GenerationResult()
-        for _ in self.engine.generate(self.params, self.cancel, result):
-            pass
+        if not sync.cancelled:
+            for _ in self.engine.generate(self.params, self.cancel, result):
+                pass
+        if sync.cancelled or result.reason is StopReason.CANCELLED:
+            raise Cancelled("the summary was cancelled before it was finished: the history is unchanged")
         self.spent += sync.evaluated + len(result.token_ids)
         self.calls += 1
         return result.text.strip()

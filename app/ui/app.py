@@ -16,13 +16,14 @@ from textual.app import App
 from app.core import events as ev
 from app.core.conversation import Message
 from app.core.paths import resource_dir
+from app.core.prompt_text import clean_prompt
 from app.core.runner import CommandFinished, CommandStarted, EngineRunner
 from app.core.settings import Settings
 from app.ui import bindings
 from app.ui.alerts import memory_alert, stop_note, threshold_alert
 from app.ui.bridge import EventBridge
 from app.ui.chart_data import ChartData
-from app.ui.compression_actions import CompressionActions
+from app.ui.compression_actions import PREVIEW as COMPRESSION_PREVIEW, CompressionActions
 from app.ui.context_actions import ContextSizeActions
 from app.ui.messages import EngineMessage, LiveDataReady
 from app.ui.palette import ContextWatchCommands, PaletteEntry
@@ -77,6 +78,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         self.loaded = False
         self.load_failed: str | None = None
         self._ready_status = "ready"
+        self._unanswered: str | None = None  # the text of the submit in flight
         self.generating = False  # a reply is being produced right now
         self.turn_pending = False  # a reply is queued or being produced
         self.pending_commands = 0  # commands sent to the engine thread and not finished
@@ -343,8 +345,14 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
             self._on_load_finished()
         elif not self.pending_commands and event.name not in TURN_COMMANDS and event.ok and self.loaded:
             self.main.set_status("ready")
+        elif event.cancelled:
+            self.main.set_status(f"{event.name} cancelled")
         elif not event.ok and self.loaded:
             self.main.set_status(f"{event.name} failed")
+        if event.name == "submit":
+            if not event.ok:
+                self._give_back_unsent()
+            self._unanswered = None
         self.saved_session_finished(event)
         self.compression_finished(event)
         self.context_finished(event)
@@ -358,7 +366,17 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
             return
         if not self.loaded:
             self.main.set_status("queued: the message goes out once the model has loaded", busy=True)
+        self._unanswered = text
         self.run_command("submit", lambda s: s.submit(text))
+
+    def _give_back_unsent(self) -> None:
+        """A submit that failed or was cancelled before it reached the history: its text goes back to the input."""
+        text, self._unanswered = self._unanswered, None
+        if text is None or not text.strip():
+            return
+        last = self.messages()[-1:]
+        if not (last and last[0].role == "user" and last[0].content == clean_prompt(text)):
+            self.main.restore_input(text)
 
     def _can_send(self) -> bool:
         if self.load_failed is not None:
@@ -396,7 +414,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
     # ----- actions (keys and command palette)
 
     def action_cancel(self) -> None:
-        if self.generating:
+        if self.generating or self.runner.current == COMPRESSION_PREVIEW:
             self.runner.cancel()
             self.main.set_status("cancelling…", busy=True)
 

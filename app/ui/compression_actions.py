@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from textual.content import Content
 
-from app.core.compression import TRUNCATIONS, CompressionPlan, is_protected
+from app.core.compression import SUMMARIZING, TRUNCATIONS, CompressionPlan, is_protected
 from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_int
 from app.core.runner import CommandFinished
@@ -70,7 +70,8 @@ class CompressionActions:
         cut = None
         if strategy in TRUNCATIONS and index is not None and 0 <= index < len(messages):
             cut = None if is_protected(messages[index], index) else index
-        self.main.show_compression_result(Content.styled(f"previewing {strategy_label(strategy)}…", "$text-muted"))
+        writes = " · the model writes a summary, Esc cancels" if strategy in SUMMARIZING else ""
+        self.main.show_compression_result(Content.styled(f"previewing {strategy_label(strategy)}…{writes}", "$text-muted"))
         self.run_command(PREVIEW, lambda s: s.preview_compression(strategy, cut))
 
     def _show_plan(self, plan: CompressionPlan) -> None:
@@ -175,6 +176,9 @@ class CompressionActions:
     def compression_finished(self, event: CommandFinished) -> None:
         self.show_compression_state()
         if event.name not in COMMANDS or not self._showing():
+            return
+        if event.cancelled:
+            self.main.show_compression_result(Content.styled(f"{event.name} cancelled: nothing changed", "$text-muted"))
             return
         if not event.ok:
             self.main.show_compression_result(Content.styled(f"{event.name} failed: nothing changed", "$text-error"))

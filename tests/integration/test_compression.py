@@ -7,7 +7,7 @@ import pytest
 from app.core.compression import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress, transcript
 from app.core.conversation import Message
 from app.core.engine import common_prefix
-from app.core.errors import ContextFullError, UsageError
+from app.core.errors import Cancelled, ContextFullError, UsageError
 from app.core.session import Session
 from app.core.settings import Settings
 from app.core.summarizer import ModelSummarizer
@@ -204,5 +204,75 @@ def test_a_prompt_too_big_on_its_own_is_refused_and_nothing_changes(model_path, 
             session.submit("Please read this. " * 400)
         assert session.conversation.messages == before
         assert session.stats.compressions == 0
+    finally:
+        session.close()
+
+
+def cancel_on_first_sync(session) -> None:
+    """Press Esc as the first prompt of the next command (the summary's) starts to be read."""
+    real_sync = session.engine.sync
+
+    def sync(ids, cancel=None, progress=None):
+        session.engine.sync = real_sync
+        session.cancel()
+        return real_sync(ids, cancel, progress)
+
+    session.engine.sync = sync
+
+
+def cancel_on_first_token(session) -> None:
+    """Press Esc once the summary has its first token."""
+    real_generate = session.engine.generate
+
+    def generate(params, cancel=None, result=None):
+        session.engine.generate = real_generate
+        for step in real_generate(params, cancel, result):
+            session.cancel()
+            yield step
+
+    session.engine.generate = generate
+
+
+@pytest.mark.parametrize("when", [cancel_on_first_sync, cancel_on_first_token])
+def test_a_cancelled_summary_preview_changes_nothing(session, when):
+    before = list(loaded(session, history(6)))
+    when(session)
+    with pytest.raises(Cancelled, match="history is unchanged"):
+        session.preview_compression("summarize", target=400)
+    assert session.conversation.messages == before
+    assert session.preview_compression("sliding", target=400).changed, "the session works on afterwards"
+
+
+def test_esc_while_auto_compression_summarizes_keeps_the_history_and_unsends_the_prompt(model_path, log_file):
+    settings = Settings(n_ctx=1024, temperature=0.0, max_tokens=8, auto_compress=True,
+                        compress_strategy="hybrid", compress_trigger=50, reply_reserve=128)
+    session = Session(settings, model_path)
+    session.load()
+    try:
+        before = list(loaded(session, history(5)[1:]))
+        cancel_on_first_token(session)
+        with pytest.raises(Cancelled):
+            session.submit("One more question about the rivers, please.")
+        assert session.conversation.messages == before, "no half-written summary replaces the old turns"
+        assert session.stats.compressions == 0 and not session.conversation.checkpoints
+        result = session.submit("One more question about the rivers, please.")
+        assert result.reply and session.stats.compressions == 1
+        summaries = [m for m in session.conversation.messages if m.summary]
+        assert len(summaries) == 1 and len(summaries[0].content) > len(SUMMARY_PREFIX) + 10
+    finally:
+        session.close()
+
+
+def test_a_cancelled_regenerate_puts_the_old_reply_back(model_path, log_file):
+    settings = Settings(n_ctx=1024, temperature=0.0, max_tokens=8, auto_compress=True,
+                        compress_strategy="summarize", compress_trigger=50, reply_reserve=128)
+    session = Session(settings, model_path)
+    session.load()
+    try:
+        before = list(loaded(session, history(5)[1:]))
+        cancel_on_first_sync(session)
+        with pytest.raises(Cancelled):
+            session.regenerate(len(before) - 1)
+        assert session.conversation.messages == before
     finally:
         session.close()

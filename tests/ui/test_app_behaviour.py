@@ -316,3 +316,14 @@ async def test_the_app_counts_as_loaded_only_once_the_engine_thread_is_free():
         assert await wait_for(pilot, lambda: app.loaded)
         assert app.pending_commands == 0
         assert app.main.query_one(StatusLine).text.startswith("ready · ")
+
+
+@async_test
+async def test_a_message_given_back_goes_above_what_was_typed_since():
+    app = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        chat = app.main.query_one(ChatInput)
+        chat.insert("typed since")
+        app.main.restore_input("not sent")
+        assert chat.text == "not sent\ntyped since"

@@ -11,14 +11,17 @@ from app.core.model_locator import bundled_model
 from app.core.session import Session
 from app.core.settings import Settings
 from app.ui.app import ContextWatchApp
+from app.ui.compression_actions import PREVIEW
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.context_size import ContextSizeScreen
 from app.ui.screens.sweep import SweepScreen
 from app.ui.screens.sweep_run import SweepSetupScreen
 from app.ui.widgets.compression_controls import CompressionControls
 from app.ui.widgets.compression_panel import CompressionPanel
+from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryPane
 from app.ui.widgets.reload_compare import ReloadComparePanel
+from app.ui.widgets.status_line import StatusLine
 from harness import SIZE, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
@@ -165,3 +168,41 @@ async def test_a_sweep_from_the_app_measures_each_size(model_path):
         assert results[1].kv_bytes_computed == 2 * results[0].kv_bytes_computed
         assert all(r.kv_agrees for r in results)
         assert app.screen.query_one("#sweep-table").row_count == 2
+
+
+@async_test
+async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives_the_prompt_back(model_path):
+    app = real_app(model_path, auto_compress=True, compress_strategy="hybrid", compress_trigger=50, reply_reserve=128)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        await seed(pilot, 6)
+        before = contents(app)
+        question = "And how do bees dance?"
+        app.main.query_one(ChatInput).insert(question)
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: app.generating, WORK_TIMEOUT)
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
+        await settle(pilot)
+        assert contents(app) == before, "no half-written summary replaces the old turns"
+        assert app.main.query_one(ChatInput).text == question
+        assert app.main.query_one(StatusLine).text == "submit cancelled"
+        assert not app.session.conversation.checkpoints
+
+
+@async_test
+async def test_esc_cancels_a_summary_preview(model_path):
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        await seed(pilot, 6)
+        before = contents(app)
+        app.preview_compression("summarize")
+        assert "Esc cancels" in str(app.main.query_one(CompressionControls).result)
+        assert await wait_for(pilot, lambda: app.runner.current == PREVIEW, WORK_TIMEOUT)
+        await pilot.press("escape")
+        assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
+        await settle(pilot)
+        assert not isinstance(app.screen, CompressionPreviewScreen)
+        assert str(app.main.query_one(CompressionControls).result) == "compression preview cancelled: nothing changed"
+        assert contents(app) == before

@@ -46,7 +46,7 @@ class ChatInput(TextArea):
         self.post_message(self.Submitted(text))
 
     def restore(self, text: str) -> None:
-        self.insert(text, location=(0, 0))
+        self.insert(text + "\n" if self.text else text, location=(0, 0))
 
     def action_newline(self) -> None:
         self.insert("\n")
