@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from app.core.compression import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress, transcript
@@ -243,13 +245,23 @@ def test_a_cancelled_summary_preview_changes_nothing(session, when):
     assert session.preview_compression("sliding", target=400).changed, "the session works on afterwards"
 
 
-def test_esc_while_auto_compression_summarizes_keeps_the_history_and_unsends_the_prompt(model_path, log_file):
+@contextlib.contextmanager
+def auto_summarizing(model_path, strategy: str):
+    """A session on 1,024 tokens whose five saved turns pass the trigger: the next turn summarizes first."""
     settings = Settings(n_ctx=1024, temperature=0.0, max_tokens=8, auto_compress=True,
-                        compress_strategy="hybrid", compress_trigger=50, reply_reserve=128)
+                        compress_strategy=strategy, compress_trigger=50, reply_reserve=128)
     session = Session(settings, model_path)
     session.load()
     try:
-        before = list(loaded(session, history(5)[1:]))
+        loaded(session, history(5)[1:])
+        yield session
+    finally:
+        session.close()
+
+
+def test_esc_while_auto_compression_summarizes_keeps_the_history_and_unsends_the_prompt(model_path, log_file):
+    with auto_summarizing(model_path, "hybrid") as session:
+        before = list(session.conversation.messages)
         cancel_on_first_token(session)
         with pytest.raises(Cancelled):
             session.submit("One more question about the rivers, please.")
@@ -259,20 +271,12 @@ def test_esc_while_auto_compression_summarizes_keeps_the_history_and_unsends_the
         assert result.reply and session.stats.compressions == 1
         summaries = [m for m in session.conversation.messages if m.summary]
         assert len(summaries) == 1 and len(summaries[0].content) > len(SUMMARY_PREFIX) + 10
-    finally:
-        session.close()
 
 
 def test_a_cancelled_regenerate_puts_the_old_reply_back(model_path, log_file):
-    settings = Settings(n_ctx=1024, temperature=0.0, max_tokens=8, auto_compress=True,
-                        compress_strategy="summarize", compress_trigger=50, reply_reserve=128)
-    session = Session(settings, model_path)
-    session.load()
-    try:
-        before = list(loaded(session, history(5)[1:]))
+    with auto_summarizing(model_path, "summarize") as session:
+        before = list(session.conversation.messages)
         cancel_on_first_sync(session)
         with pytest.raises(Cancelled):
             session.regenerate(len(before) - 1)
         assert session.conversation.messages == before
-    finally:
-        session.close()

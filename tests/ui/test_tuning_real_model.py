@@ -59,8 +59,9 @@ def chat(turns: int) -> list[Message]:
 
 
 async def seed(pilot, turns: int) -> None:
-    """Continue a saved conversation and bring the KV cache in line with it, on the engine thread."""
+    """Once the model has loaded, continue a saved conversation and bring the KV cache in line with it."""
     app = pilot.app
+    assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
     history = chat(turns)
     app.run_command("seed", lambda s: (s.load_history(history), s.resync()))
     assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
@@ -75,7 +76,6 @@ def contents(app) -> list[tuple[str, str]]:
 async def test_sliding_compression_reuses_the_prefix_and_undo_restores_the_history(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
         await seed(pilot, 6)
         before = contents(app)
         await pilot.press("f2", "c")  # sliding window is the strategy chosen at first
@@ -108,7 +108,6 @@ async def test_sliding_compression_reuses_the_prefix_and_undo_restores_the_histo
 async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_and_after(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
         await seed(pilot, 1)
         before = contents(app)
         await pilot.press("f10")
@@ -133,7 +132,6 @@ async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_
 async def test_a_reload_to_a_smaller_size_compresses_after_a_preview(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
         await seed(pilot, 5)
         n_before = len(app.messages())
         await pilot.press("f10")
@@ -174,7 +172,6 @@ async def test_a_sweep_from_the_app_measures_each_size(model_path):
 async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives_the_prompt_back(model_path):
     app = real_app(model_path, auto_compress=True, compress_strategy="hybrid", compress_trigger=50, reply_reserve=128)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
         await seed(pilot, 6)
         before = contents(app)
         question = "And how do bees dance?"
@@ -194,7 +191,6 @@ async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives
 async def test_esc_cancels_a_summary_preview(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
         await seed(pilot, 6)
         before = contents(app)
         app.preview_compression("summarize")
