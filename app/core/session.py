@@ -23,7 +23,7 @@ from app.core.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
 from app.core.profiles import load_profiles, resolve_context
 from app.core.prompt_text import clean_prompt
 from app.core.sampling import SamplingParams
-from app.core.settings import Settings
+from app.core.settings import Settings, check_compression
 from app.core.summarizer import ModelSummarizer
 from app.core.prompt_tokens import PromptTokens
 from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker
@@ -61,6 +61,8 @@ class Session:
     record_growth: bool = True
 
     def __post_init__(self) -> None:
+        check_compression(self.settings)
+        self.sampling()
         self.conversation = Conversation.with_system(self.settings.system_prompt)
         self.latency = LatencyTracker(self.settings.latency_window)
         thresholds = LevelThresholds(
@@ -383,6 +385,14 @@ class Session:
         return self.resync() if sync else None
 
     def undo_compression(self) -> SyncResult:
+        checkpoints = self.conversation.checkpoints
+        if checkpoints:
+            need = len(self.engine.prompt_ids([m.as_chat() for m in checkpoints[-1].messages]))
+            if need > self.engine.n_ctx:
+                raise ContextFullError(
+                    f"undoing {checkpoints[-1].strategy} would need {need:,} tokens but the context holds "
+                    f"{self.engine.n_ctx:,}: load the model with a larger n_ctx first; the history stays compressed"
+                )
         checkpoint = self.conversation.undo_compression()
         self.sink(ev.Notice(f"undid {checkpoint.strategy}: the history is back to {checkpoint.tokens_before} tokens"))
         return self.resync()

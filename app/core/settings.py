@@ -66,6 +66,23 @@ class Settings:
 _FIELDS = {f.name: f for f in fields(Settings)}
 
 
+def check_compression(settings: Settings) -> None:
+    """Refuse a compression policy that cannot work, naming the setting (config, flags or dialog)."""
+    from app.core.compression import STRATEGIES
+
+    if settings.compress_strategy not in STRATEGIES:
+        raise UsageError(
+            f"compress_strategy must be one of {', '.join(STRATEGIES)}, got {settings.compress_strategy!r}"
+        )
+    for key in ("compress_trigger", "compress_target"):
+        value = getattr(settings, key)
+        if not 1 <= value <= 100:
+            raise UsageError(f"{key} must be between 1 and 100 (% of the budget), got {value:g}")
+    for key in ("reply_reserve", "keep_last_turns"):
+        if getattr(settings, key) < 0:
+            raise UsageError(f"{key} must be 0 or more, got {getattr(settings, key)}")
+
+
 def config_path() -> Path:
     return config_dir() / CONFIG_NAME
 

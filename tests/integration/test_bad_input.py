@@ -38,6 +38,12 @@ def write_config(text: bytes):
     (b"temperature = true\n", "got a boolean"),
     (b"model = \"\xff\xfe\"\n", "not valid UTF-8"),
     (b"[keys]\nquit = 5\n", "[keys]"),
+    (b'compress_strategy = "zip"\n', "compress_strategy must be one of"),
+    (b"compress_trigger = 500.0\n", "compress_trigger must be between 1 and 100"),
+    (b"compress_target = 0.0\n", "compress_target must be between 1 and 100"),
+    (b"keep_last_turns = -1\n", "keep_last_turns must be 0 or more"),
+    (b"reply_reserve = -5\n", "reply_reserve must be 0 or more"),
+    (b"top_p = 7.0\n", "top_p must be in (0, 1]"),
 ])
 def test_broken_config(text, words):
     write_config(text)

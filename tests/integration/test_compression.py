@@ -192,6 +192,10 @@ def test_emergency_compression_makes_a_huge_prompt_fit(model_path, log_file):
         assert session.stats.overflows_prevented == 1
         assert [m.content for m in session.conversation.messages if m.role == "user"][-1] == prompt, \
             "the new prompt is never cut"
+        compressed = list(session.conversation.messages)
+        with pytest.raises(ContextFullError, match="larger n_ctx"):
+            session.undo_compression()
+        assert session.conversation.messages == compressed and len(session.conversation.checkpoints) == 1
     finally:
         session.close()
 
