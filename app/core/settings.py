@@ -143,6 +143,11 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     return path
 
 
+def save_defaults(**values: Any) -> Path:
+    """config.toml as it is on disk with `values` changed; raises UsageError if it does not load."""
+    return save_settings(replace(load_settings(), **values))
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write atomically (temp file, fsync, rename) with mode 0600."""
     ensure_private_dir(path.parent)

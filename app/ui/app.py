@@ -18,7 +18,8 @@ from app.core.conversation import Message
 from app.core.paths import resource_dir
 from app.core.prompt_text import clean_prompt
 from app.core.runner import CommandFinished, CommandStarted, EngineRunner
-from app.core.settings import Settings
+from app.core.errors import ContextWatchError
+from app.core.settings import Settings, save_defaults
 from app.ui import bindings
 from app.ui.alerts import memory_alert, stop_note, threshold_alert
 from app.ui.bridge import EventBridge
@@ -105,6 +106,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         self.own_themes = tuple(catalog.themes)
         chosen, note = choose_theme(self.settings.theme, set(self.available_themes), catalog.problems)
         self.theme = chosen
+        self._start_theme = chosen
         if note:
             self._startup_notes.append((f"Theme: {note}", "warning"))
 
@@ -151,7 +153,17 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
 
     def on_unmount(self) -> None:
         self.keep_unanswered_resume()
+        self._keep_theme()
         self.runner.stop()
+
+    def _keep_theme(self) -> None:
+        """A theme picked in this session becomes the default in config.toml; a broken config is left alone."""
+        if self.theme == self._start_theme:
+            return
+        try:
+            save_defaults(theme=self.theme)
+        except (ContextWatchError, OSError):
+            pass
 
     @property
     def main(self) -> MainScreen:

@@ -17,7 +17,7 @@ from app.core.compression import SUMMARIZING, TRUNCATIONS, CompressionPlan, is_p
 from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_int
 from app.core.runner import CommandFinished
-from app.core.settings import check_compression, load_settings, save_settings
+from app.core.settings import check_compression, save_defaults
 from app.ui import bindings
 from app.ui.engine_guard import engine_idle
 from app.ui.palette import PaletteEntry
@@ -111,7 +111,7 @@ class CompressionActions:
     def _save_defaults(self, values: dict) -> None:
         """config.toml keeps the new values; a config that does not load is left as it is."""
         try:
-            path = save_settings(replace(load_settings(), **values))
+            path = save_defaults(**values)
         except (ContextWatchError, OSError) as err:
             self.notify(f"config.toml was not changed: {err}", title="Settings", severity="error", timeout=10)
             return

@@ -11,7 +11,7 @@ from textual.widgets import DataTable
 from app.core.events import StopReason
 from app.core.memory import MemoryLevel
 from app.core.runner import EngineRunner
-from app.core.settings import Settings
+from app.core.settings import Settings, config_path, load_settings
 from app.ui import bindings
 from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.edit_message import EditMessageScreen
@@ -255,6 +255,7 @@ async def test_palette_theme_entry_switches_theme():
         entry.run()
         await settle(pilot)
         assert app.theme == "contextwatch-light"
+    assert load_settings().theme == "contextwatch-light", "the next start opens in the theme picked"
 
 
 @async_test
@@ -264,6 +265,7 @@ async def test_unknown_theme_falls_back_with_one_notification():
         await settle(pilot)
         assert app.theme == "contextwatch-dark"
         assert sum("Theme" in m for m in notifications(app)) == 1
+    assert not config_path().exists(), "a fallback is not a choice: config.toml is not written"
 
 
 @async_test
