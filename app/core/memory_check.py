@@ -52,6 +52,6 @@ def check_memory(path: Path, file_bytes: int, n_ctx: int, type_k: str, type_v: s
     if needed + file_bytes > free:
         raise UsageError(
             f"n_ctx {n_ctx} needs {fmt_bytes(needed)} of KV cache beside {fmt_bytes(file_bytes)} of weights, "
-            f"but only {fmt_bytes(free)} of memory is free; use a smaller --n-ctx or --n-ctx auto"
+            f"but only {fmt_bytes(free)} of memory is free; choose a smaller n_ctx, or auto"
         )
     return needed

@@ -111,7 +111,7 @@ def parse_sizes(text: str) -> list[int]:
     for part in str(text).split(","):
         item = part.strip()
         if not item:
-            raise UsageError(f"empty size in --n-ctx {text!r}; give sizes like 512,1024,2048")
+            raise UsageError(f"empty size in {text!r}: give sizes like 512,1024,2048")
         try:
             n = int(item)
         except ValueError:
@@ -126,7 +126,7 @@ def parse_cache_types(text: str) -> list[tuple[str, str]]:
     for part in str(text).split(","):
         item = part.strip()
         if not item:
-            raise UsageError(f"empty cache type in --cache-type {text!r}; give types like f16,q8_0")
+            raise UsageError(f"empty cache type in {text!r}: give types like f16,q8_0")
         k, _, v = item.partition("/")
         pair = (parse_cache_type(k), parse_cache_type(v or k))
         if pair not in pairs:

@@ -123,7 +123,9 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         self.set_keymap(keymap)
 
     def get_default_screen(self) -> MainScreen:
-        self._main_screen = MainScreen(history_keys=self._history_keys_hint())
+        self._main_screen = MainScreen(
+            history_keys=self._history_keys_hint(), reload_key=bindings.key_for("app.context_size", self.keymap)
+        )
         return self._main_screen
 
     def _history_keys_hint(self) -> str:

@@ -116,6 +116,13 @@ def unknown_ids(keymap: dict[str, str]) -> list[str]:
     return sorted(k for k in keymap if k not in known)
 
 
+def key_for(binding_id: str, keymap: dict[str, str]) -> str:
+    """The first key that runs `binding_id` now, as a user would write it ("F10", "ctrl+s")."""
+    binding = next(b for scope in all_scopes() for b in scope.bindings if b.id == binding_id)
+    key = effective_keys(binding, keymap).split(",")[0].strip()
+    return key.upper() if len(key) > 1 and key[0] == "f" and key[1:].isdigit() else key
+
+
 def effective_keys(binding: Binding, keymap: dict[str, str]) -> str:
     """The key(s) a binding answers to once `keymap` has been applied."""
     if binding.id and binding.id in keymap:

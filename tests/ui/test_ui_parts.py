@@ -110,3 +110,9 @@ def test_alert_wording():
 
 def test_dashboard_type_is_what_the_fake_emits():
     assert isinstance(FakeSession().dashboard(), DashboardUpdate)
+
+
+def test_key_for_names_the_key_a_remap_gives():
+    assert bindings.key_for("app.context_size", {}) == "F10"
+    assert bindings.key_for("app.context_size", {"app.context_size": "ctrl+r,f7"}) == "ctrl+r"
+    assert bindings.key_for("app.context_size", {"app.context_size": "f7"}) == "F7"

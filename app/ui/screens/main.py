@@ -41,9 +41,10 @@ class MainScreen(Screen[None], inherit_bindings=False):
     class Ready(TextualMessage):
         """Every widget is mounted: the app may start sending data."""
 
-    def __init__(self, history_keys: str = "") -> None:
+    def __init__(self, history_keys: str = "", reload_key: str = "F10") -> None:
         super().__init__()
         self.history_keys = history_keys
+        self.reload_key = reload_key
         self._level_t = float("-inf")
 
     def compose(self) -> ComposeResult:
@@ -51,7 +52,9 @@ class MainScreen(Screen[None], inherit_bindings=False):
         with Horizontal(id="body"):
             yield HistoryPane(keys_hint=self.history_keys, id="history")
             with Vertical(id="chat"):
-                yield AlertBanner(id="banner")
+                banner = AlertBanner(id="banner")
+                banner.reload_key = self.reload_key
+                yield banner
                 yield LoadStatus(id="load")
                 yield ConversationView(id="conversation")
                 yield ChatInput(id="input")

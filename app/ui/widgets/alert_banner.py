@@ -24,6 +24,7 @@ class AlertBanner(Widget):
 
     level: reactive[MemoryLevel] = reactive(MemoryLevel.NORMAL)
     percent: reactive[float] = reactive(0.0)
+    reload_key: reactive[str] = reactive("F10")
 
     def watch_level(self, level: MemoryLevel) -> None:
         self.set_class(level is MemoryLevel.EMERGENCY, "-shown")
@@ -31,5 +32,5 @@ class AlertBanner(Widget):
     def render(self) -> Content:
         return Content(
             f"MEMORY EMERGENCY {self.percent:.1f}% used: the system may start swapping or kill "
-            "the process. Free memory, shorten the history or restart with a smaller --n-ctx."
+            f"the process. Free memory, shorten the history or reload with a smaller n_ctx ({self.reload_key})."
         )
