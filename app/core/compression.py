@@ -158,11 +158,15 @@ def sliding_window(tok: Tokenizer, messages: Sequence[Message], target: int, kee
         dropped.add(i)
         # each message's cost is its share of the rendered prompt, so the sum tracks the total
         total -= messages[i].tokens
-    # a user reply pair is the unit of a chat: do not leave an assistant reply without its question
+    # a question and its reply are the unit of a chat: drop both, or keep the question when the reply must stay
     for i in sorted(dropped):
         nxt = i + 1
-        if nxt < last_droppable and messages[nxt].role == "assistant" and nxt not in dropped and not is_protected(messages[nxt], nxt):
+        if nxt >= len(messages) or messages[nxt].role != "assistant" or nxt in dropped:
+            continue
+        if nxt < last_droppable and not is_protected(messages[nxt], nxt):
             dropped.add(nxt)
+        elif messages[i].role == "user":
+            dropped.discard(i)
     after = [m for i, m in enumerate(messages) if i not in dropped]
     return _plan("sliding", tok, messages, after, {i: ("drop", 0) for i in dropped})
 

@@ -26,7 +26,7 @@ from app.core.sampling import SamplingParams
 from app.core.settings import Settings, check_compression
 from app.core.summarizer import ModelSummarizer
 from app.core.prompt_tokens import PromptTokens
-from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker
+from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker, validate_threshold
 
 
 DASHBOARD_INTERVAL = 0.05  # seconds between dashboards while a reply streams: the UI's frame rate
@@ -62,6 +62,7 @@ class Session:
 
     def __post_init__(self) -> None:
         check_compression(self.settings)
+        validate_threshold(self.settings.warn_threshold, "warn_threshold")
         self.sampling()
         self.conversation = Conversation.with_system(self.settings.system_prompt)
         self.latency = LatencyTracker(self.settings.latency_window)
@@ -205,7 +206,7 @@ class Session:
         text = clean_prompt(text)
         self.conversation.append("user", text)
         try:
-            return self._turn(sampling)
+            return self._turn(sampling, unsend_unanswered=True)
         except (ContextFullError, Cancelled):
             self.conversation.truncate(len(self.conversation) - 1)
             self._refresh_costs()
@@ -254,10 +255,11 @@ class Session:
         """Bring the KV cache in line with an edited history, without generating."""
         ids = self._refresh_costs()
         self._cancel.clear()
+        self.sink(self._history_event())
+        self.sink(self.dashboard())
         result = self.engine.sync(ids, self._cancel, self._prefill_progress)
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
         self._record_compression(result)
-        self.sink(self._history_event())
         self.sink(self.dashboard())
         return result
 
@@ -271,7 +273,8 @@ class Session:
             repeat_penalty=s.repeat_penalty, seed=s.seed, max_tokens=s.max_tokens,
         )
 
-    def _turn(self, sampling: SamplingParams | None) -> TurnResult:
+    def _turn(self, sampling: SamplingParams | None, unsend_unanswered: bool = False) -> TurnResult:
+        """One reply; with `unsend_unanswered`, a new question cancelled before any reply leaves the history."""
         from app.core.engine import GenerationResult
 
         params = sampling or self.sampling()
@@ -327,6 +330,8 @@ class Session:
             sync=sync, usage=dash.usage, latency=dash.latency, memory=self.memory.sample_now(),
             kv=dash.kv, threshold_crossed=crossed, seconds=time.perf_counter() - t_submit,
         )
+        if unsend_unanswered and outcome.reason is ev.StopReason.CANCELLED and not outcome.text:
+            self.conversation.truncate(len(self.conversation) - 1)
         self._after_turn()
         self._record_growth(context_before, result, compression)
         self.sink(ev.TurnFinished(
@@ -381,8 +386,12 @@ class Session:
         self.stats.tokens_saved += max(0, plan.saved)
         self.stats.summary_tokens += plan.summary_tokens
         self._pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)
+        if not sync:
+            self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
+            return None
+        result = self.resync()
         self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
-        return self.resync() if sync else None
+        return result
 
     def undo_compression(self) -> SyncResult:
         checkpoints = self.conversation.checkpoints
@@ -394,8 +403,9 @@ class Session:
                     f"{self.engine.n_ctx:,}: load the model with a larger n_ctx first; the history stays compressed"
                 )
         checkpoint = self.conversation.undo_compression()
+        result = self.resync()
         self.sink(ev.Notice(f"undid {checkpoint.strategy}: the history is back to {checkpoint.tokens_before} tokens"))
-        return self.resync()
+        return result
 
     def _record_compression(self, sync: SyncResult) -> None:
         if self._pending_report is None:

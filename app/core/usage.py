@@ -42,11 +42,11 @@ class ContextUsage:
     breakdown: BudgetBreakdown
 
 
-def validate_threshold(threshold: float) -> float:
+def validate_threshold(threshold: float, name: str = "threshold") -> float:
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
-        raise UsageError(f"threshold must be a number in (0, 100], got {threshold!r}")
+        raise UsageError(f"{name} must be a number in (0, 100], got {threshold!r}")
     if not 0 < threshold <= 100:
-        raise UsageError(f"threshold must be in (0, 100], got {threshold}")
+        raise UsageError(f"{name} must be in (0, 100], got {threshold}")
     return float(threshold)
 
 

@@ -366,6 +366,9 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         if event.name == "submit":
             if not event.ok:
                 self._give_back_unsent()
+            elif event.result.reason is ev.StopReason.CANCELLED and not event.result.reply:
+                self._give_back_unsent()
+                self.main.set_status("cancelled before the reply began · the message is back in the input")
             self._unanswered = None
         self.saved_session_finished(event)
         self.compression_finished(event)

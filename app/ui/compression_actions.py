@@ -77,6 +77,8 @@ class CompressionActions:
         self.run_command(PREVIEW, lambda s: s.preview_compression(strategy, cut))
 
     def _show_plan(self, plan: CompressionPlan) -> None:
+        self.main.show_compression_result(
+            Content.styled(f"{strategy_label(plan.strategy)}: preview open", "$text-muted"))
         self.push_screen(CompressionPreviewScreen(plan), partial(self._plan_answered, plan))
 
     def _plan_answered(self, plan: CompressionPlan, apply: bool | None) -> None:

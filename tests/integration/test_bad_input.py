@@ -44,6 +44,7 @@ def write_config(text: bytes):
     (b"keep_last_turns = -1\n", "keep_last_turns must be 0 or more"),
     (b"reply_reserve = -5\n", "reply_reserve must be 0 or more"),
     (b"top_p = 7.0\n", "top_p must be in (0, 1]"),
+    (b"warn_threshold = 150.0\n", "warn_threshold must be in (0, 100]"),
 ])
 def test_broken_config(text, words):
     write_config(text)

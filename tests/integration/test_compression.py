@@ -10,6 +10,7 @@ from app.core.compression import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compr
 from app.core.conversation import Message
 from app.core.engine import common_prefix
 from app.core.errors import Cancelled, ContextFullError, UsageError
+from app.core.events import StopReason
 from app.core.session import Session
 from app.core.settings import Settings
 from app.core.summarizer import ModelSummarizer
@@ -82,6 +83,13 @@ def test_sliding_window_keeps_system_and_pinned(session):
     kept_unprotected = [i for i, m in enumerate(msgs) if m in plan.after and i not in (0, 3)]
     assert min(kept_unprotected) > max(d for d in dropped if d != 3), "the oldest go first"
     assert plan.tokens_before - plan.tokens_after == plan.saved > 0
+
+
+def test_sliding_window_never_leaves_a_reply_without_its_question(session):
+    msgs = loaded(session, history(3))
+    plan = compress("sliding", Tokenizer(session.engine), msgs, 10)
+    assert [m.role for m in plan.after] == ["system", "user", "assistant"]
+    assert list(plan.after[-2:]) == list(msgs[-2:]), "the newest reply must stay, so its question stays too"
 
 
 def test_summarize_turns_older_messages_into_one_checkpoint(session):
@@ -284,3 +292,12 @@ def test_a_cancelled_regenerate_puts_the_old_reply_back(model_path, log_file):
         with pytest.raises(Cancelled):
             session.regenerate(len(before) - 1)
         assert session.conversation.messages == before
+
+
+def test_esc_before_the_first_token_takes_the_new_question_back(session):
+    before = list(loaded(session, history(2)))
+    cancel_on_first_sync(session)
+    result = session.submit("A question that is never answered.")
+    assert result.reason is StopReason.CANCELLED and result.reply == ""
+    assert session.conversation.messages == before
+    assert session.submit("And now a question that is.").reply

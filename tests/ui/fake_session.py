@@ -54,6 +54,12 @@ def reply_tokens(text: str = REPLY) -> list[str]:
     return pieces
 
 
+@dataclass(frozen=True)
+class FakeTurn:
+    reply: str
+    reason: ev.StopReason
+
+
 @dataclass
 class FakeLatency:
     recent: list[float] = field(default_factory=list)
@@ -180,7 +186,7 @@ class FakeSession:
     def submit(self, text: str, sampling=None):
         self.calls.append(f"submit:{text}")
         self.conversation.append("user", text)
-        return self._turn()
+        return self._turn(unsend_unanswered=True)
 
     def regenerate(self, index: int, sampling=None):
         self.calls.append(f"regenerate:{index}")
@@ -189,7 +195,7 @@ class FakeSession:
         self.conversation.truncate(keep)
         return self._turn()
 
-    def _turn(self):
+    def _turn(self, unsend_unanswered: bool = False):
         self.cancelled = False
         self._set_tokens()
         self.sink(ev.HistoryChanged())
@@ -218,6 +224,8 @@ class FakeSession:
             self.sink(self.dashboard())
         if text:
             self.conversation.append("assistant", text)
+        elif reason is ev.StopReason.CANCELLED and unsend_unanswered:
+            self.conversation.truncate(len(self.conversation) - 1)
         self.sink(ev.GenerationDone(reason, len(self.latency.recent), text))
         self.turns += 1
         self.in_flight = 0
@@ -227,7 +235,7 @@ class FakeSession:
         self.sink(ev.HistoryChanged())
         self.sink(self.dashboard())
         self.sink(ev.TurnFinished(reason, prompt, len(self.latency.recent), reused, prompt - reused, 0.1124, 84.7))
-        return reason
+        return FakeTurn(text, reason)
 
     def edit_message(self, index: int, text: str) -> SyncResult:
         self.calls.append(f"edit:{index}")

@@ -14,6 +14,7 @@ from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.context_gauge import ContextGauge
 from app.ui.widgets.conversation_view import ReplyBlock, StreamingReply
 from app.ui.widgets.history_pane import HistoryPane
+from app.ui.widgets.status_line import StatusLine
 from harness import SIZE, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
@@ -78,6 +79,24 @@ async def test_escape_cancels_generation(model_path):
         await pilot.press("escape")
         assert await wait_for(pilot, lambda: app.last_stop is not None, TURN_TIMEOUT)
         assert app.last_stop is StopReason.CANCELLED
+
+
+@async_test
+async def test_escape_before_the_first_token_gives_the_message_back(model_path):
+    app = real_app(model_path, n_ctx=2048)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        before = [(m.role, m.content) for m in app.messages()]
+        question = "Please read all of this. " + "The river runs past the old mill and under the bridge. " * 60
+        await send(pilot, question)
+        assert await wait_for(pilot, lambda: app.generating, TURN_TIMEOUT, step=0.005)
+        await pilot.press("escape")  # while the long prompt is read, long before the first token
+        assert await wait_for(pilot, lambda: not app.pending_commands, TURN_TIMEOUT)
+        await settle(pilot)
+        assert app.last_stop is StopReason.CANCELLED
+        assert [(m.role, m.content) for m in app.messages()] == before, "no question left without a reply"
+        assert app.main.query_one(ChatInput).text == question
+        assert "back in the input" in app.main.query_one(StatusLine).text
 
 
 @async_test
