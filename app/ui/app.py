@@ -38,7 +38,7 @@ from app.ui.themes import choose_theme, load_theme_folder
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryList
 
-FRAME_SECONDS = 1 / 20  # streamed text reaches the screen at most 20 times a second
+FRAME_SECONDS = 1 / 10  # streamed text reaches the screen at most 10 times a second
 DASHBOARD_SECONDS = 1 / 5  # the sidebar 5 times a second: one repaint costs about six frames of text
 TURN_COMMANDS = ("submit", "regenerate")
 

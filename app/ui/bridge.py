@@ -1,6 +1,6 @@
 """The event sink handed to the core: any thread may call it; it never touches a widget.
 
-Token events and dashboards go into a `LiveBuffer` that the UI drains at most 20 times a
+Token events and dashboards go into a `LiveBuffer` that the UI drains at most 10 times a
 second; every other event is posted as its own message so nothing is lost or reordered.
 """
 
