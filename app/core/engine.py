@@ -194,7 +194,10 @@ class Engine:
         return self.formatter.render(messages, add_generation_prompt)
 
     def prompt_ids(self, messages: Sequence[dict], add_generation_prompt: bool = True) -> list[int]:
-        text = self.render(messages, add_generation_prompt)
+        return self.rendered_ids(self.render(messages, add_generation_prompt))
+
+    def rendered_ids(self, text: str) -> list[int]:
+        """The ids of a prompt `render` produced, with BOS added when the template leaves it out."""
         llm = self.llm
         wants_bos = llm._model.add_bos_token() and llm.token_bos() >= 0
         add_bos = wants_bos and not (self.formatter.bos_text and text.startswith(self.formatter.bos_text))

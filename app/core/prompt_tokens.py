@@ -34,7 +34,7 @@ class PromptTokens:
         if not add_generation_prompt:
             return list(self._ids), counts
         text = self._engine.render(chat, add_generation_prompt=True)
-        ids = self._following(text) or self._engine.prompt_ids(chat, add_generation_prompt=True)
+        ids = self._following(text) or self._engine.rendered_ids(text)
         return ids, counts
 
     def _extend(self, keys: list[tuple[str, str]], chat: list[dict]) -> None:
@@ -45,12 +45,12 @@ class PromptTokens:
         if same < len(self._keys):  # an edit, a deletion or a compression: start again from there
             self._keys, self._cumulative = self._keys[:same], self._cumulative[:same]
             self._text = self._engine.render(chat[:same], add_generation_prompt=False) if same else ""
-            self._ids = self._engine.prompt_ids(chat[:same], add_generation_prompt=False) if same else []
+            self._ids = self._engine.rendered_ids(self._text) if same else []
         for i in range(same, len(chat)):
             text = self._engine.render(chat[: i + 1], add_generation_prompt=False)
             ids = self._following(text) if i else None
             if ids is None:
-                ids = self._engine.prompt_ids(chat[: i + 1], add_generation_prompt=False)
+                ids = self._engine.rendered_ids(text)
             self._keys.append(keys[i])
             self._cumulative.append(len(ids))
             self._text, self._ids = text, ids

@@ -386,10 +386,7 @@ class Session:
         self.stats.tokens_saved += max(0, plan.saved)
         self.stats.summary_tokens += plan.summary_tokens
         self._pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)
-        if not sync:
-            self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
-            return None
-        result = self.resync()
+        result = self.resync() if sync else None
         self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
         return result
 

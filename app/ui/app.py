@@ -364,11 +364,11 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         elif not event.ok and self.loaded:
             self.main.set_status(f"{event.name} failed")
         if event.name == "submit":
-            if not event.ok:
-                self._give_back_unsent()
-            elif event.result.reason is ev.StopReason.CANCELLED and not event.result.reply:
-                self._give_back_unsent()
+            unanswered = event.ok and event.result.reason is ev.StopReason.CANCELLED and not event.result.reply
+            if unanswered:
                 self.main.set_status("cancelled before the reply began · the message is back in the input")
+            if unanswered or not event.ok:
+                self._give_back_unsent()
             self._unanswered = None
         self.saved_session_finished(event)
         self.compression_finished(event)
