@@ -62,7 +62,7 @@ async def test_newline_key_inserts_a_line_instead_of_sending():
 
 
 @async_test
-async def test_tokens_reach_the_screen_at_most_20_times_a_second():
+async def test_tokens_reach_the_screen_at_most_10_times_a_second():
     app = fake_app(runner=EngineRunner, token_delay=0.002)
     async with app.run_test(size=SIZE) as pilot:
         assert await wait_for(pilot, lambda: app.loaded)
@@ -73,9 +73,9 @@ async def test_tokens_reach_the_screen_at_most_20_times_a_second():
         await ask(pilot)
         assert await wait_for(pilot, lambda: app.last_stop is not None)
         elapsed = time.monotonic() - started
-        assert len(flushes) <= elapsed * 20 + 3
+        assert len(flushes) <= elapsed * 10 + 3
         gaps = [b - a for a, b in zip(flushes, flushes[1:])]
-        assert all(gap >= 0.045 for gap in gaps[:-1]), gaps  # the last one comes with GenerationDone
+        assert all(gap >= 0.09 for gap in gaps[:-1]), gaps  # the last one comes with GenerationDone
         assert len(app.main.query(ReplyBlock)) == 1
 
 

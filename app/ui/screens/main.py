@@ -86,9 +86,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
     def show_dashboard(self, update: DashboardUpdate) -> None:
         self.query_one(ContextGauge).usage = update.usage
         self.query_one(BudgetBar).usage = update.usage
-        memory = self.query_one(MemoryPanel)
-        memory.memory = update.memory
-        memory.kv = update.kv
+        self.query_one(MemoryPanel).show(update.memory, update.kv)
         self.query_one(LatencyPanel).stats = update.latency
         self.query_one(CompressionPanel).stats = update.compression
         self._show_level(update.memory.level, update.memory.level_percent, update.memory.t)

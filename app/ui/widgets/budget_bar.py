@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from app.core.formatting import fmt_int
 from app.core.usage import ContextUsage
 from app.ui.widgets.bars import header, stacked_bar
+from app.ui.widgets.text_block import LivePanel
 
 PARTS = (
     ("system", "$secondary"),
@@ -19,19 +19,13 @@ PARTS = (
 )
 
 
-class BudgetBar(Widget):
-    DEFAULT_CSS = """
-    BudgetBar { height: auto; }
-    """
+class BudgetBar(LivePanel):
+    usage: reactive[ContextUsage | None] = reactive(None, repaint=False)
 
-    usage: reactive[ContextUsage | None] = reactive(None)
+    def watch_usage(self) -> None:
+        self.redraw()
 
-    def watch_usage(self, old: ContextUsage | None, new: ContextUsage | None) -> None:
-        if (old is None) != (new is None):
-            self.refresh(layout=True)  # the number of lines changes only here
-
-    def render(self) -> Content:
-        width = self.content_size.width or 40
+    def draw(self, width: int) -> Content:
         u = self.usage
         if u is None:
             return Content.assemble(header("BUDGET", "", width), "\n", ("—", "$text-muted"))

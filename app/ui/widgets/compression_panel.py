@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from app.core.compression_stats import CompressionStats
 from app.core.formatting import DASH, fmt_int
 from app.ui.widgets.bars import LABEL, badge, header, row
 from app.ui.widgets.compression_controls import strategy_label
+from app.ui.widgets.text_block import LivePanel
 
 
 @dataclass(frozen=True)
@@ -23,21 +23,17 @@ class AutoPolicy:
     strategy: str
 
 
-class CompressionPanel(Widget):
-    DEFAULT_CSS = """
-    CompressionPanel { height: auto; }
-    """
+class CompressionPanel(LivePanel):
+    stats: reactive[CompressionStats | None] = reactive(None, repaint=False)
+    policy: reactive[AutoPolicy | None] = reactive(None, repaint=False)
 
-    stats: reactive[CompressionStats | None] = reactive(None)
-    policy: reactive[AutoPolicy | None] = reactive(None)
+    def watch_stats(self) -> None:
+        self.redraw()
 
-    def watch_stats(self, old: CompressionStats | None, new: CompressionStats | None) -> None:
-        """A new layout only when the number of lines changes, not on every dashboard."""
-        if (old is None, old is None or old.last is None) != (new is None, new is None or new.last is None):
-            self.refresh(layout=True)
+    def watch_policy(self) -> None:
+        self.redraw()
 
-    def render(self) -> Content:
-        width = self.content_size.width or 40
+    def draw(self, width: int) -> Content:
         return Content("\n").join([header("COMPRESSION", self._policy_badge(), width), *self._lines()])
 
     def _policy_badge(self) -> Content:

@@ -11,6 +11,7 @@ from rich.style import Style
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Region, Size
+from textual.reactive import Reactive
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
@@ -41,13 +42,16 @@ class StreamingReply(Widget):
     """The reply being generated: new text is appended, nothing is parsed until the end.
 
     Wrapped lines above the last one never change as text is added, so each append
-    re-wraps only the last line and repaints it and the token count under it; the screen
-    is laid out again only when a line is added.
+    re-wraps only the last line and repaints it and the token count on the bottom row.
+    A new line needs a new layout and scrolls the whole conversation, so when the text
+    outgrows the widget it grows by `SPARE_ROWS` more than it needs.
     """
 
     DEFAULT_CSS = """
     StreamingReply { height: auto; }
     """
+    SPARE_ROWS = 4
+    virtual_size = Reactive(Size(0, 0), layout=False)  # it never scrolls: a new size is no second layout
 
     def __init__(self) -> None:
         super().__init__(classes="message -assistant -streaming")
@@ -56,11 +60,12 @@ class StreamingReply(Widget):
         self._width = 0
         self._settled: list[str] = []  # wrapped lines that appending can no longer change
         self._last = ""  # the last wrapped line, still growing
-        self._count = ""  # the line under the text: the reply's length so far
+        self._count = ""  # the bottom row: the reply's length so far
+        self._rows = 2  # text rows plus the count row
         self.finished = False
 
     def append(self, text: str, tokens: int | None = None) -> None:
-        """Add streamed text; `tokens`, the reply's length so far, shows on the line below it."""
+        """Add streamed text; `tokens`, the reply's length so far, shows on the bottom row."""
         if tokens is not None:
             self._count = f"{tokens:,} token{'s' if tokens != 1 else ''}"
         if text:
@@ -72,10 +77,15 @@ class StreamingReply(Widget):
         first_changed = len(self._settled)
         if text:
             self._add(text)
-        if len(self._settled) != first_changed:
+        if self._needed_rows() > self._rows:
+            self._rows = self._needed_rows() + self.SPARE_ROWS
             self.refresh(layout=True)
         else:
-            self.refresh(Region(0, first_changed, width, 2))
+            self.refresh(Region(0, first_changed, width, len(self._settled) - first_changed + 1),
+                         Region(0, self._rows - 1, width, 1))
+
+    def _needed_rows(self) -> int:
+        return len(self._settled) + 2
 
     def _add(self, text: str) -> None:
         *ended, growing = (self._last + text).split("\n")
@@ -89,11 +99,12 @@ class StreamingReply(Widget):
         self._width = width
         self._settled, self._last = [], ""
         self._add(self.text)
+        self._rows = self._needed_rows()
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         if width and width != self._width:
             self._rewrap(width)
-        return len(self._settled) + 2
+        return self._rows
 
     def render_line(self, y: int) -> Strip:
         style = self.rich_style
@@ -103,7 +114,7 @@ class StreamingReply(Widget):
             line = self._settled[y]
         elif y == n:
             line = self._last
-        elif y == n + 1:
+        elif y == self._rows - 1:
             style = style + Style(dim=True)
             line = self._count
         else:

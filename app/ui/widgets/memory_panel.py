@@ -3,44 +3,27 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.reactive import reactive
-from textual.widget import Widget
 
 from app.core.formatting import fmt_bytes, fmt_int, fmt_signed_bytes
 from app.core.kv_cache import KVCacheInfo
 from app.core.memory import MemorySnapshot
 from app.ui.widgets.bars import LABEL, badge, header, row
 from app.ui.widgets.levels import MEMORY_STYLES
+from app.ui.widgets.text_block import LivePanel
 
 
-class MemoryPanel(Widget):
-    DEFAULT_CSS = """
-    MemoryPanel { height: auto; }
-    """
-
-    memory: reactive[MemorySnapshot | None] = reactive(None)
-    kv: reactive[KVCacheInfo | None] = reactive(None)
-
+class MemoryPanel(LivePanel):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._shape: tuple = ()
+        self.memory: MemorySnapshot | None = None
+        self.kv: KVCacheInfo | None = None
 
-    def _check_shape(self) -> None:
-        """Ask for a new layout only when the number of lines changes, not on every update."""
-        m = self.memory
-        shape = (m is None, len(m.gpus) if m is not None else 0, self.kv is None)
-        if shape != self._shape:
-            self._shape = shape
-            self.refresh(layout=True)
+    def show(self, memory: MemorySnapshot, kv: KVCacheInfo | None) -> None:
+        if (memory, kv) != (self.memory, self.kv):
+            self.memory, self.kv = memory, kv
+            self.redraw()
 
-    def watch_memory(self) -> None:
-        self._check_shape()
-
-    def watch_kv(self) -> None:
-        self._check_shape()
-
-    def render(self) -> Content:
-        width = self.content_size.width or 40
+    def draw(self, width: int) -> Content:
         m = self.memory
         if m is None:
             return Content.assemble(header("MEMORY", "", width), "\n", ("—", LABEL))

@@ -1,0 +1,101 @@
+"""The widgets that change while a reply streams repaint only what changed."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+
+from app.ui.widgets.conversation_view import StreamingReply
+from app.ui.widgets.text_block import TextBlock
+from harness import async_test, settle
+
+
+class OneWidget(App):
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield self.widget
+
+
+def spy_rows(widget) -> list[int]:
+    """Record the rows the widget is asked to render from now on."""
+    rows: list[int] = []
+    render_line = widget.render_line
+    widget.render_line = lambda y: (rows.append(y), render_line(y))[1]
+    return rows
+
+
+def lines(*texts: str) -> Content:
+    return Content("\n").join([Content.styled(t, "bold $text-primary") for t in texts])
+
+
+@async_test
+async def test_a_text_block_repaints_only_the_rows_that_changed():
+    block = TextBlock()
+    async with OneWidget(block).run_test(size=(40, 12)) as pilot:
+        block.content = lines("CONTEXT 3.9%", "used 68", "free 1,672", "warn at 80%")
+        await settle(pilot)
+        assert block.size.height == 4
+        rows = spy_rows(block)
+        block.content = lines("CONTEXT 4.2%", "used 71", "free 1,672", "warn at 80%")
+        await settle(pilot)
+        assert sorted(set(rows)) == [0, 1]
+        rows.clear()
+        block.content = lines("CONTEXT 4.2%", "used 71", "free 1,672", "warn at 85%")
+        await settle(pilot)
+        assert sorted(set(rows)) == [3]
+
+
+@async_test
+async def test_a_text_block_takes_the_height_of_its_rows_and_wraps_long_lines():
+    block = TextBlock()
+    async with OneWidget(block).run_test(size=(20, 12)) as pilot:
+        block.content = lines("one", "two")
+        await settle(pilot)
+        assert block.size.height == 2
+        block.content = lines("one", "two", "three words that do not fit")
+        await settle(pilot)
+        assert block.size.height == 4
+        wrapped = [block.render_line(y).text.strip() for y in (2, 3)]
+        assert " ".join(wrapped) == "three words that do not fit"
+
+
+@async_test
+async def test_a_text_block_shows_the_new_theme_colours():
+    block = TextBlock()
+    async with OneWidget(block).run_test(size=(40, 6)) as pilot:
+        pilot.app.theme = "textual-dark"
+        block.content = lines("CONTEXT")
+        await settle(pilot)
+        before = list(block.render_line(0))[0].style.color
+        pilot.app.theme = "textual-light"
+        await settle(pilot)
+        after = list(block.render_line(0))[0].style.color
+        assert before != after
+
+
+@async_test
+async def test_a_streaming_reply_grows_in_steps_with_the_count_on_its_bottom_row():
+    reply = StreamingReply()
+    async with OneWidget(reply).run_test(size=(40, 30)) as pilot:
+        reply.append("The", 1)
+        await settle(pilot)
+        width = reply.content_size.width
+        assert reply.size.height == 2  # the text and the count
+        word = "word "
+        reply.append(word * (width // len(word) + 1), 2)  # one line more than fits
+        await settle(pilot)
+        grown = reply.size.height
+        assert grown == 3 + StreamingReply.SPARE_ROWS
+        rows = spy_rows(reply)
+        reply.append(word * (width // len(word)), 3)  # another line: it fits in the spare rows
+        await settle(pilot)
+        assert reply.size.height == grown
+        last = reply.content_size.height - 1
+        assert reply.render_line(last).text.strip() == "3 tokens"
+        assert set(rows) <= {1, 2, last}, "only the rows that changed are repainted"
+        assert reply.text.startswith("The" + word)
