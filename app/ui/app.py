@@ -39,7 +39,7 @@ from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryList
 
 FRAME_SECONDS = 1 / 10  # streamed text reaches the screen at most 10 times a second
-DASHBOARD_SECONDS = 1 / 3  # the sidebar 3 times a second
+DASHBOARD_SECONDS = 1 / 2  # the sidebar twice a second while a reply streams
 TURN_COMMANDS = ("submit", "regenerate")
 
 SessionFactory = Callable[[ev.EventSink], Any]
@@ -346,6 +346,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         if event.name in TURN_COMMANDS:
             self.generating = True
             self.last_stop = None
+            self.main.show_reply_started()
             if not self.turn_tokens:
                 self.main.set_status("thinking…", busy=True)
         elif event.name != "load":
@@ -356,6 +357,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         if event.name in TURN_COMMANDS:
             self.generating = False
             self.turn_pending = False
+            self.main.show_turn_ended()
         if event.name == "load" and event.ok and not self.loaded:
             self._on_load_finished()
         elif not self.pending_commands and event.name not in TURN_COMMANDS and event.ok and self.loaded:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 
+from app.core.errors import ContextWatchError
+from app.core.runner import EngineRunner
 from app.ui.widgets.conversation_view import StreamingReply
 from app.ui.widgets.text_block import TextBlock
-from harness import async_test, settle
+from harness import async_test, fake_app, settle, wait_for
 
 
 class OneWidget(App):
@@ -99,3 +103,23 @@ async def test_a_streaming_reply_grows_in_steps_with_the_count_on_its_bottom_row
         assert reply.render_line(last).text.strip() == "3 tokens"
         assert set(rows) <= {1, 2, last}, "only the rows that changed are repainted"
         assert reply.text.startswith("The" + word)
+
+
+@async_test
+async def test_the_reply_box_opens_when_the_turn_starts_and_a_failed_turn_leaves_none():
+    app = fake_app(runner=EngineRunner)
+    async with app.run_test(size=(140, 42)) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded)
+        release = threading.Event()
+
+        def fails_after_release(session):
+            release.wait(10)
+            raise ContextWatchError("the prompt does not fit")
+
+        app.run_command("submit", fails_after_release)
+        assert await wait_for(pilot, lambda: bool(app.main.query(StreamingReply)))
+        assert app.main.query_one(StreamingReply).border_title == "assistant · reading the prompt"
+        release.set()
+        assert await wait_for(pilot, lambda: not app.generating)
+        await settle(pilot)
+        assert not app.main.query(StreamingReply)

@@ -120,8 +120,14 @@ class MainScreen(Screen[None], inherit_bindings=False):
     def show_sync(self, event: SyncDone) -> None:
         self.query_one(HistoryPane).last_sync = event
 
+    def show_reply_started(self) -> None:
+        self.query_one(ConversationView).begin_reply()
+
     def show_reply_stopped(self, note: str) -> None:
         self.query_one(ConversationView).stop_reply(note)
+
+    def show_turn_ended(self) -> None:
+        self.query_one(ConversationView).end_reply()
 
     def show_turn(self, event: TurnFinished) -> None:
         self.query_one(LatencyPanel).last_turn = event

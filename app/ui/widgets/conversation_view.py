@@ -55,7 +55,7 @@ class StreamingReply(Widget):
 
     def __init__(self) -> None:
         super().__init__(classes="message -assistant -streaming")
-        self.border_title = "assistant · generating"
+        self.border_title = "assistant · reading the prompt"
         self._chunks: list[str] = []
         self._width = 0
         self._settled: list[str] = []  # wrapped lines that appending can no longer change
@@ -69,6 +69,8 @@ class StreamingReply(Widget):
         if tokens is not None:
             self._count = f"{tokens:,} token{'s' if tokens != 1 else ''}"
         if text:
+            if not self._chunks:
+                self.border_title = "assistant · generating"
             self._chunks.append(text)
         width = self.content_size.width
         if not width or width != self._width:
@@ -153,15 +155,30 @@ class ConversationView(VerticalScroll):
     def on_mount(self) -> None:
         self.anchor()
 
-    def append_reply(self, text: str, tokens: int | None = None) -> None:
+    def begin_reply(self) -> None:
+        """Show the reply's box before its first token, so the tokens need no new layout to appear."""
+        if self._streaming is not None and self._streaming.finished:
+            self._streaming.remove()  # a stopped reply the history has not replaced yet
+            self._streaming = None
         if self._streaming is None:
             self._streaming = StreamingReply()
             self.mount(self._streaming)
+            self.anchor()
+
+    def append_reply(self, text: str, tokens: int | None = None) -> None:
+        self.begin_reply()
         self._streaming.append(text, tokens)
 
     def stop_reply(self, note: str) -> None:
         if self._streaming is not None:
             self._streaming.stop(note)
+
+    def end_reply(self) -> None:
+        """The turn is over: a box with no reply, or one never finished (the turn failed), goes away."""
+        streaming = self._streaming
+        if streaming is not None and (not streaming.finished or not streaming.text):
+            self._streaming.remove()
+            self._streaming = None
 
     def sync(self, messages: tuple[Message, ...]) -> None:
         """Show `messages`: keep every unchanged block, mount new ones in place, drop a finished stream."""

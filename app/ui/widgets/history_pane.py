@@ -15,6 +15,7 @@ from app.core.events import SyncDone
 from app.core.formatting import fmt_int
 from app.ui.bindings import HISTORY
 from app.ui.widgets.compression_controls import HISTORY_TOOLS, CompressionControls
+from app.ui.widgets.text_block import TextBlock
 
 ROLE_STYLES = {"system": "$text-secondary", "user": "$text-primary", "assistant": "$text-success"}
 PREVIEW_CHARS = 34
@@ -85,7 +86,7 @@ class HistoryPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Content.styled("HISTORY", "bold $text-primary"), id="history-title")
         yield HistoryList(id="history-list")
-        yield Static(id="history-sync")
+        yield TextBlock(id="history-sync")
         with Vertical(id="history-tools"):
             yield CompressionControls(id="compression-controls")
 
@@ -118,7 +119,7 @@ class HistoryPane(Vertical):
                 (fmt_int(s.evaluated), "bold $text-warning"), (" re-evaluated", "$text-muted"),
             )
         text = Content.assemble(sync, "\n", (keys, "$text-muted"))
-        self.query_one("#history-sync", Static).update(text)
+        self.query_one("#history-sync", TextBlock).content = text
 
     def highlighted_index(self) -> int | None:
         return self.query_one(HistoryList).highlighted

@@ -33,7 +33,8 @@ class TextBlock(Widget):
     def content(self, content: Content) -> None:
         self._text = content
         if not self._width:
-            self.refresh(layout=True)
+            if not self._hidden():
+                self.refresh(layout=True)  # sized by its first layout; a hidden one by the layout that shows it
             return
         old, self._rows = self._rows, _rows(content, self._width)
         if len(old) != len(self._rows):
@@ -44,6 +45,9 @@ class TextBlock(Widget):
             if before.plain != after.plain or before.spans != after.spans:
                 self._strips.pop(y, None)
                 self.refresh(Region(0, y, self._width, 1))
+
+    def _hidden(self) -> bool:
+        return self.is_mounted and not all(node.display for node in self.ancestors_with_self)
 
     def _wrap_to(self, width: int) -> None:
         if width != self._width:
