@@ -70,18 +70,3 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
-
-def raw_llama(path: Path, n_ctx: int):
-    """Plain llama-cpp-python with the engine's thread count, its load chatter kept off the terminal."""
-    import contextlib
-    import io
-
-    import llama_cpp
-
-    from app.core.engine import default_threads
-
-    with contextlib.redirect_stderr(io.StringIO()):
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_batch=512, n_ubatch=512,
-                              n_threads=default_threads(), verbose=True)
-    llm.verbose = False
-    return llm
