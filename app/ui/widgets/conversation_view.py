@@ -79,8 +79,9 @@ class StreamingReply(Widget):
         first_changed = len(self._settled)
         if text:
             self._add(text)
-        if self._needed_rows() > self._rows:
-            self._rows = self._needed_rows() + self.SPARE_ROWS
+        needed = self._needed_rows()
+        if needed > self._rows:
+            self._rows = needed + self.SPARE_ROWS
             self.refresh(layout=True)
         else:
             self.refresh(Region(0, first_changed, width, len(self._settled) - first_changed + 1),
@@ -158,8 +159,7 @@ class ConversationView(VerticalScroll):
     def begin_reply(self) -> None:
         """Show the reply's box before its first token, so the tokens need no new layout to appear."""
         if self._streaming is not None and self._streaming.finished:
-            self._streaming.remove()  # a stopped reply the history has not replaced yet
-            self._streaming = None
+            self._drop_reply()  # a stopped reply the history has not replaced yet
         if self._streaming is None:
             self._streaming = StreamingReply()
             self.mount(self._streaming)
@@ -177,8 +177,11 @@ class ConversationView(VerticalScroll):
         """The turn is over: a box with no reply, or one never finished (the turn failed), goes away."""
         streaming = self._streaming
         if streaming is not None and (not streaming.finished or not streaming.text):
-            self._streaming.remove()
-            self._streaming = None
+            self._drop_reply()
+
+    def _drop_reply(self) -> None:
+        self._streaming.remove()
+        self._streaming = None
 
     def sync(self, messages: tuple[Message, ...]) -> None:
         """Show `messages`: keep every unchanged block, mount new ones in place, drop a finished stream."""

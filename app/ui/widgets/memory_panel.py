@@ -19,9 +19,8 @@ class MemoryPanel(LivePanel):
         self.kv: KVCacheInfo | None = None
 
     def show(self, memory: MemorySnapshot, kv: KVCacheInfo | None) -> None:
-        if (memory, kv) != (self.memory, self.kv):
-            self.memory, self.kv = memory, kv
-            self.redraw()
+        self.memory, self.kv = memory, kv
+        self.redraw()
 
     def draw(self, width: int) -> Content:
         m = self.memory

@@ -41,10 +41,12 @@ class TextBlock(Widget):
             self._strips.clear()
             self.refresh(layout=True)
             return
-        for y, (before, after) in enumerate(zip(old, self._rows)):
-            if before.plain != after.plain or before.spans != after.spans:
-                self._strips.pop(y, None)
-                self.refresh(Region(0, y, self._width, 1))
+        changed = [y for y, (before, after) in enumerate(zip(old, self._rows))
+                   if before.plain != after.plain or before.spans != after.spans]
+        for y in changed:
+            self._strips.pop(y, None)
+        if changed:
+            self.refresh(*(Region(0, y, self._width, 1) for y in changed))
 
     def _hidden(self) -> bool:
         return self.is_mounted and not all(node.display for node in self.ancestors_with_self)
