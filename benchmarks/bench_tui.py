@@ -182,7 +182,8 @@ def start_to_first_frame() -> dict:
 
 BARE = """
 import contextlib, io, sys, time, psutil, llama_cpp
-with contextlib.redirect_stderr(io.StringIO()):
+from app.core.weight_buffers import model_params_for_this_cpu
+with contextlib.redirect_stderr(io.StringIO()), model_params_for_this_cpu():
     llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=int(sys.argv[2]), verbose=True)
 time.sleep(1.0)
 print(psutil.Process().memory_info().rss)

@@ -24,6 +24,7 @@ from app.core.memory_check import check_memory
 from app.core.kv_cache import CACHE_TYPES, parse_cache_type, parse_logged_kv_bytes
 from app.core.model_info import ModelInfo, read_model_info
 from app.core.sampling import SamplingParams, build_sampler
+from app.core.weight_buffers import model_params_for_this_cpu
 
 CTX_ALIGN = 256
 ProgressFn = Callable[[str, float], None]
@@ -128,7 +129,7 @@ class Engine:
             verbose=True,  # verbose=False swaps fds 1 and 2, which blanks a running TUI
         )
         try:
-            with contextlib.redirect_stderr(llama_log.TextSink()):
+            with contextlib.redirect_stderr(llama_log.TextSink()), model_params_for_this_cpu():
                 llm = llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as err:
             raise ModelLoadError(f"llama.cpp could not load {options.path}: {err}") from None
