@@ -160,7 +160,7 @@ class ConversationStore:
         except UnicodeDecodeError:
             raise ConversationError(f"{where}: not valid UTF-8") from None
         except json.JSONDecodeError as err:
-            raise ConversationError(f"{where}: not valid JSON ({err.msg} at line {err.lineno})") from None
+            raise ConversationError(f"{where}: not valid JSON (line {err.lineno}, column {err.colno})") from None
         record = ConversationRecord.from_json(data, where)
         if record.id != path.stem:
             raise ConversationError(f"{where}: it names another conversation ({record.id})")

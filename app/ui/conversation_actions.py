@@ -102,7 +102,8 @@ class ConversationActions:
             self.notify(f"Opened “{result['title']}”: {result['messages']} messages.")
             self.main.set_status(f"opened “{result['title']}” · {result['messages']} messages")
         elif event.name == NEW:
-            self.main.set_status("ready · a new conversation · F7 lists the others")
+            key = bindings.key_for("app.conversations", self.keymap)
+            self.main.set_status(f"ready · a new conversation · {key} lists the others")
         elif event.name == "delete" and self._deleted_at is not None:
             key = bindings.key_for("history.undo_delete", self.keymap)
             self.notify(f"Deleted message #{self._deleted_at}. Press {key} in the history pane "

@@ -201,6 +201,7 @@ class FakeSession:
     def _turn(self, unsend_unanswered: bool = False):
         self.cancelled = False
         self._set_tokens()
+        self._autosave()
         self.sink(ev.HistoryChanged())
         prompt = self._prompt_tokens() + 3
         reused = min(self.cached_tokens, prompt - 1)
@@ -285,6 +286,8 @@ class FakeSession:
 
     def close(self) -> None:
         self.calls.append("close")
+        if self.autosave is not None:
+            self.autosave.mark_finished()
 
     # ----- snapshots, autosave and growth: real files, a stand-in KV state
 

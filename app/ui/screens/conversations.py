@@ -62,6 +62,10 @@ def record_state(record: ConversationRecord, current_id: str | None) -> str:
     return ", ".join(parts)
 
 
+def _refuse_bad_title(title: str) -> None:
+    check_title(title)
+
+
 def model_name(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".gguf") if path else "?"
 
@@ -125,14 +129,14 @@ class ConversationsScreen(Screen[ConversationChoice | None]):
         if count:
             text = Content.assemble(
                 (f"{count} conversation{'s' if count != 1 else ''}", "bold $text-primary"),
-                (f" in {self.store.folder}", "$text-muted"),
+                ("  ·  updated last first", "$text-muted"),
             )
         else:
             text = Content.assemble(("No conversations kept yet", "bold $text-primary"),
                                     ("  ·  each one is kept from its first message on", "$text-muted"))
         if damaged:
-            text = Content.assemble(text, (f"  ·  {len(damaged)} damaged file{'s' if len(damaged) != 1 else ''} "
-                                           "cannot be opened (the reason is in the State column)", "$text-warning"))
+            text = Content.assemble(text, (f"  ·  {len(damaged)} damaged file{'s' if len(damaged) != 1 else ''}, "
+                                           "not opened: the reason is under State", "$text-warning"))
         self.query_one("#conversations-info", Static).update(text)
 
     def selected(self) -> ConversationRecord | DamagedFile | None:
@@ -195,7 +199,7 @@ class ConversationsScreen(Screen[ConversationChoice | None]):
     def action_rename(self) -> None:
         row = self.selected()
         if isinstance(row, ConversationRecord):
-            prompt = NamePromptScreen("Rename the conversation", row.title, check_title,
+            prompt = NamePromptScreen("Rename the conversation", row.title, _refuse_bad_title,
                                       "Enter renames · Esc cancels · one line, up to 80 characters")
             self.app.push_screen(prompt, partial(self._rename, row.id))
 

@@ -82,7 +82,7 @@ class ResumeScreen(ModalScreen[bool]):
                 )
             yield Static(
                 Content.assemble(("Enter: continue", "bold $text-accent"),
-                                 ("  ·  Esc: new conversation (this one stays in the list)", "$text-muted")),
+                                 ("  ·  Esc: new conversation (this one is kept)", "$text-muted")),
                 id="resume-keys",
             )
 
