@@ -21,7 +21,7 @@ from app.ui.screens.resume import ResumeScreen
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryList
 from fake_session import FakeSession, InlineRunner
-from harness import SIZE, async_test, settle, wait_for
+from harness import SIZE, ask, async_test, notifications, settle, wait_for
 
 
 def kept_app(runner=InlineRunner, pending=None, **options) -> ContextWatchApp:
@@ -30,16 +30,6 @@ def kept_app(runner=InlineRunner, pending=None, **options) -> ContextWatchApp:
         settings, lambda sink: FakeSession(settings, sink, autosave=Autosave(), **options), runner,
         pending_resume=pending,
     )
-
-
-async def ask(pilot, text: str) -> None:
-    pilot.app.main.query_one(ChatInput).insert(text)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-def notifications(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def titles(screen: ConversationsScreen) -> list[str]:
