@@ -249,3 +249,54 @@ async def test_every_conversation_action_has_an_id_and_is_in_the_palette():
     ids = bindings.all_binding_ids()
     assert {"app.conversations", "history.undo_delete", "conversations.open", "conversations.rename",
             "conversations.delete", "conversations.new"} <= ids
+
+
+@async_test
+async def test_a_conversation_that_cannot_be_read_when_opened_changes_nothing():
+    app = kept_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Soon damaged")
+        damaged = app.session.autosave.current_id
+        app.session.new_conversation()
+        await ask(pilot, "The one on screen")
+        current = app.session.autosave.current_id
+        before = [m.content for m in app.messages()]
+        await pilot.press("f5")
+        await settle(pilot)
+        ConversationStore().path(damaged).write_text("{cut")
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.screen is app.main
+        assert any("not valid JSON" in m for m in notifications(app))
+        assert [m.content for m in app.messages()] == before
+        assert app.session.autosave.current_id == current
+        assert ConversationStore().load(current).finished is False  # still the open conversation
+    assert ConversationStore().load(current).finished is True
+
+
+def test_the_new_flag_skips_the_offer(monkeypatch):
+    from app import cli
+    from app.ui import app as app_module
+
+    opened = {}
+
+    class Recorder:
+        def __init__(self, settings, factory, pending_resume=None):
+            opened["pending"] = pending_resume
+            self.return_code = 0
+
+        def run(self):
+            pass
+
+    keeper = Autosave()
+    keeper.save(FakeSession().conversation, "/m/model.gguf", 2048)  # nothing yet: only the system prompt
+    conversation = FakeSession().conversation
+    conversation.append("user", "kept from last time")
+    keeper.save(conversation, "/m/model.gguf", 2048)
+    monkeypatch.setattr(app_module, "ContextWatchApp", Recorder)
+    assert cli.build_parser().parse_args(["--new"]).new is True
+    assert app_module.run_app(Settings(), "/m/model.gguf", new=True) == 0
+    assert opened["pending"] is None
+    app_module.run_app(Settings(), "/m/model.gguf")
+    assert opened["pending"]["title"] == "kept from last time"
