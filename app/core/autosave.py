@@ -80,13 +80,16 @@ class Autosave:
             self._write(replace(base, finished=True))
 
     def start_new(self, origin: str | None = None) -> None:
-        """The next save starts a conversation of its own; the current one stays as it was saved."""
+        """The next save starts a conversation of its own; the current one is left as it was saved."""
+        self.mark_finished()
         self._record = None
         self._written_ns = None
         self._origin = origin
 
     def adopt(self, record: ConversationRecord) -> None:
         """Go on writing to `record`'s file (an opened or resumed conversation)."""
+        if self._record is not None and self._record.id != record.id:
+            self.mark_finished()
         self._record = record
         self._origin = record.origin
         try:

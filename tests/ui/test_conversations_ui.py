@@ -17,7 +17,7 @@ from app.ui.app import ContextWatchApp
 from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.conversations import ConversationsScreen
 from app.ui.screens.name_prompt import NamePromptScreen
-from app.ui.screens.resume import ResumeScreen
+from app.ui.screens.resume import ResumeScreen, resume_summary
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryList
 from fake_session import FakeSession, InlineRunner
@@ -58,7 +58,7 @@ async def test_the_list_opens_another_conversation_and_keeps_the_current_one():
         await settle(pilot)
         screen = app.screen
         assert titles(screen) == ["Second topic: tides", "First topic: caches"]
-        assert str(screen.query_one(DataTable).get_row_at(0)[4]) == "open now"
+        assert [str(screen.query_one(DataTable).get_row_at(i)[4]) for i in (0, 1)] == ["open now", ""]
         await pilot.press("down", "enter")
         await settle(pilot)
         assert app.screen is app.main
@@ -180,6 +180,7 @@ async def test_quitting_while_a_reply_streams_keeps_the_partial_reply():
     assert last.role == "assistant" and last.content
     assert last.metrics == {"cut_off": "quit"}
     assert record.finished is True
+    assert resume_summary(Autosave().pending()).endswith("the last reply was cut off by the quit")
 
 
 @async_test

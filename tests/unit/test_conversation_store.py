@@ -157,6 +157,7 @@ def test_start_new_leaves_the_old_file_and_pending_offers_the_newest():
     autosave.save(chat("two"), "/m/model.gguf", 2048, in_flight="partial")
     assert autosave.current_id != first
     assert autosave.store.load(first).title == "one"
+    assert autosave.store.load(first).finished is True  # left cleanly for the new one
     pending = Autosave().pending()
     assert pending["id"] == autosave.current_id and pending["in_flight"] == "partial"
     assert pending["finished"] is False and autosave.store.load(pending["id"]).origin == "snapshot s1"

@@ -43,6 +43,8 @@ def resume_summary(pending: dict, model_path: Path | str | None = None, now: flo
     parts = [f"{count} message{'s' if count != 1 else ''}", f"saved {_when(pending.get('saved'), now or time.time())}"]
     if pending.get("in_flight"):
         parts.append("reply cut off mid-way")
+    elif messages and (messages[-1].metrics or {}).get("cut_off") == "quit":
+        parts.append("the last reply was cut off by the quit")
     saved_model = pending.get("model")
     if saved_model and model_path is not None and Path(saved_model).name != Path(model_path).name:
         parts.append(f"saved with {Path(saved_model).name}: it will be re-read with this model")
