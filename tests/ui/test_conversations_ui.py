@@ -301,3 +301,25 @@ def test_the_new_flag_skips_the_offer(monkeypatch):
     assert opened["pending"] is None
     app_module.run_app(Settings(), "/m/model.gguf")
     assert opened["pending"]["title"] == "kept from last time"
+
+
+@async_test
+async def test_after_a_crash_the_offer_brings_back_the_reply_in_flight():
+    keeper = Autosave()
+    conversation = FakeSession().conversation
+    conversation.append("user", "Count to five")
+    keeper.save(conversation, "/m/model.gguf", 2048, in_flight="one, two, thr")  # then the process died
+    pending = Autosave().pending()
+    assert pending["finished"] is False and pending["in_flight"] == "one, two, thr"
+    app = kept_app(pending=pending)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "did not end cleanly" in str(app.screen.query_one("#resume-question").render())
+        assert "reply cut off mid-way" in str(app.screen.query_one("#resume-summary").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        last = app.messages()[-1]
+        assert (last.role, last.content, last.metrics) == ("assistant", "one, two, thr", {"cut_off": "crash"})
+        assert "cut off: crash" in str(app.main.query_one(HistoryList).get_option_at_index(2).prompt)
+    record = ConversationStore().load(pending["id"])
+    assert record.in_flight is None and record.message_count == 2 and record.finished is True
