@@ -165,7 +165,7 @@ class Session:
         if self.growth is not None:
             self.growth.close()
         if self.autosave is not None and self._autosaved:
-            self.autosave.mark_finished()  # an earlier crash's autosave stays until this session replaces it
+            self.autosave.mark_finished()  # only the conversation this session has open: a crashed one stays unfinished
         self.engine.close()
 
     # ----- numbers
