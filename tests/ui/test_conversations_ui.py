@@ -3,8 +3,6 @@ session writing to the real conversation store in the test's data folder."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from textual.widgets import DataTable, Input
 
@@ -230,7 +228,6 @@ async def test_on_start_the_last_conversation_is_offered_and_enter_opens_it():
         await settle(pilot)
         assert app.session.calls[-2:] == [f"open:{kept['id']}", "resume"]
         assert [m.content for m in app.messages()][1] == "Yesterday's question"
-        time.sleep(0.01)
         await ask(pilot, "Today's question")
     assert len(ConversationStore().list().records) == 1  # the same conversation goes on
 
