@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"contextwatch {__version__}")
     _model_flags(parser)
     parser.add_argument("--theme", metavar="NAME", help="colour theme (see themes/)")
+    parser.add_argument("--new", action="store_true",
+                        help="start a new conversation instead of offering the last one (it stays in the list)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     for module in COMMAND_MODULES:
@@ -64,4 +66,4 @@ def open_dashboard(args: argparse.Namespace) -> int:
 
     sys.setswitchinterval(0.001)  # the engine thread gets the GIL back quickly after each llama.cpp call
 
-    return run_app(settings, model_path)
+    return run_app(settings, model_path, new=args.new)

@@ -1,66 +1,129 @@
-"""The running conversation, saved after each message and every few seconds of a reply.
+"""The session's current conversation, kept in the conversation store after each message and
+every few seconds of a reply.
 
-After a crash the file is still marked unfinished, so the next start can offer to resume.
+A session that did not end cleanly (a crash, `kill -9`) leaves its file unfinished, with the
+reply in flight up to the last save; the next start offers that conversation, or the one
+updated last, to continue.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
+from dataclasses import replace
 
 from app.core.conversation import Conversation
+from app.core.conversation_store import (
+    ConversationError, ConversationRecord, ConversationStore, has_messages, new_id, title_from,
+)
 from app.core.errors import UsageError
 from app.core.paths import data_dir
-from app.core.settings import write_private
 
-AUTOSAVE_NAME = "autosave.json"
+LEGACY_NAME = "autosave.json"  # the single autosave file of earlier versions, imported once
 IN_FLIGHT_INTERVAL = 2.0
 
 
 class Autosave:
-    def __init__(self, path: Path | None = None, interval: float = IN_FLIGHT_INTERVAL) -> None:
-        self.path = path or data_dir() / AUTOSAVE_NAME
+    def __init__(self, store: ConversationStore | None = None, interval: float = IN_FLIGHT_INTERVAL) -> None:
+        self.store = store or ConversationStore()
         self.interval = interval
         self._last = 0.0
+        self._record: ConversationRecord | None = None  # as last written by this session
+        self._written_ns: int | None = None
+        self._origin: str | None = None
+
+    @property
+    def current_id(self) -> str | None:
+        return self._record.id if self._record is not None else None
 
     def save(self, conversation: Conversation, model: str, n_ctx: int, in_flight: str | None = None,
              finished: bool = False) -> None:
-        data = {
-            "saved": time.time(), "finished": finished, "model": model, "n_ctx": n_ctx,
-            "conversation": conversation.state_json(), "in_flight": in_flight,
-        }
-        write_private(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        """Write the conversation to its file; nothing until it has a message besides the system prompt."""
+        if self._record is None and not has_messages(conversation) and not in_flight:
+            return
+        now = time.time()
+        base = self._adopt_changes() or ConversationRecord(
+            id=new_id(now), title="", created=now, updated=now, model=model, n_ctx=n_ctx,
+            conversation=conversation, origin=self._origin,
+        )
+        record = replace(
+            base, title=base.title if base.renamed else title_from(conversation), updated=now, model=model,
+            n_ctx=n_ctx, conversation=conversation, in_flight=in_flight or None, finished=finished,
+        )
+        self._write(record)
+
+    def _write(self, record: ConversationRecord) -> None:
+        path = self.store.save(record)
+        self._record = record
+        self._written_ns = path.stat().st_mtime_ns
         self._last = time.monotonic()
+
+    def _adopt_changes(self) -> ConversationRecord | None:
+        """The record to build on: a rename made meanwhile through the store is kept."""
+        record = self._record
+        if record is None:
+            return None
+        try:
+            if self.store.path(record.id).stat().st_mtime_ns != self._written_ns:
+                other = self.store.load(record.id)
+                return replace(record, title=other.title, renamed=other.renamed)
+        except (OSError, UsageError):
+            pass
+        return record
 
     def due(self) -> bool:
         return time.monotonic() - self._last >= self.interval
 
     def mark_finished(self) -> None:
-        data = self._read()
-        if data is not None and not data.get("finished"):
-            data["finished"] = True
-            write_private(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        base = self._adopt_changes()
+        if base is not None and not base.finished:
+            self._write(replace(base, finished=True))
 
-    def _read(self) -> dict | None:
+    def start_new(self, origin: str | None = None) -> None:
+        """The next save starts a conversation of its own; the current one is left as it was saved."""
+        self.mark_finished()
+        self._record = None
+        self._written_ns = None
+        self._origin = origin
+
+    def adopt(self, record: ConversationRecord) -> None:
+        """Go on writing to `record`'s file (an opened or resumed conversation)."""
+        if self._record is not None and self._record.id != record.id:
+            self.mark_finished()
+        self._record = record
+        self._origin = record.origin
         try:
-            data = json.loads(self.path.read_bytes().decode("utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            return None
-        return data if isinstance(data, dict) else None
+            self._written_ns = self.store.path(record.id).stat().st_mtime_ns
+        except OSError:
+            self._written_ns = None
 
     def pending(self) -> dict | None:
-        """The last session's state when it did not end cleanly, else None."""
-        data = self._read()
-        if data is None or data.get("finished"):
-            return None
+        """The conversation to offer on start: the one updated last, with what a crash cut short."""
+        self._import_legacy()
         try:
-            conversation = Conversation.from_state_json(data.get("conversation"), str(self.path))
-        except UsageError:
+            record = self.store.latest()
+        except OSError:
             return None
-        if not any(m.role != "system" for m in conversation.messages) and not data.get("in_flight"):
+        if record is None:
             return None
-        return {"conversation": conversation, "in_flight": data.get("in_flight") or "",
-                "saved": data.get("saved"), "model": data.get("model"), "n_ctx": data.get("n_ctx")}
+        return {"id": record.id, "title": record.title, "conversation": record.conversation,
+                "in_flight": record.in_flight or "", "saved": record.updated, "model": record.model,
+                "n_ctx": record.n_ctx, "finished": record.finished}
+
+    def _import_legacy(self) -> None:
+        path = data_dir() / LEGACY_NAME
+        try:
+            data = json.loads(path.read_bytes().decode("utf-8"))
+            conversation = Conversation.from_state_json(data["conversation"], str(path))
+            saved = float(data.get("saved") or time.time())
+            if has_messages(conversation) or data.get("in_flight"):
+                self.store.save(ConversationRecord(
+                    id=new_id(saved), title=title_from(conversation), created=saved, updated=saved,
+                    model=str(data.get("model") or ""), n_ctx=int(data.get("n_ctx") or 0),
+                    conversation=conversation, in_flight=data.get("in_flight") or None,
+                    finished=bool(data.get("finished")),
+                ))
+            path.unlink()
+        except (OSError, ValueError, TypeError, KeyError, UsageError, ConversationError):
+            return
+

@@ -109,6 +109,12 @@ class Conversation:
         self._touch()
         return removed
 
+    def insert(self, index: int, message: Message) -> None:
+        if not 0 <= index <= len(self.messages):
+            raise UsageError(f"no place {index} in a history of {len(self.messages)} messages")
+        self.messages.insert(index, message)
+        self._touch()
+
     def toggle_pin(self, index: int) -> bool:
         self._check(index)
         message = self.messages[index]

@@ -15,6 +15,7 @@ from app.core.compression import STRATEGIES, CompressionPlan, Tokenizer, compres
 from app.core.autosave import Autosave
 from app.core.compression_stats import CompressionReport, CompressionStats
 from app.core.conversation import Conversation, Message
+from app.core.conversation_store import has_messages
 from app.core.engine import Engine, LoadOptions, SyncResult
 from app.core.errors import Cancelled, ContextFullError, ContextWatchError, UsageError
 from app.core.kv_cache import KVCacheInfo, KVCacheModel
@@ -83,6 +84,8 @@ class Session:
         self.prompt: PromptTokens | None = None
         self.auto_reason: str | None = None
         self._cancel = threading.Event()
+        self._quitting = False  # the app is closing: a reply cut short is kept, marked so
+        self.deleted: tuple[int, Message] | None = None  # the last deleted message and its place, for undo
         self.stats = CompressionStats()
         self.growth = None
         self.growth_session: int | None = None
@@ -162,7 +165,7 @@ class Session:
         if self.growth is not None:
             self.growth.close()
         if self.autosave is not None and self._autosaved:
-            self.autosave.mark_finished()  # an earlier crash's autosave stays until this session replaces it
+            self.autosave.mark_finished()  # only the conversation this session has open: a crashed one stays unfinished
         self.engine.close()
 
     # ----- numbers
@@ -199,7 +202,9 @@ class Session:
 
     # ----- turns
 
-    def cancel(self) -> None:
+    def cancel(self, quitting: bool = False) -> None:
+        if quitting:
+            self._quitting = True
         self._cancel.set()
 
     def submit(self, text: str, sampling: SamplingParams | None = None) -> TurnResult:
@@ -208,7 +213,8 @@ class Session:
         try:
             return self._turn(sampling, unsend_unanswered=True)
         except (ContextFullError, Cancelled):
-            self.conversation.truncate(len(self.conversation) - 1)
+            if not self._quitting:
+                self.conversation.truncate(len(self.conversation) - 1)
             self._refresh_costs()
             raise
 
@@ -243,12 +249,22 @@ class Session:
         return self.resync()
 
     def delete_message(self, index: int) -> SyncResult:
-        self.conversation.delete(index)
+        self.deleted = (index, self.conversation.delete(index))
+        return self.resync()
+
+    def undo_delete(self) -> SyncResult:
+        """Put the last deleted message back at its place."""
+        if self.deleted is None:
+            raise UsageError("there is no deleted message to bring back")
+        index, message = self.deleted
+        self.conversation.insert(min(index, len(self.conversation)), message)
+        self.deleted = None
         return self.resync()
 
     def toggle_pin(self, index: int) -> bool:
         pinned = self.conversation.toggle_pin(index)
         self.sink(self._history_event())
+        self._autosave()
         return pinned
 
     def resync(self) -> SyncResult:
@@ -261,6 +277,7 @@ class Session:
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
         self._record_compression(result)
         self.sink(self.dashboard())
+        self._autosave()
         return result
 
     def _prefill_progress(self, done: int, total: int) -> None:
@@ -316,12 +333,15 @@ class Session:
         self._tokens_seen += sync.evaluated + self._generated
         if outcome.text:
             latency = self.latency.snapshot()
-            self.conversation.append("assistant", outcome.text, metrics={
+            metrics = {
                 "prompt_tokens": len(ids), "generated_tokens": len(outcome.token_ids),
                 "reused": sync.reused, "evaluated": sync.evaluated,
                 "ttft_ms": latency.ttft_ms, "decode_tps": latency.decode_tps,
                 "context_after": len(ids) + len(outcome.token_ids), "stop_reason": outcome.reason.value,
-            })
+            }
+            if self._quitting and outcome.reason is ev.StopReason.CANCELLED:
+                metrics["cut_off"] = "quit"
+            self.conversation.append("assistant", outcome.text, metrics=metrics)
         self.sink(ev.GenerationDone(outcome.reason, len(outcome.token_ids), outcome.text))
         generated = len(outcome.token_ids)
         dash = self.dashboard()
@@ -330,7 +350,7 @@ class Session:
             sync=sync, usage=dash.usage, latency=dash.latency, memory=self.memory.sample_now(),
             kv=dash.kv, threshold_crossed=crossed, seconds=time.perf_counter() - t_submit,
         )
-        if unsend_unanswered and outcome.reason is ev.StopReason.CANCELLED and not outcome.text:
+        if unsend_unanswered and outcome.reason is ev.StopReason.CANCELLED and not outcome.text and not self._quitting:
             self.conversation.truncate(len(self.conversation) - 1)
         self._after_turn()
         self._record_growth(context_before, result, compression)
@@ -466,11 +486,40 @@ class Session:
             self.sink(ev.Notice(f"autosave failed: {err.strerror or err}", "error"))
 
     def resume(self, conversation: Conversation, in_flight: str = "") -> None:
-        """Continue an autosaved session; a reply cut off by a crash is kept as it was."""
+        """Continue an autosaved session; a reply cut off by a crash is kept as it was, marked so."""
         self.conversation = conversation
+        self.deleted = None
         if in_flight:
-            self.conversation.append("assistant", in_flight)
+            self.conversation.append("assistant", in_flight, metrics={"cut_off": "crash"})
         self.resync()
+
+    # ----- kept conversations
+
+    def _keeper(self) -> Autosave:
+        if self.autosave is None:
+            raise UsageError("this session does not keep conversations")
+        return self.autosave
+
+    def _keep_current(self, origin: str | None = None) -> None:
+        """Save the current conversation as it is; what comes next is written to a file of its own."""
+        if has_messages(self.conversation):
+            self._autosave()
+        if self.autosave is not None:
+            self.autosave.start_new(origin)
+        self.deleted = None
+
+    def open_conversation(self, conversation_id: str) -> dict:
+        """Replace the conversation with a kept one and bring the KV cache in line with it."""
+        record = self._keeper().store.load(conversation_id)  # a bad file changes nothing
+        self._keep_current()
+        self.autosave.adopt(record)
+        self.resume(record.conversation, record.in_flight or "")
+        return {"id": record.id, "title": record.title, "messages": record.message_count}
+
+    def new_conversation(self) -> SyncResult:
+        self._keep_current()
+        self.conversation = Conversation.with_system(self.settings.system_prompt)
+        return self.resync()
 
     def snapshot_manifest(self, name: str) -> dict:
         from app.core.fingerprint import model_fingerprint
@@ -521,6 +570,7 @@ class Session:
         if manifest["cache"] != {"type_k": self.settings.type_k, "type_v": self.settings.type_v}:
             reasons.append("its KV cache types differ")
         start = time.perf_counter()
+        self._keep_current(origin=f"snapshot {name}")
         self.conversation = conversation
         ids = manifest["kv"]["token_ids"]
         if not reasons:

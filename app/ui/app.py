@@ -26,6 +26,7 @@ from app.ui.bridge import EventBridge
 from app.ui.chart_data import ChartData
 from app.ui.compression_actions import PREVIEW as COMPRESSION_PREVIEW, CompressionActions
 from app.ui.context_actions import ContextSizeActions
+from app.ui.conversation_actions import ConversationActions
 from app.ui.messages import EngineMessage, LiveDataReady
 from app.ui.palette import ContextWatchCommands, PaletteEntry
 from app.ui.saved_sessions import SavedSessionActions
@@ -53,7 +54,8 @@ def _theme_folder() -> Path | None:
         return None
 
 
-class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeActions, App[int], inherit_bindings=False):
+class ContextWatchApp(ConversationActions, SavedSessionActions, CompressionActions, ContextSizeActions, App[int],
+                      inherit_bindings=False):
     TITLE = "ContextWatch"
     CSS_PATH = "app.tcss"
     BINDINGS = list(bindings.APP.bindings)
@@ -155,6 +157,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
 
     def on_unmount(self) -> None:
         self.keep_unanswered_resume()
+        self.conversation_closing()
         self._keep_theme()
         self.runner.stop()
 
@@ -374,6 +377,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
                 self._give_back_unsent()
             self._unanswered = None
         self.saved_session_finished(event)
+        self.conversation_finished(event)
         self.compression_finished(event)
         self.context_finished(event)
 
@@ -421,6 +425,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         if action == "edit":
             self.push_screen(EditMessageScreen(index, messages[index]), partial(self._edited, index))
         elif action == "delete":
+            self.note_delete(index)
             self.run_command("delete", lambda s: s.delete_message(index))
         elif action == "pin":
             self.run_command("pin", lambda s: s.toggle_pin(index))
@@ -487,6 +492,7 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
                 partial(self.run_history_action, b.action),
             )
         yield from self.compression_palette_entries()
+        yield from self.conversation_palette_entries()
         for name in self.own_themes:
             yield PaletteEntry(f"Theme: {name}", "switch colours", partial(setattr, self, "theme", name))
 
@@ -494,12 +500,12 @@ class ContextWatchApp(SavedSessionActions, CompressionActions, ContextSizeAction
         return bindings.effective_keys(binding, self.keymap)
 
 
-def run_app(settings: Settings, model_path: Path) -> int:
-    """Open the dashboard on the real model; returns the process exit code."""
+def run_app(settings: Settings, model_path: Path, new: bool = False) -> int:
+    """Open the dashboard on the real model, offering the last conversation unless `new`."""
     from app.core.autosave import Autosave
     from app.core.session import Session
 
-    pending = Autosave().pending()  # read before this session's first autosave replaces it
+    pending = None if new else Autosave().pending()
     app = ContextWatchApp(
         settings,
         lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),

@@ -39,6 +39,7 @@ APP = BindingScope(
         Binding("f3", "charts", "Charts", id="app.charts"),
         Binding("f4", "change_theme", "Theme", show=False, id="app.theme"),
         Binding("ctrl+s", "snapshot", "Snapshot", show=False, id="app.snapshot"),
+        Binding("f5", "conversations", "Conversations", show=False, id="app.conversations"),
         Binding("f8", "snapshots", "Snapshots", id="app.snapshots"),
         Binding("ctrl+r", "restore_last", "Restore last snapshot", show=False, id="app.restore_last"),
         Binding("ctrl+t", "export_markdown", "Export transcript as Markdown", show=False, id="app.export_markdown"),
@@ -84,6 +85,12 @@ HISTORY = BindingScope(
     ),
 )
 
+HISTORY_UNDO = BindingScope(
+    "history_undo",
+    "History pane",
+    (Binding("z", "undo_delete", "Undo delete", show=False, id="history.undo_delete"),),
+)
+
 EDITOR = BindingScope(
     "editor",
     "Edit dialog",
@@ -99,7 +106,7 @@ VIEWER = BindingScope(
     (Binding("escape,q", "close", "Close", id="viewer.close"),),
 )
 
-SCOPES: tuple[BindingScope, ...] = (APP, SCREEN, CHAT, HISTORY, EDITOR, VIEWER)
+SCOPES: tuple[BindingScope, ...] = (APP, SCREEN, CHAT, HISTORY, HISTORY_UNDO, EDITOR, VIEWER)
 
 
 def all_scopes() -> tuple[BindingScope, ...]:

@@ -15,6 +15,7 @@ from typing import Any, Sequence
 from textual.binding import Binding
 
 from app.core.conversation import Message
+from app.core.conversation_store import has_messages, title_from
 from app.core.errors import ContextWatchError, UsageError
 from app.core.formatting import fmt_bytes
 from app.core.paths import data_dir
@@ -24,6 +25,7 @@ from app.core.snapshots import SnapshotStore, check_name, default_name
 from app.core.transcript import to_json, to_markdown
 from app.ui import bindings
 from app.ui.engine_guard import engine_idle
+from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.growth import GrowthScreen
 from app.ui.screens.name_prompt import NamePromptScreen
 from app.ui.screens.resume import ResumeScreen
@@ -134,7 +136,25 @@ class SavedSessionActions:
         self.restore_snapshot(latest.name)
 
     def restore_snapshot(self, name: str | None) -> None:
+        """Restore over an empty conversation at once; over one with messages, after saying what happens to it."""
         if not name or not self._engine_free("restoring a snapshot"):
+            return
+        conversation = self.session.conversation
+        if not has_messages(conversation):
+            self._restore(name, True)
+            return
+        title = title_from(conversation)
+        if getattr(self.session, "autosave", None) is not None:
+            detail = (f"The current conversation, “{title}”, is kept and stays in the conversation list "
+                      f"({bindings.key_for('app.conversations', self.keymap)}). The snapshot opens as a "
+                      "conversation of its own.")
+        else:
+            detail = f"The current conversation, “{title}”, is not saved anywhere: the snapshot replaces it."
+        question = ConfirmScreen(f"Restore snapshot {name}?", detail, yes="Enter or y: restore")
+        self.push_screen(question, partial(self._restore, name))
+
+    def _restore(self, name: str, yes: bool | None) -> None:
+        if not yes:
             return
         self.main.set_status(f"restoring snapshot {name}…", busy=True)
         self.run_command("restore", lambda s: s.restore_snapshot(name))
@@ -165,12 +185,17 @@ class SavedSessionActions:
         pending, self.pending_resume = self.pending_resume, None
         if pending is None:
             return
-        if resume:
+        if resume and pending.get("id"):
+            conversation_id = pending["id"]
+            self.main.set_status("reading the last conversation into the KV cache…", busy=True)
+            self.run_command("resume", lambda s: s.open_conversation(conversation_id))
+        elif resume:
             conversation, in_flight = pending["conversation"], pending["in_flight"]
             self.main.set_status("resuming the last session…", busy=True)
             self.run_command("resume", lambda s: s.resume(conversation, in_flight))
         else:
-            self.main.set_status("ready · a fresh session")
+            key = bindings.key_for("app.conversations", self.keymap)
+            self.main.set_status(f"ready · a new conversation · {key} lists the kept ones")
 
     def keep_unanswered_resume(self) -> None:
         """Quitting before the offer was answered keeps the old session resumable next time."""
@@ -221,5 +246,5 @@ class SavedSessionActions:
             self.main.set_status(f"transcript written to {result}")
         elif event.name == "resume":
             count = sum(1 for m in self.messages() if m.role != "system")
-            self.notify(f"Resumed the last session: {count} messages.")
+            self.notify(f"Resumed the last conversation: {count} messages.")
             self.main.set_status(f"resumed · {count} messages")

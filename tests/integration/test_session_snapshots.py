@@ -240,7 +240,7 @@ def test_kill_9_during_generation_then_resume(model_path, tmp_path):
     proc.wait(30)
     assert pending and len(pending["in_flight"]) > 40, "the reply in flight was autosaved"
     after = autosave.pending()
-    assert after is not None, "a killed session stays marked unfinished"
+    assert after is not None and after["finished"] is False, "a killed session stays marked unfinished"
     assert [m.role for m in after["conversation"].messages] == ["system", "user"]
     session = new_session(model_path)
     try:
@@ -248,6 +248,7 @@ def test_kill_9_during_generation_then_resume(model_path, tmp_path):
         roles = [m.role for m in session.conversation.messages]
         assert roles == ["system", "user", "assistant"]
         assert session.conversation.messages[-1].content == after["in_flight"]
+        assert session.conversation.messages[-1].metrics == {"cut_off": "crash"}
         result = session.submit("Thanks, stop there.")
         assert result.generated_tokens > 0
     finally:

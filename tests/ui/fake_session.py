@@ -87,7 +87,7 @@ class FakeSession:
 
     def __init__(self, settings: Settings | None = None, sink: ev.EventSink = ev.discard,
                  *, reply: str = REPLY, pause_after: int | None = None, fail_load: str | None = None,
-                 token_delay: float = 0.0, load_gate=None) -> None:
+                 token_delay: float = 0.0, load_gate=None, autosave=None) -> None:
         self.settings = settings or Settings(n_ctx=N_CTX)
         self.sink = sink
         self.conversation = Conversation.with_system(self.settings.system_prompt)
@@ -109,6 +109,9 @@ class FakeSession:
         self.extra_user = 0  # tokens `fill_context` adds, counted as user text
         self.calls: list[str] = []
         self.stats = CompressionStats()
+        self.autosave = autosave  # an app.core.autosave.Autosave on the test's data folder, when given
+        self.deleted = None
+        self.quitting = False
 
     # ----- numbers
 
@@ -198,6 +201,7 @@ class FakeSession:
     def _turn(self, unsend_unanswered: bool = False):
         self.cancelled = False
         self._set_tokens()
+        self._autosave()
         self.sink(ev.HistoryChanged())
         prompt = self._prompt_tokens() + 3
         reused = min(self.cached_tokens, prompt - 1)
@@ -223,7 +227,7 @@ class FakeSession:
             self.sink(ev.TokenEvent(i, piece, i, 0.01, self.used))
             self.sink(self.dashboard())
         if text:
-            self.conversation.append("assistant", text)
+            self.conversation.append("assistant", text, metrics={"cut_off": "quit"} if self.quitting else None)
         elif reason is ev.StopReason.CANCELLED and unsend_unanswered:
             self.conversation.truncate(len(self.conversation) - 1)
         self.sink(ev.GenerationDone(reason, len(self.latency.recent), text))
@@ -234,6 +238,7 @@ class FakeSession:
         self.cached_tokens = self.used
         self.sink(ev.HistoryChanged())
         self.sink(self.dashboard())
+        self._autosave()
         self.sink(ev.TurnFinished(reason, prompt, len(self.latency.recent), reused, prompt - reused, 0.1124, 84.7))
         return FakeTurn(text, reason)
 
@@ -244,7 +249,14 @@ class FakeSession:
 
     def delete_message(self, index: int) -> SyncResult:
         self.calls.append(f"delete:{index}")
-        self.conversation.delete(index)
+        self.deleted = (index, self.conversation.delete(index))
+        return self.resync(changed_from=index)
+
+    def undo_delete(self) -> SyncResult:
+        self.calls.append("undo_delete")
+        index, message = self.deleted
+        self.conversation.insert(index, message)
+        self.deleted = None
         return self.resync(changed_from=index)
 
     def toggle_pin(self, index: int) -> bool:
@@ -265,13 +277,17 @@ class FakeSession:
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
         self.sink(ev.HistoryChanged())
         self.sink(self.dashboard())
+        self._autosave()
         return result
 
-    def cancel(self) -> None:
+    def cancel(self, quitting: bool = False) -> None:
         self.cancelled = True
+        self.quitting = self.quitting or quitting
 
     def close(self) -> None:
         self.calls.append("close")
+        if self.autosave is not None:
+            self.autosave.mark_finished()
 
     # ----- snapshots, autosave and growth: real files, a stand-in KV state
 
@@ -311,8 +327,34 @@ class FakeSession:
         self.calls.append("resume")
         self.conversation = conversation
         if in_flight:
-            self.conversation.append("assistant", in_flight)
+            self.conversation.append("assistant", in_flight, metrics={"cut_off": "crash"})
         self.resync()
+
+    # ----- kept conversations, in the real store
+
+    def _autosave(self) -> None:
+        if self.autosave is not None:
+            self.autosave.save(self.conversation, INFO.path, N_CTX)
+
+    def _keep_current(self) -> None:
+        self._autosave()
+        if self.autosave is not None:
+            self.autosave.start_new()
+        self.deleted = None
+
+    def open_conversation(self, conversation_id: str) -> dict:
+        self.calls.append(f"open:{conversation_id}")
+        record = self.autosave.store.load(conversation_id)
+        self._keep_current()
+        self.autosave.adopt(record)
+        self.resume(record.conversation, record.in_flight or "")
+        return {"id": record.id, "title": record.title, "messages": record.message_count}
+
+    def new_conversation(self) -> SyncResult:
+        self.calls.append("new_conversation")
+        self._keep_current()
+        self.conversation = Conversation.with_system(self.settings.system_prompt)
+        return self.resync()
 
     # ----- scripted alerts
 

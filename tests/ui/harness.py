@@ -41,6 +41,17 @@ async def settle(pilot, seconds: float = 0.15) -> None:
     await pilot.pause()
 
 
+async def ask(pilot, text: str) -> None:
+    """Type `text` into the message input, send it, and let the reply settle."""
+    pilot.app.main.query_one("#input").insert(text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
 def async_test(fn):
     """Run an `async def` test with asyncio.run (no async pytest plugin needed)."""
 

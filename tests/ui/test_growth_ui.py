@@ -5,23 +5,12 @@ from __future__ import annotations
 from app.core.growth_records import TurnRecord
 from app.core.growth_store import GrowthStore
 from app.ui.screens.growth import GrowthScreen
-from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.conversation_view import MessageBlock
 from app.ui.widgets.history_pane import HistoryList
-from harness import SIZE, async_test, fake_app, settle
+from harness import SIZE, ask, async_test, fake_app, notifications, settle
 
 PROMPTS = ("What is a context window?", "And a KV cache?", "Why does it grow?")
 GROWTH = (300, 900, 150)  # turn 2 grew the context most
-
-
-async def ask(pilot, text: str) -> None:
-    pilot.app.main.query_one(ChatInput).insert(text)
-    await pilot.press("enter")
-    await settle(pilot)
-
-
-def notifications(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 @async_test

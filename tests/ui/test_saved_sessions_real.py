@@ -9,11 +9,13 @@ import pytest
 
 from app.core import llama_log
 from app.core.autosave import Autosave
+from app.core.conversation_store import ConversationStore
 from app.core.conversation import Conversation
 from app.core.model_locator import bundled_model
 from app.core.session import Session
 from app.core.settings import Settings
 from app.ui.app import ContextWatchApp
+from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.growth import GrowthScreen
 from app.ui.screens.name_prompt import NamePromptScreen
 from app.ui.screens.resume import ResumeScreen
@@ -37,8 +39,8 @@ def model_path(tmp_path_factory):
     return path
 
 
-def real_app(model_path, pending=None) -> ContextWatchApp:
-    settings = Settings(n_ctx=1024, max_tokens=16, temperature=0.0, seed=7)
+def real_app(model_path, pending=None, max_tokens: int = 16) -> ContextWatchApp:
+    settings = Settings(n_ctx=1024, max_tokens=max_tokens, temperature=0.0, seed=7)
     return ContextWatchApp(
         settings,
         lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
@@ -97,9 +99,19 @@ async def test_snapshot_from_the_keyboard_then_restore_it_from_the_picker(model_
         assert isinstance(app.screen, SnapshotPickerScreen)
         assert [i.name for i in app.screen.infos] == ["colours"]
         await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "stays in the conversation list" in str(app.screen.query_one("#confirm-detail").render())
+        before_restore = app.session.autosave.current_id
+        await pilot.press("enter")
         assert await wait_for(pilot, lambda: "restore" in results, TURN_TIMEOUT), notifications(app)
         await settle(pilot)
         restored = results["restore"]
+        kept = ConversationStore().load(before_restore)
+        assert [m.content for m in kept.conversation.messages] == [m.content for m in app.messages()] + [
+            "Now name a fruit.", kept.conversation.messages[-1].content]  # the conversation it replaced is kept
+        assert app.session.autosave.current_id != before_restore
+        assert ConversationStore().load(app.session.autosave.current_id).origin == "snapshot colours"
         assert restored["kv_restored"] is True
         assert restored["tokens"] == results["snapshot"]["tokens"]
         assert [m.content for m in app.messages()] == saved
@@ -150,3 +162,90 @@ async def test_growth_view_lists_the_turns_of_this_session(model_path):
         await settle(pilot)
         assert app.screen is app.main
         assert app.main.query_one(HistoryList).highlighted == 1  # the first user message
+
+
+@async_test
+async def test_quit_then_restart_brings_the_conversation_back_into_the_kv_cache(model_path):
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        await send(pilot, "Name two colours.")
+        kept = [m.content for m in app.messages()]
+        used = app.session.usage.snapshot().used
+        await pilot.press("ctrl+q")
+    pending = Autosave().pending()
+    assert pending is not None and pending["finished"] is True and pending["title"] == "Name two colours."
+
+    app = real_app(model_path, pending)
+    async with app.run_test(size=SIZE) as pilot:
+        results = finished(app)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.load_failed
+        assert "Continue the last conversation?" in str(app.screen.query_one("#resume-question").render())
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: "resume" in results, TURN_TIMEOUT), notifications(app)
+        await settle(pilot)
+        assert results["resume"]["id"] == pending["id"]
+        assert [m.content for m in app.messages()] == kept
+        assert app.session.usage.snapshot().used == used
+        assert app.session.engine.n_tokens == used  # re-read into the KV cache by the engine thread
+        await send(pilot, "And one more?")
+        assert app.session.autosave.current_id == pending["id"]
+    assert len(ConversationStore().list().records) == 1
+    assert ConversationStore().load(pending["id"]).message_count == 4
+
+
+@async_test
+async def test_ctrl_q_while_a_reply_streams_keeps_the_partial_reply(model_path):
+    app = real_app(model_path, max_tokens=400)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        app.main.query_one(ChatInput).insert("Tell me a long story about a dragon and a knight.")
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: app.turn_tokens >= 5, TURN_TIMEOUT, step=0.005), notifications(app)
+        await pilot.press("ctrl+q")
+    pending = Autosave().pending()
+    conversation = pending["conversation"]
+    assert [m.role for m in conversation.messages] == ["system", "user", "assistant"]
+    partial = conversation.messages[-1]
+    assert partial.content.strip() and partial.metrics["cut_off"] == "quit"
+    assert partial.metrics["stop_reason"] == "cancelled"
+    assert pending["in_flight"] == "" and pending["finished"] is True
+
+    app = real_app(model_path, pending)
+    async with app.run_test(size=SIZE) as pilot:
+        results = finished(app)
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.load_failed
+        await pilot.press("enter")
+        assert await wait_for(pilot, lambda: "resume" in results, TURN_TIMEOUT), notifications(app)
+        assert app.messages()[-1].content == partial.content
+        assert "cut off: quit" in str(app.main.query_one(HistoryList).get_option_at_index(2).prompt)
+
+
+@async_test
+async def test_delete_then_undo_puts_the_message_back_and_resyncs(model_path):
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        results = finished(app)
+        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        await send(pilot, "Name two colours.")
+        await send(pilot, "Now name a fruit.")
+        before = [m.content for m in app.messages()]
+        used = app.session.usage.snapshot().used
+        await pilot.press("f2")
+        await settle(pilot)
+        app.main.query_one(HistoryList).highlighted = 3
+        await pilot.press("d")
+        assert await wait_for(pilot, lambda: "delete" in results, TURN_TIMEOUT), notifications(app)
+        await settle(pilot)
+        assert [m.content for m in app.messages()] == before[:3] + before[4:]
+        assert app.session.engine.n_tokens < used
+        assert any("to bring it back" in m for m in notifications(app))
+        await pilot.press("z")
+        assert await wait_for(pilot, lambda: "undo-delete" in results, TURN_TIMEOUT), notifications(app)
+        await settle(pilot)
+        assert [m.content for m in app.messages()] == before
+        undo = results["undo-delete"]
+        assert undo.reused > 0 and undo.evaluated > 0  # the prefix before the message stayed in the cache
+        assert app.session.engine.n_tokens == app.session.usage.snapshot().used == used
+        kept = ConversationStore().load(app.session.autosave.current_id)
+        assert [m.content for m in kept.conversation.messages] == before

@@ -58,3 +58,28 @@ def test_resume_offer(snap_compare):
     settings = Settings(n_ctx=2048)
     app = ContextWatchApp(settings, lambda sink: FakeSession(settings, sink), InlineRunner, pending_resume=pending)
     assert snap_compare(app, terminal_size=SIZE, run_before=_ready)
+
+
+def test_conversation_list(snap_compare):
+    from app.core.conversation_store import ConversationRecord, ConversationStore
+
+    store = ConversationStore()
+    for n, (question, extra) in enumerate((
+        ("What is a context window?", {"finished": True}),
+        ("Why does the KV cache grow with every token?", {"in_flight": "Each token adds"}),
+        ("Compare f16 and q8_0 caches", {"finished": True, "origin": "snapshot caches"}),
+    )):
+        conversation = Conversation.with_system("You are a helpful assistant.")
+        conversation.append("user", question)
+        conversation.append("assistant", "An answer.")
+        saved = SAVED + 3600 * n
+        store.save(ConversationRecord(id=f"20231114-2{n}1300-abcde{n}", title=question, created=saved, updated=saved,
+                                      model=INFO.path, n_ctx=2048, conversation=conversation, **extra))
+    (store.folder / "20231101-000000-000000.json").write_text("{cut short")
+
+    async def run_before(pilot):
+        await _ready(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+
+    assert snap_compare(fake_app(), terminal_size=SIZE, run_before=run_before)

@@ -119,6 +119,12 @@ async def test_picker_lists_snapshots_and_enter_restores_one():
 
         await pilot.press("down", "enter")
         await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)  # the conversation on screen has messages: ask first
+        detail = str(app.screen.query_one("#confirm-detail").render())
+        assert "is not saved anywhere: the snapshot replaces it" in detail
+        assert not any(c.startswith("restore_snapshot") for c in app.session.calls)
+        await pilot.press("enter")
+        await settle(pilot)
         assert app.screen is app.main
         assert app.session.calls[-1] == "restore_snapshot:first"
         assert [m.content for m in app.messages()] == saved
@@ -194,6 +200,13 @@ async def test_quick_restore_takes_the_newest_snapshot():
         app.session.save_snapshot("new")
         await pilot.press("ctrl+r")
         await settle(pilot)
+        await pilot.press("escape")  # the confirmation: No
+        await settle(pilot)
+        assert not any(c.startswith("restore_snapshot") for c in app.session.calls)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
         assert app.session.calls[-1] == "restore_snapshot:new"
 
 
@@ -266,7 +279,7 @@ async def test_resume_offer_enter_puts_the_messages_back():
         assert app.session.calls[-1] == "resume"
         assert [m.content for m in app.messages()][1:] == [
             "Tell me about caches.", "Caches keep recent data close.", "And the KV cache?", "The KV cache holds"]
-        assert any("Resumed the last session: 4 messages" in m for m in notifications(app))
+        assert any("Resumed the last conversation: 4 messages" in m for m in notifications(app))
         assert app.pending_resume is None
 
 
@@ -345,6 +358,8 @@ async def test_a_corrupt_snapshot_is_refused_and_nothing_changes():
         await ask(pilot)
         before = [m.content for m in app.messages()]
         await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("enter")
         await settle(pilot)
         assert app.session.calls[-1] == "restore_snapshot:broken"
         assert any("is truncated" in m for m in notifications(app))

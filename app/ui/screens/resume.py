@@ -1,4 +1,7 @@
-"""The offer to pick up a session that did not end cleanly: Enter resumes, Esc starts fresh."""
+"""The offer, on start, to continue the last conversation: Enter continues, Esc starts a new one.
+
+The conversation is kept either way; a session that did not end cleanly is said so.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +22,8 @@ RESUME = BindingScope(
     "resume",
     "Resume offer",
     (
-        Binding("enter", "answer(True)", "Resume", id="resume.accept"),
-        Binding("escape", "answer(False)", "Start fresh", id="resume.decline"),
+        Binding("enter", "answer(True)", "Continue", id="resume.accept"),
+        Binding("escape", "answer(False)", "New conversation", id="resume.decline"),
     ),
 )
 
@@ -40,10 +43,18 @@ def resume_summary(pending: dict, model_path: Path | str | None = None, now: flo
     parts = [f"{count} message{'s' if count != 1 else ''}", f"saved {_when(pending.get('saved'), now or time.time())}"]
     if pending.get("in_flight"):
         parts.append("reply cut off mid-way")
+    elif messages and (messages[-1].metrics or {}).get("cut_off") == "quit":
+        parts.append("the last reply was cut off by the quit")
     saved_model = pending.get("model")
     if saved_model and model_path is not None and Path(saved_model).name != Path(model_path).name:
         parts.append(f"saved with {Path(saved_model).name}: it will be re-read with this model")
     return ", ".join(parts)
+
+
+def resume_question(pending: dict) -> str:
+    if pending.get("finished", False):
+        return "Continue the last conversation?"
+    return "Resume the last session? It did not end cleanly."
 
 
 def last_prompt(pending: dict) -> str | None:
@@ -62,7 +73,9 @@ class ResumeScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="resume-dialog", classes="dialog"):
-            yield Static(Content.styled("Resume the last session?", "bold $text-primary"), id="resume-question")
+            yield Static(Content.styled(resume_question(self.pending), "bold $text-primary"), id="resume-question")
+            if self.pending.get("title"):
+                yield Static(Content.styled(self.pending["title"], "bold"), id="resume-title")
             yield Static(Content(resume_summary(self.pending, self.model_path)), id="resume-summary")
             prompt = last_prompt(self.pending)
             if prompt:
@@ -70,7 +83,8 @@ class ResumeScreen(ModalScreen[bool]):
                     Content.assemble(("last prompt: ", "$text-muted"), prompt_excerpt(prompt, 48)), id="resume-prompt"
                 )
             yield Static(
-                Content.assemble(("Enter: resume", "bold $text-accent"), ("  ·  Esc: start fresh", "$text-muted")),
+                Content.assemble(("Enter: continue", "bold $text-accent"),
+                                 ("  ·  Esc: new conversation (this one is kept)", "$text-muted")),
                 id="resume-keys",
             )
 

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 from app.core.conversation import Message
 from app.core.events import SyncDone
 from app.core.formatting import fmt_int
-from app.ui.bindings import HISTORY
+from app.ui.bindings import HISTORY, HISTORY_UNDO
 from app.ui.widgets.compression_controls import HISTORY_TOOLS, CompressionControls
 from app.ui.widgets.text_block import TextBlock
 
@@ -30,6 +30,9 @@ def message_prompt(index: int, message: Message) -> Content:
         markers += [" ", (" pinned ", "bold $background on $accent")]
     if message.summary:
         markers += [" ", (" summary ", "bold $background on $secondary")]
+    cut_off = (message.metrics or {}).get("cut_off")
+    if cut_off:
+        markers += [" ", (f" cut off: {cut_off} ", "bold $background on $warning")]
     return Content.assemble(
         (f"#{index} ", "$text-muted"), (message.role, f"bold {ROLE_STYLES.get(message.role, '')}"),
         ("  ", ""), fmt_int(message.tokens), (" tok", "$text-muted"), *markers, "\n",
@@ -40,13 +43,16 @@ def message_prompt(index: int, message: Message) -> Content:
 class HistoryList(OptionList):
     """The message list; its keys ask the app to act on the highlighted message."""
 
-    BINDINGS = list(HISTORY.bindings)
+    BINDINGS = [*HISTORY.bindings, *HISTORY_UNDO.bindings]
 
     class ActionRequested(TextualMessage):
         def __init__(self, action: str, index: int) -> None:
             super().__init__()
             self.action = action
             self.index = index
+
+    class UndoDeleteRequested(TextualMessage):
+        """Bring back the message deleted last."""
 
     def _request(self, action: str) -> None:
         if self.highlighted is not None:
@@ -63,6 +69,9 @@ class HistoryList(OptionList):
 
     def action_regenerate(self) -> None:
         self._request("regenerate")
+
+    def action_undo_delete(self) -> None:
+        self.post_message(self.UndoDeleteRequested())
 
 
 class HistoryPane(Vertical):
