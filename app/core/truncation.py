@@ -75,7 +75,8 @@ def what_would_work(tok: Tokenizer, messages: Sequence[Message], target: int) ->
     sliding = sliding_window(tok, messages, target)
     if sliding.tokens_after <= target:
         return "sliding (drops the oldest turns) or summarize would reach it"
-    return (f"summarize might reach it; sliding cannot (what it keeps is {sliding.tokens_after:,} tokens)")
+    return (f"sliding cannot reach it either: the system prompt, pinned messages and the newest turn alone take "
+            f"{sliding.tokens_after:,} tokens; unpin a message or load a larger n_ctx")
 
 
 def truncate(tok: Tokenizer, messages: Sequence[Message], target: int, mode: str,

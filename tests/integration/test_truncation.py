@@ -90,3 +90,14 @@ def test_cutting_what_can_be_cut_but_not_enough_says_so(engine):
     assert plan.tokens_after > 300
     assert plan.problem.startswith("with 1 message cut the prompt is still")
     assert "sliding" in plan.problem
+
+
+def test_when_what_must_stay_is_over_the_target_no_strategy_is_promised(engine):
+    tok = Tokenizer(engine)
+    messages = costed(engine, [
+        Message("system", "Be brief.", pinned=True), Message("user", LINE * 30, pinned=True),
+        Message("assistant", "Noted."), Message("user", "Hi"), Message("assistant", "Hello."),
+    ])
+    plan = compress("middle", tok, messages, 100)
+    assert not plan.changed
+    assert "sliding cannot reach it either" in plan.problem and "unpin a message" in plan.problem
