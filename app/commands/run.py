@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.commands.arg_types import percent_arg, positive_int
 from app.commands.common import prepare
+from app.core.compress_before import compress_before_prompt
 from app.core.compression import STRATEGIES
 from app.core.errors import UsageError
 from app.core.events import TokenEvent
@@ -71,9 +72,9 @@ def run_command(args: argparse.Namespace) -> int:
         if history:
             session.load_history(history, keep_system=args.system is None)
         if args.compress:
-            plan = session.preview_compression(args.compress)
-            if plan.changed:
-                session.apply_compression(plan)
+            note = compress_before_prompt(session, args.compress, prompt)
+            if note:
+                print(note, file=sys.stderr)
         result = session.submit(prompt)
         report = build_report(session, result)
         if restored is not None:

@@ -449,6 +449,8 @@ class Session:
             plan = self._plan(strategy, None, target, protect_last=True)
             if plan.changed:
                 self.apply_compression(plan, reason, sync=False)
+            elif plan.problem:
+                self.sink(ev.Notice(f"{reason} compression with {strategy}: {plan.problem}", "warning"))
             ids = self._refresh_costs(add_generation_prompt=True)
             if len(ids) + self.reserve <= n_ctx and (emergency or len(ids) <= target or strategy != strategies[0]):
                 break

@@ -1,20 +1,26 @@
-"""Summaries written by the loaded model, chunked and then summarized again when the text is too long."""
+"""Summaries written by the loaded model, chunked and then summarized again when the text is too long.
+
+An earlier summary among the messages is read as part of the conversation, so the new
+summary covers both.
+"""
 
 from __future__ import annotations
 
 import threading
 from typing import Sequence
 
-from app.core.compression import MIDDLE_MARKER, Tokenizer, cut_text, transcript
+from app.core.compression_plan import Tokenizer
 from app.core.conversation import Message
 from app.core.engine import GenerationResult
 from app.core.errors import Cancelled, ContextFullError
 from app.core.events import StopReason
 from app.core.sampling import SamplingParams
+from app.core.summary_chunks import chunks
+from app.core.summary_text import finished_sentences, transcript, without_markers
 
 INSTRUCTION = (
     "Summarize the conversation below in a few sentences. Keep names, numbers, decisions and "
-    "open questions. Write only the summary.\n\n"
+    "open questions; when it starts with a summary so far, fold that in. Write only the summary.\n\n"
 )
 MAX_SUMMARY_TOKENS = 128
 MAX_LEVELS = 4
@@ -36,10 +42,10 @@ class ModelSummarizer:
         self.calls = 0
         text = transcript(old)
         for _ in range(MAX_LEVELS):
-            chunks = self._chunks(prefix, text)
-            summaries = [self._summarize_once(prefix, chunk) for chunk in chunks]
+            parts = self._chunks(prefix, text)
+            summaries = [self._summarize_once(prefix, part) for part in parts]
             text = "\n\n".join(s for s in summaries if s)
-            if len(chunks) == 1:
+            if len(parts) == 1:
                 return text, self.spent
         return text, self.spent
 
@@ -52,25 +58,7 @@ class ModelSummarizer:
         return room
 
     def _chunks(self, prefix: Sequence[Message], text: str) -> list[str]:
-        room = self._room(prefix)
-        ids = self.tok.content_ids(text)
-        if len(ids) <= room:
-            return [text]
-        paragraphs = text.split("\n\n")
-        chunks, current, size = [], [], 0
-        for para in paragraphs:
-            n = len(self.tok.content_ids(para)) + 2
-            if n > room:
-                para = cut_text(self.tok, para, room - len(self.tok.content_ids(MIDDLE_MARKER)) - 4, "middle")
-                n = len(self.tok.content_ids(para)) + 2
-            if current and size + n > room:
-                chunks.append("\n\n".join(current))
-                current, size = [], 0
-            current.append(para)
-            size += n
-        if current:
-            chunks.append("\n\n".join(current))
-        return chunks
+        return chunks(self.tok, text, self._room(prefix))
 
     def _summarize_once(self, prefix: Sequence[Message], text: str) -> str:
         chat = [m.as_chat() for m in prefix] + [{"role": "user", "content": INSTRUCTION + text}]
@@ -84,4 +72,5 @@ class ModelSummarizer:
             raise Cancelled("the summary was cancelled before it was finished: the history is unchanged")
         self.spent += sync.evaluated + len(result.token_ids)
         self.calls += 1
-        return result.text.strip()
+        text = result.text if result.reason is not StopReason.MAX_TOKENS else finished_sentences(result.text)
+        return without_markers(text)

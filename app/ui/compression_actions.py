@@ -65,7 +65,7 @@ class CompressionActions:
         self.undo_compression()
 
     def preview_compression(self, strategy: str, index: int | None = None) -> None:
-        """Ask the engine thread for a plan; a truncation cuts the selected message unless it is protected."""
+        """Ask the engine thread for a plan; a truncation cuts the selected message first unless it is protected."""
         if not engine_idle(self, "compressing"):
             return
         messages = self.messages()

@@ -132,3 +132,34 @@ def test_prompt_that_cannot_fit_is_a_clear_runtime_error():
 def test_empty_prompt_is_a_usage_error():
     proc = run_cli("run", "--prompt", "   ")
     assert proc.returncode == 2 and "empty" in proc.stderr
+
+
+def short_turns_file(tmp_path, turns: int):
+    messages = [{"role": "system", "content": "Be brief."}]
+    for i in range(turns):
+        messages += [{"role": "user", "content": f"Hi {i}"}, {"role": "assistant", "content": f"Hello {i}."}]
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps(messages))
+    return path
+
+
+def test_compress_that_cannot_make_room_is_refused_in_one_line(tmp_path):
+    proc = run_cli("run", "--prompt", "Hi", "--n-ctx", "1024", "--history", str(short_turns_file(tmp_path, 80)),
+                   "--compress", "head")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "--compress head cannot make room: no message is long enough to cut" in lines[0]
+    assert "sliding" in lines[0] and "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_compress_that_falls_short_says_so_and_answers_when_the_prompt_fits(tmp_path):
+    proc = run_cli("run", "--prompt", "Hi", "--n-ctx", "1024", "--history", str(short_turns_file(tmp_path, 30)),
+                   "--compress", "middle", "--max-tokens", "4", "--temperature", "0", "--json")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("--compress middle: no message is long enough to cut")
+    assert "sliding" in lines[0] and lines[0].endswith("going on, since the prompt fits")
+    report = json.loads(proc.stdout)
+    assert report["compression"]["compressions"] == 0 and report["stop_reason"] != "context_full"

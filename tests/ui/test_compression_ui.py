@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.command import CommandPalette
-from textual.widgets import Button, Checkbox, Input
+from textual.widgets import Button, Checkbox, Input, Static
 
 from app.core.errors import UsageError
 from app.core.paths import config_dir
@@ -124,8 +124,10 @@ async def test_a_truncation_cuts_the_selected_message_and_never_a_protected_one(
         await settle(pilot)
         plan = app.screen.plan
         assert app.session.calls[-1] == "preview:middle:3"
-        assert [i.index for i in plan.items if i.action == "cut"] == [3]
-        assert "[...]" in plan.after[3].content
+        cut = [i.index for i in plan.items if i.action == "cut"]
+        assert 3 in cut and "[...]" in plan.after[3].content, "the picked message is cut, then the longest as needed"
+        newest = max(i for i, m in enumerate(plan.before) if m.role == "user")
+        assert newest not in cut and 0 not in cut, "the newest prompt and the system prompt stay whole"
         await pilot.press("escape")
         await settle(pilot)
 
@@ -152,6 +154,40 @@ async def test_a_summary_preview_shows_the_new_summary_and_its_cost():
         await settle(pilot)
         assert any(m.summary for m in app.messages())
         assert app.main.query_one(CompressionPanel).stats.summary_tokens == 57
+
+
+@async_test
+async def test_a_near_empty_summary_is_refused_in_the_preview():
+    app = tuning_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await seeded(pilot)
+        app.session._summarize = lambda _prefix, _old: ("## Summary\n```\n```", 13)
+        controls(app).strategy = "summarize"
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, CompressionPreviewScreen)
+        problem = str(app.screen.query_one("#preview-problem", Static).content)
+        assert problem.startswith("summarize: refused: the summary the model wrote is near-empty")
+        assert app.screen.query_one("#preview-apply", Button).disabled
+        assert "new summary message" not in preview_text(app.screen)
+
+
+@async_test
+async def test_short_turns_a_truncation_cannot_cut_are_named_in_the_preview():
+    app = tuning_app(target=40)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.session.seed(8, words=2)
+        await settle(pilot)
+        await pilot.press("f2")
+        await settle(pilot)
+        controls(app).strategy = "head"
+        await pilot.press("c")
+        await settle(pilot)
+        problem = str(app.screen.query_one("#preview-problem", Static).content)
+        assert problem.startswith("head cut: no message is long enough to cut")
+        assert "sliding (drops the oldest turns) or summarize would reach it" in problem
+        assert app.screen.query_one("#preview-apply", Button).disabled
 
 
 @async_test

@@ -102,7 +102,10 @@ class CompressionPreviewScreen(ModalScreen[bool]):
                     shown = "\n".join(lines[:SUMMARY_LINES]) + ("\n…" if len(lines) > SUMMARY_LINES else "")
                     yield Static(Content.assemble(("new summary message\n", "bold $text-accent"), (shown, "")),
                                  classes="preview-summary")
-            if not plan.changed:
+            if plan.problem:
+                yield Static(Content.styled(f"{strategy_label(plan.strategy)}: {plan.problem}", "$text-warning"),
+                             id="preview-problem")
+            elif not plan.changed:
                 yield Static(Content.styled(
                     "This strategy has nothing to compress here: the history is already under its target, "
                     "or only protected messages (system prompt, pinned, summaries) are left.", "$text-warning"),

@@ -38,9 +38,9 @@ STRATEGY_LABELS = {
 }
 
 STRATEGY_HINTS = {
-    "head": "keeps the start of the selected message (or the largest one)",
-    "tail": "keeps the end of the selected message (or the largest one)",
-    "middle": "keeps both ends of the selected message (or the largest one), [...] between",
+    "head": "keeps the start of the selected message, then of the longest ones as needed",
+    "tail": "keeps the end of the selected message, then of the longest ones as needed",
+    "middle": "keeps both ends of the selected message, then of the longest ones, [...] between",
     "sliding": "drops the oldest turns; the system prompt and pinned messages stay",
     "summarize": "the model summarizes the older turns into one message (takes a while)",
     "hybrid": "a summary of the older turns plus the last turns word for word",
