@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.commands.arg_types import percent_arg, positive_int
 from app.commands.common import prepare
+from app.commands.notices import NoticeLines
 from app.core.compression import STRATEGIES
 from app.core.errors import UsageError
 from app.core.events import TokenEvent
@@ -45,6 +46,14 @@ def read_prompt(value: str) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    notices = NoticeLines()
+    try:
+        return _answer(args, notices)
+    finally:
+        notices.flush()
+
+
+def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
     prompt = read_prompt(args.prompt)
     settings, model_path = prepare(
         args,
@@ -59,6 +68,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("the prompt is empty")
 
     def sink(event: object) -> None:
+        notices(event)
         if not args.json and isinstance(event, TokenEvent):
             sys.stdout.write(event.text)
             sys.stdout.flush()
@@ -82,6 +92,7 @@ def run_command(args: argparse.Namespace) -> int:
             report["snapshot"] = session.save_snapshot(args.save_snapshot)
     finally:
         session.close()
+    report["warnings"] = list(notices.messages)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
