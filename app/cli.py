@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # whatever we (or SQLite, or llama.cpp) create is private: files 0600, folders 0700
     try:
         code = _dispatch(argv)
-        sys.stdout.flush()
+        if sys.stdout is not None:  # None when started with standard output closed (`>&-`)
+            sys.stdout.flush()
         return code
     except BrokenPipeError:
         return _stop_writing()

@@ -40,3 +40,10 @@ def test_help_into_a_closed_pipe_is_quiet_too():
     proc = run_into_closed_pipe("--help")
     assert proc.stderr == ""
     assert proc.returncode == 0  # argparse drops the failed write itself
+
+
+def test_no_standard_output_at_all_is_quiet_too():
+    proc = subprocess.run([sys.executable, "-m", "app", "growth", "--json"], stdin=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True, timeout=60, preexec_fn=lambda: os.close(1))
+    assert proc.stderr == ""
+    assert proc.returncode == 0
