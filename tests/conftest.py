@@ -4,6 +4,7 @@ read them, and snapshots, wrapped text and colours would change with them."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
@@ -30,7 +31,7 @@ os.environ.update(PINNED_TERMINAL)
 # Textual reads its TEXTUAL_* switches once, when first imported, and the snapshot plugin imports
 # it: pyproject's addopts keeps pytest from loading the plugin early, so it loads here, after the
 # clean-up above.
-pytest_plugins = ("pytest_textual_snapshot",)
+pytest_plugins = ("pytest_textual_snapshot",) if importlib.util.find_spec("pytest_textual_snapshot") else ()
 
 
 @pytest.fixture(autouse=True)
