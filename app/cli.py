@@ -42,10 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+CLOSED_PIPE_EXIT = 128 + 13  # what a shell reports for a program stopped by SIGPIPE
+
+
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # whatever we (or SQLite, or llama.cpp) create is private: files 0600, folders 0700
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        code = _dispatch(argv)
+        if sys.stdout is not None:  # None when started with standard output closed (`>&-`)
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _stop_writing()
+
+
+def _dispatch(argv: list[str] | None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         if args.command:
             return args.handler(args)
@@ -58,10 +70,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _stop_writing() -> int:
+    """Standard output was closed early (`| head`): end quietly, and let the exit flush go nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return CLOSED_PIPE_EXIT
+
+
 def open_dashboard(args: argparse.Namespace) -> int:
     from app.commands.common import prepare
+    from app.core.preflight import check_before_start
 
     settings, model_path = prepare(args, theme=args.theme)
+    check_before_start(settings, model_path)
     from app.ui.app import run_app
 
     sys.setswitchinterval(0.001)  # the engine thread gets the GIL back quickly after each llama.cpp call

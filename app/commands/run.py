@@ -9,10 +9,11 @@ from pathlib import Path
 
 from app.commands.arg_types import percent_arg, positive_int
 from app.commands.common import prepare
+from app.commands.notices import NoticeLines
 from app.core.compress_before import compress_before_prompt
 from app.core.compression import STRATEGIES
 from app.core.errors import UsageError
-from app.core.events import TokenEvent
+from app.core.events import Notice, TokenEvent
 from app.core.history_file import load_history
 from app.core.report import build_report, format_report
 from app.core.session import Session
@@ -46,6 +47,14 @@ def read_prompt(value: str) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    notices = NoticeLines()
+    try:
+        return _answer(args, notices)
+    finally:
+        notices.flush()
+
+
+def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
     prompt = read_prompt(args.prompt)
     settings, model_path = prepare(
         args,
@@ -60,6 +69,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("the prompt is empty")
 
     def sink(event: object) -> None:
+        notices(event)
         if not args.json and isinstance(event, TokenEvent):
             sys.stdout.write(event.text)
             sys.stdout.flush()
@@ -74,7 +84,7 @@ def run_command(args: argparse.Namespace) -> int:
         if args.compress:
             note = compress_before_prompt(session, args.compress, prompt)
             if note:
-                print(note, file=sys.stderr)
+                notices(Notice(note, "warning"))
         result = session.submit(prompt)
         report = build_report(session, result)
         if restored is not None:
@@ -83,6 +93,7 @@ def run_command(args: argparse.Namespace) -> int:
             report["snapshot"] = session.save_snapshot(args.save_snapshot)
     finally:
         session.close()
+    report["warnings"] = list(notices.messages)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:

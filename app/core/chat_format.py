@@ -1,17 +1,25 @@
-"""Render a conversation to prompt text with the GGUF's own chat template, sandboxed."""
+"""Render a conversation to prompt text with the GGUF's own chat template, sandboxed.
+
+Templates are written for Hugging Face's `apply_chat_template`, so they render in the same
+kind of environment: trimmed blocks, `{% break %}`/`{% continue %}`, `raise_exception`,
+`strftime_now`, a `tojson` that leaves HTML alone, and `{% generation %}` blocks.
+"""
 
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
-from jinja2 import TemplateError
+from jinja2 import TemplateError, nodes
+from jinja2.ext import Extension
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.core.errors import ContextWatchError
 
-PLAIN_FALLBACK_WARNING = "this model has no chat template: using a plain 'role: text' format"
+PLAIN_FORMAT = "using a plain 'role: text' format"
+PLAIN_FALLBACK_WARNING = f"this model has no chat template: {PLAIN_FORMAT}"
 
 
 class ChatTemplateError(ContextWatchError):
@@ -26,6 +34,32 @@ def _strftime_now(fmt: str) -> str:
     return datetime.datetime.now().strftime(fmt)
 
 
+def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None,
+            separators: tuple[str, str] | None = None, sort_keys: bool = False) -> str:
+    """JSON as the template's authors saw it: no HTML escaping, their own indent and separators."""
+    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+
+
+class GenerationBlocks(Extension):
+    """`{% generation %}...{% endgeneration %}` marks the assistant's part; the text renders as is."""
+
+    tags = {"generation"}
+
+    def parse(self, parser) -> list[nodes.Node]:
+        next(parser.stream)
+        return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+
+def template_environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols", GenerationBlocks],
+    )
+    env.globals["raise_exception"] = _raise
+    env.globals["strftime_now"] = _strftime_now
+    env.filters["tojson"] = _tojson
+    return env
+
+
 @dataclass
 class ChatFormatter:
     template: str | None
@@ -34,14 +68,13 @@ class ChatFormatter:
 
     def __post_init__(self) -> None:
         self._compiled = None
+        self.warning: str | None = None if self.template else PLAIN_FALLBACK_WARNING
         if self.template:
-            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-            env.globals["raise_exception"] = _raise
-            env.globals["strftime_now"] = _strftime_now
             try:
-                self._compiled = env.from_string(self.template)
+                self._compiled = template_environment().from_string(self.template)
             except TemplateError as err:
-                raise ChatTemplateError(f"the model's chat template does not parse: {err}") from None
+                where = f"line {err.lineno}: " if getattr(err, "lineno", None) else ""
+                self.warning = f"the model's chat template does not parse ({where}{err.message}): {PLAIN_FORMAT}"
 
     @property
     def uses_fallback(self) -> bool:

@@ -6,7 +6,6 @@ Every method runs in the single engine thread; only `cancel` events cross thread
 from __future__ import annotations
 
 import codecs
-import contextlib
 import os
 import threading
 import time
@@ -15,16 +14,16 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from app.core import llama_log
-from app.core.chat_format import PLAIN_FALLBACK_WARNING, ChatFormatter
+from app.core.chat_format import ChatFormatter
 from app.core.errors import ContextFullError, ModelLoadError, UsageError
 from app.core.events import StopReason
 from app.core.gguf_file import check_gguf
 from app.core.gil_calls import holding_gil
 from app.core.memory_check import check_memory
 from app.core.kv_cache import CACHE_TYPES, parse_cache_type, parse_logged_kv_bytes
+from app.core.llama_loader import close_llama, open_llama
 from app.core.model_info import ModelInfo, read_model_info
 from app.core.sampling import SamplingParams, build_sampler
-from app.core.weight_buffers import model_params_for_this_cpu
 
 CTX_ALIGN = 256
 ProgressFn = Callable[[str, float], None]
@@ -104,8 +103,6 @@ class Engine:
         return self._llm is not None
 
     def load(self, options: LoadOptions, progress: ProgressFn | None = None) -> ModelInfo:
-        import llama_cpp
-
         report = progress or (lambda stage, fraction: None)
         report("checking the model file", 0.05)
         file_bytes = check_gguf(options.path)
@@ -116,8 +113,8 @@ class Engine:
         report("loading weights", 0.15)
         start = time.perf_counter()
         mark = llama_log.mark()
-        kwargs = dict(
-            model_path=str(options.path),
+        llm = open_llama(
+            options.path,
             n_ctx=_aligned(options.n_ctx),
             n_batch=options.n_batch,
             n_ubatch=options.n_batch,
@@ -128,11 +125,6 @@ class Engine:
             n_gpu_layers=options.n_gpu_layers,
             verbose=True,  # verbose=False swaps fds 1 and 2, which blanks a running TUI
         )
-        try:
-            with contextlib.redirect_stderr(llama_log.TextSink()), model_params_for_this_cpu():
-                llm = llama_cpp.Llama(**kwargs)
-        except (ValueError, RuntimeError, OSError) as err:
-            raise ModelLoadError(f"llama.cpp could not load {options.path}: {err}") from None
         llm.verbose = False
         self._llm = llm
         self.options = options
@@ -147,15 +139,14 @@ class Engine:
             bos_text=self._special_text(llm.token_bos()),
             eos_text=self._special_text(llm.token_eos()),
         )
-        if self.formatter.uses_fallback:
-            self.warnings.append(PLAIN_FALLBACK_WARNING)
+        if self.formatter.warning:
+            self.warnings.append(self.formatter.warning)
         report("ready", 1.0)
         return self.info
 
     def close(self) -> None:
         if self._llm is not None:
-            with contextlib.redirect_stderr(llama_log.TextSink()):
-                self._llm.close()
+            close_llama(self._llm)
             self._llm = None
             self.info = None
 

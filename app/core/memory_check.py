@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import psutil
 
-from app.core import llama_log
-from app.core.errors import ModelLoadError, UsageError
+from app.core.errors import UsageError
 from app.core.formatting import fmt_bytes
 from app.core.kv_cache import kv_bytes
+from app.core.llama_loader import close_llama, open_llama
 
 
 def read_metadata(path: Path) -> dict:
     """The GGUF's metadata, read with a vocabulary-only load (no weights)."""
-    import llama_cpp
-
-    try:
-        with contextlib.redirect_stderr(llama_log.TextSink()):
-            probe = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=True)
-    except (ValueError, RuntimeError, OSError) as err:
-        raise ModelLoadError(f"llama.cpp could not load {path}: {err}") from None
+    probe = open_llama(path, vocab_only=True, verbose=True)
     try:
         return dict(probe.metadata or {})
     finally:
-        with contextlib.redirect_stderr(llama_log.TextSink()):
-            probe.close()
+        close_llama(probe)
 
 
 def kv_estimate(meta: dict, n_ctx: int, type_k: str, type_v: str) -> int | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
+import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -13,11 +13,6 @@ import tomli_w
 
 from app.core.errors import UsageError
 from app.core.paths import config_dir, ensure_private_dir
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 CONFIG_NAME = "config.toml"
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."

@@ -5,17 +5,12 @@ A file that cannot be read or holds a bad value is reported, never half-applied.
 
 from __future__ import annotations
 
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 DEFAULT_THEME = "contextwatch-dark"
 LAST_RESORT_THEME = "textual-dark"

@@ -58,7 +58,10 @@ def test_n_ctx_beyond_memory_is_refused_before_loading():
 def test_n_ctx_above_training_is_a_warning_not_an_error():
     proc = run_cli("run", "--prompt", "hi", "--n-ctx", "9216", "--max-tokens", "2", "--json")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["context"]["n_ctx"] == 9216
+    report = json.loads(proc.stdout)
+    assert report["context"]["n_ctx"] == 9216
+    assert report["warnings"] == [f"n_ctx 9216 is above what {report['model']['name']} was trained on (8192)"]
+    assert proc.stderr == f"contextwatch: warning: {report['warnings'][0]}\n"
 
 
 def test_data_folder_that_cannot_be_written():

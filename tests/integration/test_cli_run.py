@@ -159,7 +159,8 @@ def test_compress_that_falls_short_says_so_and_answers_when_the_prompt_fits(tmp_
                    "--compress", "middle", "--max-tokens", "4", "--temperature", "0", "--json")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("--compress middle: no message is long enough to cut")
+    assert len(lines) == 1 and lines[0].startswith("contextwatch: warning: --compress middle: no message is long enough")
     assert "sliding" in lines[0] and lines[0].endswith("going on, since the prompt fits")
     report = json.loads(proc.stdout)
+    assert report["warnings"] == [lines[0].removeprefix("contextwatch: warning: ")]
     assert report["compression"]["compressions"] == 0 and report["stop_reason"] != "context_full"

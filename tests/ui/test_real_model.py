@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core import llama_log
-from app.core.events import StopReason
+from app.core.events import DashboardUpdate, StopReason
 from app.core.model_locator import bundled_model
 from app.core.session import Session
 from app.core.settings import Settings
@@ -15,12 +15,14 @@ from app.ui.widgets.context_gauge import ContextGauge
 from app.ui.widgets.conversation_view import ReplyBlock, StreamingReply
 from app.ui.widgets.history_pane import HistoryPane
 from app.ui.widgets.status_line import StatusLine
+from engine_gate import EngineGate, sync_start
 from harness import SIZE, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
 
 LOAD_TIMEOUT = 60.0
 TURN_TIMEOUT = 60.0
+SCREEN_TIMEOUT = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +34,23 @@ def model_path(tmp_path_factory):
     return path
 
 
-def real_app(model_path, **overrides) -> ContextWatchApp:
+def real_app(model_path, gate: EngineGate | None = None, **overrides) -> ContextWatchApp:
     options = {"n_ctx": 1024, "max_tokens": 24, "temperature": 0.0, "seed": 7, **overrides}
     settings = Settings(**options)
-    return ContextWatchApp(settings, lambda sink: Session(settings, model_path, sink=sink))
+    if gate is None:
+        return ContextWatchApp(settings, lambda sink: Session(settings, model_path, sink=sink))
+    return ContextWatchApp(settings, lambda sink: Session(settings, model_path, sink=gate.sink(sink),
+                                                          engine=gate.engine()))
+
+
+def dashboard_after(tokens: int):
+    """The first dashboard that counts at least `tokens` tokens of the reply."""
+    return lambda event: isinstance(event, DashboardUpdate) and event.usage.breakdown.in_flight >= tokens
+
+
+def streamed_text(app) -> str:
+    replies = app.main.query(StreamingReply)
+    return replies.first().text if replies else ""
 
 
 async def send(pilot, text: str) -> None:
@@ -45,26 +60,31 @@ async def send(pilot, text: str) -> None:
 
 @async_test
 async def test_reply_streams_and_the_gauge_rises_during_the_turn(model_path):
-    app = real_app(model_path, max_tokens=48)
+    gate = EngineGate()
+    app = real_app(model_path, gate, max_tokens=48)
     async with app.run_test(size=SIZE) as pilot:
         assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
         gauge = app.main.query_one(ContextGauge)
-        frames: list[tuple[float, str]] = []  # (gauge percent, streamed text) at each live update
-        show_live = app.main.show_live
-
-        def watch(batch) -> None:
-            show_live(batch)
-            if app.last_stop is None and app.main.query(StreamingReply):
-                frames.append((gauge.usage.percent, app.main.query_one(StreamingReply).text))
-
-        app.main.show_live = watch
-        await send(pilot, "Write a short poem about the sea.")
+        frames: list[tuple[float, str]] = []  # (gauge percent, streamed text) with the engine held mid-reply
+        with gate:
+            gate.hold(dashboard_after(1))
+            await send(pilot, "Write a short poem about the sea.")
+            for later in (8, None):
+                assert await wait_for(pilot, lambda: gate.held is not None, TURN_TIMEOUT)
+                held = gate.held
+                tokens = held.usage.breakdown.in_flight
+                assert await wait_for(pilot, lambda: gauge.usage == held.usage and app.turn_tokens == tokens,
+                                      SCREEN_TIMEOUT)
+                assert app.last_stop is None
+                frames.append((gauge.usage.percent, streamed_text(app)))
+                if later is not None:
+                    gate.hold(dashboard_after(later))
+                gate.release()
         assert await wait_for(pilot, lambda: app.last_stop is not None and not app.runner.busy, TURN_TIMEOUT)
         await settle(pilot)
-        percents = [p for p, _ in frames]
-        assert len(set(percents)) >= 2, frames  # the gauge moved while tokens streamed
-        assert percents == sorted(percents)
-        assert frames[0][1] and len(frames[-1][1]) > len(frames[0][1])  # text grew token by token
+        (first_percent, first_text), (second_percent, second_text) = frames
+        assert first_percent < second_percent  # the gauge moved while tokens streamed
+        assert first_text and second_text.startswith(first_text) and len(second_text) > len(first_text)
         assert len(app.main.query(ReplyBlock)) == 1
         assert app.last_stop in (StopReason.MAX_TOKENS, StopReason.EOG)
 
@@ -83,14 +103,19 @@ async def test_escape_cancels_generation(model_path):
 
 @async_test
 async def test_escape_before_the_first_token_gives_the_message_back(model_path):
-    app = real_app(model_path, n_ctx=2048)
+    gate = EngineGate()
+    app = real_app(model_path, gate, n_ctx=2048)
     async with app.run_test(size=SIZE) as pilot:
         assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
         before = [(m.role, m.content) for m in app.messages()]
         question = "Please read all of this. " + "The river runs past the old mill and under the bridge. " * 60
-        await send(pilot, question)
-        assert await wait_for(pilot, lambda: app.generating, TURN_TIMEOUT, step=0.005)
-        await pilot.press("escape")  # while the long prompt is read, long before the first token
+        with gate:
+            gate.hold(sync_start)  # the engine stops as it starts to read the prompt
+            await send(pilot, question)
+            assert await wait_for(pilot, lambda: gate.held is not None and app.generating, TURN_TIMEOUT)
+            assert gate.held.caller == "app.core.session"
+            await pilot.press("escape")
+            gate.release()
         assert await wait_for(pilot, lambda: not app.pending_commands, TURN_TIMEOUT)
         await settle(pilot)
         assert app.last_stop is StopReason.CANCELLED

@@ -7,6 +7,7 @@ from textual.widgets import Input, OptionList, Select
 
 from app.core import llama_log
 from app.core.conversation import Message
+from app.core.engine import Engine
 from app.core.model_locator import bundled_model
 from app.core.session import Session
 from app.core.settings import Settings
@@ -22,6 +23,7 @@ from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryPane
 from app.ui.widgets.reload_compare import ReloadComparePanel
 from app.ui.widgets.status_line import StatusLine
+from engine_gate import EngineGate, sync_start
 from harness import SIZE, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
@@ -42,10 +44,14 @@ def model_path(tmp_path_factory):
     return path
 
 
-def real_app(model_path, **overrides) -> ContextWatchApp:
+def real_app(model_path, gate: EngineGate | None = None, **overrides) -> ContextWatchApp:
     options = {"n_ctx": 1024, "max_tokens": 16, "temperature": 0.0, "seed": 7, **overrides}
     settings = Settings(**options)
-    return ContextWatchApp(settings, lambda sink: Session(settings, model_path, sink=sink))
+
+    def session(sink) -> Session:
+        return Session(settings, model_path, sink=sink, engine=gate.engine() if gate is not None else Engine())
+
+    return ContextWatchApp(settings, session)
 
 
 def chat(turns: int) -> list[Message]:
@@ -170,15 +176,21 @@ async def test_a_sweep_from_the_app_measures_each_size(model_path):
 
 @async_test
 async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives_the_prompt_back(model_path):
-    app = real_app(model_path, auto_compress=True, compress_strategy="hybrid", compress_trigger=50, reply_reserve=128)
+    gate = EngineGate()
+    app = real_app(model_path, gate, auto_compress=True, compress_strategy="hybrid", compress_trigger=50,
+                   reply_reserve=128)
     async with app.run_test(size=SIZE) as pilot:
         await seed(pilot, 6)
         before = contents(app)
         question = "And how do bees dance?"
         app.main.query_one(ChatInput).insert(question)
-        await pilot.press("enter")
-        assert await wait_for(pilot, lambda: app.generating, WORK_TIMEOUT)
-        await pilot.press("escape")
+        with gate:
+            gate.hold(sync_start)  # the first prompt of the turn is the summary's
+            await pilot.press("enter")
+            assert await wait_for(pilot, lambda: gate.held is not None and app.generating, WORK_TIMEOUT)
+            assert gate.held.caller == "app.core.summarizer"
+            await pilot.press("escape")
+            gate.release()
         assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
         await settle(pilot)
         assert contents(app) == before, "no half-written summary replaces the old turns"
@@ -189,14 +201,19 @@ async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives
 
 @async_test
 async def test_esc_cancels_a_summary_preview(model_path):
-    app = real_app(model_path)
+    gate = EngineGate()
+    app = real_app(model_path, gate)
     async with app.run_test(size=SIZE) as pilot:
         await seed(pilot, 6)
         before = contents(app)
-        app.preview_compression("summarize")
-        assert "Esc cancels" in str(app.main.query_one(CompressionControls).result)
-        assert await wait_for(pilot, lambda: app.runner.current == PREVIEW, WORK_TIMEOUT)
-        await pilot.press("escape")
+        with gate:
+            gate.hold(sync_start)
+            app.preview_compression("summarize")
+            assert "Esc cancels" in str(app.main.query_one(CompressionControls).result)
+            assert await wait_for(pilot, lambda: gate.held is not None and app.runner.current == PREVIEW, WORK_TIMEOUT)
+            assert gate.held.caller == "app.core.summarizer"
+            await pilot.press("escape")
+            gate.release()
         assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
         await settle(pilot)
         assert not isinstance(app.screen, CompressionPreviewScreen)

@@ -38,12 +38,16 @@ def test_a_template_may_raise_on_purpose():
         formatter.render(MESSAGES)
 
 
-def test_a_template_that_does_not_parse_is_a_clear_error():
-    with pytest.raises(ChatTemplateError, match="does not parse"):
-        ChatFormatter("{% for %}")
+def test_a_template_that_does_not_parse_falls_back_with_a_warning():
+    formatter = ChatFormatter("{% for m in messages %}\n{{ m.content }")
+    assert formatter.uses_fallback
+    assert formatter.warning == ("the model's chat template does not parse (line 2: unexpected '}'): "
+                                 "using a plain 'role: text' format")
+    assert formatter.render(MESSAGES) == "user: hi\n\nassistant:"
 
 
 def test_no_template_falls_back_to_plain_text():
     formatter = ChatFormatter(None)
     assert formatter.uses_fallback
+    assert formatter.warning == "this model has no chat template: using a plain 'role: text' format"
     assert formatter.render(MESSAGES) == "user: hi\n\nassistant:"
