@@ -369,12 +369,17 @@ class Session:
         return self._plan(strategy, index, target, protect_last)
 
     def _plan(self, strategy: str, index: int | None, target: int | None, protect_last: bool) -> CompressionPlan:
-        """A plan, summarized under the cancel flag as it stands: Esc during a turn reaches the summary."""
-        return compress(
-            strategy, Tokenizer(self.engine), self.conversation.messages,
-            self._target(emergency=False) if target is None else target,
-            ModelSummarizer(self.engine, self._cancel), self.settings.keep_last_turns, index, protect_last,
-        )
+        """A plan, summarized under the cancel flag as it stands: Esc during a turn reaches the summary.
+
+        A summary is written on the model's cache, which holds the conversation: the cache comes
+        back as it was, whether the plan is applied, cancelled or fails.
+        """
+        with self.engine.cache_kept():
+            return compress(
+                strategy, Tokenizer(self.engine), self.conversation.messages,
+                self._target(emergency=False) if target is None else target,
+                ModelSummarizer(self.engine, self._cancel), self.settings.keep_last_turns, index, protect_last,
+            )
 
     def apply_compression(self, plan: CompressionPlan, reason: str = "manual", sync: bool = True) -> SyncResult | None:
         if tuple(self.conversation.messages) != plan.before:

@@ -301,3 +301,81 @@ def test_esc_before_the_first_token_takes_the_new_question_back(session):
     assert result.reason is StopReason.CANCELLED and result.reply == ""
     assert session.conversation.messages == before
     assert session.submit("And now a question that is.").reply
+
+
+def three_turns(session) -> list[int]:
+    """Three answered questions; returns the cache's token ids afterwards."""
+    for question in ("Name a river in France.", "How long is it?", "Which city does it cross?"):
+        session.submit(question)
+    return session.engine.cached_ids()
+
+
+def next_prompt_ids(session, question: str) -> list[int]:
+    chat = session.conversation.as_chat() + [{"role": "user", "content": question}]
+    return session.engine.prompt_ids(chat)
+
+
+@pytest.mark.parametrize("when", [cancel_on_first_sync, cancel_on_first_token])
+def test_a_cancelled_summary_preview_keeps_the_kv_cache(session, when):
+    cached = three_turns(session)
+    when(session)
+    with pytest.raises(Cancelled):
+        session.preview_compression("summarize")
+    assert session.engine.cached_ids() == cached
+    question = "And what is its main tributary?"
+    expected = common_prefix(cached, next_prompt_ids(session, question))
+    result = session.submit(question)
+    assert expected >= session.conversation.messages[-3].metrics["prompt_tokens"], \
+        "the previous turn's prompt and most of its reply are cached"
+    assert result.sync.reused == expected
+
+
+def test_a_closed_summary_preview_keeps_the_kv_cache(session):
+    cached = three_turns(session)
+    plan = session.preview_compression("summarize")
+    assert plan.changed and plan.summary_tokens > 0
+    assert session.engine.cached_ids() == cached
+    question = "And what is its main tributary?"
+    result = session.submit(question)
+    assert result.sync.reused == common_prefix(cached, next_prompt_ids(session, question)[: result.prompt_tokens])
+
+
+def test_a_failed_summary_keeps_the_kv_cache(session, monkeypatch):
+    cached = three_turns(session)
+    real_generate = session.engine.generate
+
+    def failing(params, cancel=None, result=None):
+        yield from real_generate(params, cancel, result)
+        raise ContextFullError("the summary failed")
+
+    monkeypatch.setattr(session.engine, "generate", failing)
+    with pytest.raises(ContextFullError):
+        session.preview_compression("summarize")
+    assert session.engine.cached_ids() == cached
+
+
+def test_an_applied_summary_reuses_the_common_prefix(session):
+    msgs = loaded(session, history(6, pin=0))
+    session.resync()
+    cached = session.engine.cached_ids()
+    plan = session.preview_compression("summarize")
+    assert session.engine.cached_ids() == cached
+    new_ids = session.engine.prompt_ids([m.as_chat() for m in plan.after], add_generation_prompt=False)
+    head = len(session.engine.prompt_ids([m.as_chat() for m in msgs[:2]], add_generation_prompt=False))
+    result = session.apply_compression(plan)
+    assert result.reused == common_prefix(cached, new_ids) >= head, \
+        "the system prompt and the pinned question stay cached"
+    assert result.evaluated == len(new_ids) - result.reused
+    assert session.engine.cached_ids() == new_ids
+
+
+def test_auto_compression_summaries_keep_the_cached_prefix(model_path, log_file):
+    with auto_summarizing(model_path, "hybrid") as session:
+        session.resync()
+        cached = session.engine.cached_ids()
+        result = session.submit("One more question about the rivers, please.")
+        assert session.stats.compressions == 1 and session.stats.last.strategy == "hybrid"
+        user = session.conversation.last_index("user")
+        prompt = session.engine.prompt_ids(session.conversation.as_chat()[: user + 1])
+        assert result.sync.reused == common_prefix(cached, prompt)
+        assert result.sync.reused > len(session.engine.prompt_ids(session.conversation.as_chat()[:1], False)) - 2
