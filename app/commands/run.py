@@ -77,7 +77,8 @@ def run_command(args: argparse.Namespace) -> int:
         result = session.submit(prompt)
         report = build_report(session, result)
         if restored is not None:
-            report["restored"] = {k: restored[k] for k in ("name", "kv_restored", "tokens", "seconds")}
+            report["restored"] = {k: restored[k] for k in ("name", "kv_restored", "tokens", "reused", "evaluated",
+                                                           "seconds", "message")}
         if args.save_snapshot:
             report["snapshot"] = session.save_snapshot(args.save_snapshot)
     finally:
@@ -88,9 +89,7 @@ def run_command(args: argparse.Namespace) -> int:
         print("\n")
         print(format_report(report))
         if restored is not None:
-            print(("Restored: {tokens:,} tokens from the KV state of {name} in {seconds:.2f} s" if restored["kv_restored"]
-                   else "Restored: the conversation of {name}; {tokens:,} tokens re-evaluated in {seconds:.2f} s")
-                  .format(**restored))
+            print(restored["message"][:1].upper() + restored["message"][1:])
         if args.save_snapshot:
             snap = report["snapshot"]
             print(f"Snapshot: saved {snap['name']} ({snap['tokens']:,} tokens)")

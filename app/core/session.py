@@ -13,10 +13,11 @@ from pathlib import Path
 from app.core import events as ev
 from app.core.compression import STRATEGIES, CompressionPlan, Tokenizer, compress
 from app.core.autosave import Autosave
+from app.core.cache_match import SnapshotCache, promised_reuse, shortfall_reason, snapshot_cache
 from app.core.compression_stats import CompressionReport, CompressionStats
 from app.core.conversation import Conversation, Message
 from app.core.engine import Engine, LoadOptions, SyncResult
-from app.core.errors import Cancelled, ContextFullError, ContextWatchError, UsageError
+from app.core.errors import Cancelled, ContextFullError, ContextWatchError, ModelLoadError, UsageError
 from app.core.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.latency import LatencyStats, LatencyTracker
 from app.core.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
@@ -496,21 +497,47 @@ class Session:
         }
 
     def save_snapshot(self, name: str, store=None) -> dict:
+        """Save the conversation, with the KV state only when the cache holds the conversation's tokens."""
         from app.core.snapshots import SnapshotStore, check_name
 
         store = store or SnapshotStore()
         check_name(name)
         start = time.perf_counter()
-        blob = self.engine.state_bytes()
+        kept = self._cache_for_snapshot()
         manifest = self.snapshot_manifest(name)
+        blob = None
+        if kept.reason is None:
+            blob = self.engine.state_bytes()
+        else:
+            manifest["kv"] = {"n_tokens": 0, "token_ids": [], "reason": kept.reason}
         store.save(manifest, blob)
         seconds = time.perf_counter() - start
-        self.sink(ev.Notice(f"saved snapshot {name}: {manifest['kv']['n_tokens']:,} tokens, "
-                            f"{len(blob) / 1024 / 1024:.1f} MiB in {seconds:.2f} s"))
-        return {"name": name, "tokens": manifest["kv"]["n_tokens"], "bytes": len(blob), "seconds": seconds}
+        tokens = manifest["kv"]["n_tokens"]
+        if blob is not None:
+            self.sink(ev.Notice(f"saved snapshot {name}: {tokens:,} tokens, "
+                                f"{len(blob) / 1024 / 1024:.1f} MiB in {seconds:.2f} s"))
+        else:
+            self.sink(ev.Notice(f"saved snapshot {name} without its KV state because {kept.reason}: "
+                                "a restore re-evaluates the conversation", "warning"))
+        return {"name": name, "tokens": tokens, "bytes": len(blob or b""), "seconds": seconds,
+                "kv_saved": blob is not None, "reason": kept.reason}
+
+    def _cache_for_snapshot(self) -> SnapshotCache:
+        """What the cache holds of the conversation; cached tokens past that are dropped from it."""
+        chat = self.conversation.as_chat()
+        ids = self.engine.prompt_ids(chat, add_generation_prompt=False)
+        last_at = len(self.engine.prompt_ids(chat[:-1], add_generation_prompt=False)) if len(chat) > 1 else 0
+        kept = snapshot_cache(self.engine.cached_ids(), ids, last_at)
+        if kept.reason is None and self.engine.trim(kept.keep) < kept.keep:
+            return SnapshotCache(0, "the KV cache could not drop the tokens after the conversation's")
+        return kept
 
     def restore_snapshot(self, name: str, store=None) -> dict:
-        """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate."""
+        """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate.
+
+        A loaded state is verified at once: the conversation is synced and must reuse every
+        token the manifest promised, or the restore reports what was re-evaluated and why.
+        """
         from app.core.fingerprint import model_fingerprint, same_model
         from app.core.snapshots import SnapshotStore
 
@@ -519,6 +546,8 @@ class Session:
         conversation = Conversation.from_state_json(manifest["conversation"], f"snapshot {name!r}")
         fingerprint = model_fingerprint(self.model_path)
         reasons = []
+        if blob is None:
+            reasons.append(f"it was saved without a KV state ({manifest['kv']['reason']})")
         if not same_model(manifest["model"], fingerprint):
             reasons.append(f"it was saved with another model ({Path(manifest['model'].get('path', '?')).name})")
         if manifest["n_ctx"] != self.engine.n_ctx:
@@ -527,22 +556,33 @@ class Session:
             reasons.append("its KV cache types differ")
         start = time.perf_counter()
         self.conversation = conversation
-        ids = manifest["kv"]["token_ids"]
+        listed = manifest["kv"]["token_ids"]
+        sync = None
         if not reasons:
-            self.engine.load_state_bytes(blob, ids)
-            seconds = time.perf_counter() - start
-            self._refresh_costs()
-            message = f"restored {len(ids):,} tokens in {seconds:.2f} s from the KV state"
-            result = {"name": name, "kv_restored": True, "tokens": len(ids), "seconds": seconds, "message": message}
-        else:
+            try:
+                held = self.engine.load_state_bytes(blob, listed)
+            except ModelLoadError as err:
+                reasons.append(str(err))
+            else:
+                sync = self.resync()
+                promised = promised_reuse(len(listed), self._prompt_len)
+                if sync.reused < promised:
+                    reasons.append(shortfall_reason(promised, sync.reused, held, len(listed)))
+        if sync is None:
             self.engine.reset()
             sync = self.resync()
-            seconds = time.perf_counter() - start
-            message = (f"restored the conversation of {name}; re-evaluated {sync.evaluated:,} tokens in "
-                       f"{seconds:.2f} s because " + " and ".join(reasons))
-            result = {"name": name, "kv_restored": False, "tokens": sync.evaluated, "seconds": seconds,
-                      "message": message}
-        self.sink(ev.Notice(message, "information" if not reasons else "warning"))
+        seconds = time.perf_counter() - start
+        result = {"name": name, "kv_restored": not reasons, "reused": sync.reused, "evaluated": sync.evaluated,
+                  "seconds": seconds}
+        if not reasons:
+            more = f"; {sync.evaluated:,} more evaluated" if sync.evaluated > 1 else ""
+            result.update(tokens=len(listed),
+                          message=f"restored {len(listed):,} tokens in {seconds:.2f} s from the KV state{more}")
+        else:
+            result.update(tokens=sync.evaluated,
+                          message=(f"restored the conversation of {name}; {sync.evaluated:,} tokens re-evaluated in "
+                                   f"{seconds:.2f} s because " + " and ".join(reasons)))
+        self.sink(ev.Notice(result["message"], "information" if not reasons else "warning"))
         self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()
