@@ -11,11 +11,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.core import events as ev
-from app.core.compression import STRATEGIES, CompressionPlan, Tokenizer, compress
+from app.core.compression import STRATEGIES, SUMMARIZING, CompressionPlan, Tokenizer, compress
 from app.core.autosave import Autosave
 from app.core.cache_match import SnapshotCache, promised_reuse, shortfall_reason, snapshot_cache
-from app.core.compression_stats import CompressionReport, CompressionStats
-from app.core.conversation import Conversation, Message
+from app.core.compression_stats import STEP_JOIN, CompressionReport, CompressionStats, Contribution
+from app.core.conversation import Checkpoint, Conversation, Message
 from app.core.engine import Engine, LoadOptions, SyncResult
 from app.core.errors import Cancelled, ContextFullError, ContextWatchError, ModelLoadError, UsageError
 from app.core.kv_cache import KVCacheInfo, KVCacheModel
@@ -85,6 +85,7 @@ class Session:
         self.auto_reason: str | None = None
         self._cancel = threading.Event()
         self.stats = CompressionStats()
+        self._contributions: list[tuple[Checkpoint, Contribution]] = []
         self.growth = None
         self.growth_session: int | None = None
         self._autosaved = False
@@ -173,7 +174,7 @@ class Session:
             usage=self.usage.snapshot(),
             latency=self.latency.snapshot(),
             memory=self.memory.latest(),
-            kv=self.kv.info(self._prompt_len + self._generated),
+            kv=self.kv.info(self.engine.n_tokens),  # what the cache holds, not what the prompt will need
             compression=replace(self.stats),
         )
 
@@ -388,10 +389,13 @@ class Session:
         if not plan.changed:
             raise UsageError(f"{plan.strategy} has nothing to compress here")
         self.conversation.apply_compression(plan.strategy, plan.after, plan.tokens_before, plan.tokens_after)
-        self.stats.compressions += 1
-        self.stats.tokens_saved += max(0, plan.saved)
-        self.stats.summary_tokens += plan.summary_tokens
-        self._pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)
+        contribution = self.stats.add(plan.saved, plan.summary_tokens)
+        self._contributions.append((self.conversation.checkpoints[-1], contribution))
+        pending = self._pending_report
+        if pending is None:
+            self._pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)
+        else:  # a second strategy in the same turn: one report names both steps
+            self._pending_report = (pending[0] + STEP_JOIN + plan.strategy, reason, pending[2], plan.tokens_after)
         result = self.resync() if sync else None
         self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
         return result
@@ -406,9 +410,18 @@ class Session:
                     f"{self.engine.n_ctx:,}: load the model with a larger n_ctx first; the history stays compressed"
                 )
         checkpoint = self.conversation.undo_compression()
+        self._take_back(checkpoint)
         result = self.resync()
         self.sink(ev.Notice(f"undid {checkpoint.strategy}: the history is back to {checkpoint.tokens_before} tokens"))
         return result
+
+    def _take_back(self, checkpoint: Checkpoint) -> None:
+        """Undo what counting this compression added; one restored from a file was not counted here."""
+        for i in range(len(self._contributions) - 1, -1, -1):
+            if self._contributions[i][0] == checkpoint:
+                self.stats.take_back(self._contributions.pop(i)[1])
+                self._pending_report = None
+                return
 
     def _record_compression(self, sync: SyncResult) -> None:
         if self._pending_report is None:
@@ -432,7 +445,16 @@ class Session:
         strategies = [self.settings.compress_strategy] if self.settings.auto_compress else []
         strategies += [s for s in ("sliding", "middle") if s not in strategies]
         for strategy in strategies:
-            plan = self._plan(strategy, None, target, protect_last=True)
+            try:
+                plan = self._plan(strategy, None, target, protect_last=True)
+            except Cancelled:
+                raise
+            except ContextWatchError as err:
+                if strategy not in SUMMARIZING:
+                    raise
+                self.sink(ev.Notice(f"{reason} compression: {strategy} could not run ({err}); "
+                                    "falling back to the next strategy", "warning"))
+                continue
             if plan.changed:
                 self.apply_compression(plan, reason, sync=False)
             ids = self._refresh_costs(add_generation_prompt=True)
