@@ -541,6 +541,7 @@ class Session:
         else:
             self.sink(ev.Notice(f"saved snapshot {name} without its KV state because {kept.reason}: "
                                 "a restore re-evaluates the conversation", "warning"))
+        self.sink(self.dashboard())
         return {"name": name, "tokens": tokens, "bytes": len(blob or b""), "seconds": seconds,
                 "kv_saved": blob is not None, "reason": kept.reason}
 
