@@ -310,8 +310,8 @@ class Engine:
         """Work that is not the conversation runs inside; afterwards the cache holds what it held before.
 
         Tokens the work only adds are trimmed back; the first time the work would cut into the
-        cached tokens, the sequence state is saved (about 0.2 s for 3,000 tokens) and it is loaded
-        back at the end, instead of re-reading the conversation on its next turn.
+        cached tokens, the sequence state is saved and loaded back at the end (SmolLM2, 3,000
+        tokens: 66 MiB, 0.07 s each way, where re-reading them took 54 s on a busy machine).
         """
         if self._kept is not None:
             yield
