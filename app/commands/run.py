@@ -88,7 +88,8 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
         result = session.submit(prompt)
         report = build_report(session, result)
         if restored is not None:
-            report["restored"] = {k: restored[k] for k in ("name", "kv_restored", "tokens", "seconds")}
+            report["restored"] = {k: restored[k] for k in ("name", "kv_restored", "tokens", "reused", "evaluated",
+                                                           "seconds", "message")}
         if args.save_snapshot:
             report["snapshot"] = session.save_snapshot(args.save_snapshot)
     finally:
@@ -100,9 +101,7 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
         print("\n")
         print(format_report(report))
         if restored is not None:
-            print(("Restored: {tokens:,} tokens from the KV state of {name} in {seconds:.2f} s" if restored["kv_restored"]
-                   else "Restored: the conversation of {name}; {tokens:,} tokens re-evaluated in {seconds:.2f} s")
-                  .format(**restored))
+            print(restored["message"][:1].upper() + restored["message"][1:])
         if args.save_snapshot:
             snap = report["snapshot"]
             print(f"Snapshot: saved {snap['name']} ({snap['tokens']:,} tokens)")

@@ -36,6 +36,12 @@ def _when(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
 
 
+def _kv_state(info) -> str:
+    if info.kv_reason is not None:
+        return f"none, because {info.kv_reason}: a restore re-evaluates the conversation"
+    return fmt_bytes(info.bytes)
+
+
 def snapshots_command(args: argparse.Namespace) -> int:
     store = SnapshotStore()
     if args.action == "list":
@@ -62,7 +68,7 @@ def snapshots_command(args: argparse.Namespace) -> int:
         else:
             print(f"Name: {info.name}\nSaved: {_when(info.created)}\nModel: {info.model_name} "
                   f"({manifest['model'].get('path')})\nn_ctx: {info.n_ctx}\nTokens in KV state: {fmt_int(info.tokens)}\n"
-                  f"KV state: {fmt_bytes(info.bytes)}\nMessages: {info.messages}\n"
+                  f"KV state: {_kv_state(info)}\nMessages: {info.messages}\n"
                   f"Compression checkpoints: {len(manifest['conversation'].get('checkpoints', []))}")
         return 0
     if args.action == "delete":

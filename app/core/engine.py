@@ -6,6 +6,7 @@ Every method runs in the single engine thread; only `cancel` events cross thread
 from __future__ import annotations
 
 import codecs
+import contextlib
 import os
 import threading
 import time
@@ -95,6 +96,7 @@ class Engine:
         self.logged_kv_bytes: int | None = None
         self.load_seconds = 0.0
         self._pieces: dict[int, bytes] = {}
+        self._kept: _KeptCache | None = None
 
     # ----- loading
 
@@ -251,6 +253,8 @@ class Engine:
         if keep == len(ids):
             keep -= 1  # re-evaluate one token so the logits belong to this prompt
         if keep < llm.n_tokens:
+            if self._kept is not None and self._kept.blob is None:
+                self._kept.blob = self.state_bytes()
             if not llm._ctx.kv_cache_seq_rm(0, keep, -1):
                 llm.reset()
                 llm._ctx.kv_cache_clear()
@@ -282,6 +286,41 @@ class Engine:
         llm = self.llm
         llm.reset()
         llm._ctx.kv_cache_clear()
+
+    def trim(self, n: int) -> int:
+        """Drop the cached tokens from position `n` on; returns how many tokens the cache keeps."""
+        llm = self.llm
+        if n >= llm.n_tokens:
+            return llm.n_tokens
+        if not llm._ctx.kv_cache_seq_rm(0, n, -1):
+            self.reset()
+            return 0
+        llm.n_tokens = n
+        return n
+
+    @contextlib.contextmanager
+    def cache_kept(self) -> Iterator[None]:
+        """Work that is not the conversation runs inside; afterwards the cache holds what it held before.
+
+        Tokens the work only adds are trimmed back; the first time the work would cut into the
+        cached tokens, the sequence state is saved and loaded back at the end (SmolLM2, 3,000
+        tokens: 66 MiB, 0.07 s each way, where re-reading them took 54 s on a busy machine).
+        """
+        if self._kept is not None:
+            yield
+            return
+        kept = self._kept = _KeptCache(self.cached_ids())
+        try:
+            yield
+        finally:
+            self._kept = None
+            if kept.blob is not None:
+                try:
+                    self.load_state_bytes(kept.blob, kept.ids)
+                except ModelLoadError:
+                    self.reset()
+            else:
+                self.trim(len(kept.ids))
 
     # ----- decoding
 
@@ -345,9 +384,10 @@ class Engine:
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
         buf = (ctypes.c_uint8 * size)()
         written = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
-        return bytes(buf[:written])
+        return ctypes.string_at(buf, written)
 
-    def load_state_bytes(self, blob: bytes, ids: Sequence[int]) -> None:
+    def load_state_bytes(self, blob: bytes, ids: Sequence[int]) -> int:
+        """Load a saved sequence state holding `ids`; returns how many of them the state really held."""
         import ctypes
 
         import llama_cpp
@@ -359,9 +399,19 @@ class Engine:
         if read == 0:
             self.reset()
             raise ModelLoadError("llama.cpp refused the saved KV state")
-        ids = list(ids)
+        held = llama_cpp.llama_memory_seq_pos_max(llama_cpp.llama_get_memory(llm._ctx.ctx), 0) + 1
+        ids = list(ids)[: max(0, held)]
         llm.input_ids[: len(ids)] = ids
-        llm.n_tokens = len(ids)
+        llm.n_tokens = held
+        return self.trim(len(ids))
+
+
+@dataclass
+class _KeptCache:
+    """The cache's tokens when work that is not the conversation began, and its state once saved."""
+
+    ids: list[int]
+    blob: bytes | None = None
 
 
 class TokenTextDecoder:

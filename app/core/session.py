@@ -11,13 +11,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.core import events as ev
-from app.core.compression import STRATEGIES, CompressionPlan, Tokenizer, compress
+from app.core.compression import STRATEGIES, SUMMARIZING, CompressionPlan, Tokenizer, compress
 from app.core.autosave import Autosave
-from app.core.compression_stats import CompressionReport, CompressionStats
-from app.core.conversation import Conversation, Message
+from app.core.cache_match import SnapshotCache, promised_reuse, shortfall_reason, snapshot_cache
+from app.core.compression_stats import STEP_JOIN, CompressionReport, CompressionStats, Contribution
+from app.core.conversation import Checkpoint, Conversation, Message
 from app.core.conversation_store import has_messages
 from app.core.engine import Engine, LoadOptions, SyncResult
-from app.core.errors import Cancelled, ContextFullError, ContextWatchError, UsageError
+from app.core.errors import Cancelled, ContextFullError, ContextWatchError, ModelLoadError, UsageError
 from app.core.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.latency import LatencyStats, LatencyTracker
 from app.core.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
@@ -87,6 +88,7 @@ class Session:
         self._quitting = False  # the app is closing: a reply cut short is kept, marked so
         self.deleted: tuple[int, Message] | None = None  # the last deleted message and its place, for undo
         self.stats = CompressionStats()
+        self._contributions: list[tuple[Checkpoint, Contribution]] = []
         self.growth = None
         self.growth_session: int | None = None
         self._autosaved = False
@@ -175,7 +177,7 @@ class Session:
             usage=self.usage.snapshot(),
             latency=self.latency.snapshot(),
             memory=self.memory.latest(),
-            kv=self.kv.info(self._prompt_len + self._generated),
+            kv=self.kv.info(self.engine.n_tokens),  # what the cache holds, not what the prompt will need
             compression=replace(self.stats),
         )
 
@@ -389,12 +391,17 @@ class Session:
         return self._plan(strategy, index, target, protect_last)
 
     def _plan(self, strategy: str, index: int | None, target: int | None, protect_last: bool) -> CompressionPlan:
-        """A plan, summarized under the cancel flag as it stands: Esc during a turn reaches the summary."""
-        return compress(
-            strategy, Tokenizer(self.engine), self.conversation.messages,
-            self._target(emergency=False) if target is None else target,
-            ModelSummarizer(self.engine, self._cancel), self.settings.keep_last_turns, index, protect_last,
-        )
+        """A plan, summarized under the cancel flag as it stands: Esc during a turn reaches the summary.
+
+        A summary is written on the model's cache, which holds the conversation: the cache comes
+        back as it was, whether the plan is applied, cancelled or fails.
+        """
+        with self.engine.cache_kept():
+            return compress(
+                strategy, Tokenizer(self.engine), self.conversation.messages,
+                self._target(emergency=False) if target is None else target,
+                ModelSummarizer(self.engine, self._cancel), self.settings.keep_last_turns, index, protect_last,
+            )
 
     def apply_compression(self, plan: CompressionPlan, reason: str = "manual", sync: bool = True) -> SyncResult | None:
         if tuple(self.conversation.messages) != plan.before:
@@ -402,10 +409,13 @@ class Session:
         if not plan.changed:
             raise UsageError(f"{plan.strategy} has nothing to compress here")
         self.conversation.apply_compression(plan.strategy, plan.after, plan.tokens_before, plan.tokens_after)
-        self.stats.compressions += 1
-        self.stats.tokens_saved += max(0, plan.saved)
-        self.stats.summary_tokens += plan.summary_tokens
-        self._pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)
+        contribution = self.stats.add(plan.saved, plan.summary_tokens)
+        self._contributions.append((self.conversation.checkpoints[-1], contribution))
+        pending = self._pending_report
+        if pending is None:
+            self._pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)
+        else:  # a second strategy in the same turn: one report names both steps
+            self._pending_report = (pending[0] + STEP_JOIN + plan.strategy, reason, pending[2], plan.tokens_after)
         result = self.resync() if sync else None
         self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
         return result
@@ -420,9 +430,18 @@ class Session:
                     f"{self.engine.n_ctx:,}: load the model with a larger n_ctx first; the history stays compressed"
                 )
         checkpoint = self.conversation.undo_compression()
+        self._take_back(checkpoint)
         result = self.resync()
         self.sink(ev.Notice(f"undid {checkpoint.strategy}: the history is back to {checkpoint.tokens_before} tokens"))
         return result
+
+    def _take_back(self, checkpoint: Checkpoint) -> None:
+        """Undo what counting this compression added; one restored from a file was not counted here."""
+        for i in range(len(self._contributions) - 1, -1, -1):
+            if self._contributions[i][0] == checkpoint:
+                self.stats.take_back(self._contributions.pop(i)[1])
+                self._pending_report = None
+                return
 
     def _record_compression(self, sync: SyncResult) -> None:
         if self._pending_report is None:
@@ -446,7 +465,16 @@ class Session:
         strategies = [self.settings.compress_strategy] if self.settings.auto_compress else []
         strategies += [s for s in ("sliding", "middle") if s not in strategies]
         for strategy in strategies:
-            plan = self._plan(strategy, None, target, protect_last=True)
+            try:
+                plan = self._plan(strategy, None, target, protect_last=True)
+            except Cancelled:
+                raise
+            except ContextWatchError as err:
+                if strategy not in SUMMARIZING:
+                    raise
+                self.sink(ev.Notice(f"{reason} compression: {strategy} could not run ({err}); "
+                                    "falling back to the next strategy", "warning"))
+                continue
             if plan.changed:
                 self.apply_compression(plan, reason, sync=False)
             elif plan.problem:
@@ -542,21 +570,48 @@ class Session:
         }
 
     def save_snapshot(self, name: str, store=None) -> dict:
+        """Save the conversation, with the KV state only when the cache holds the conversation's tokens."""
         from app.core.snapshots import SnapshotStore, check_name
 
         store = store or SnapshotStore()
         check_name(name)
         start = time.perf_counter()
-        blob = self.engine.state_bytes()
+        kept = self._cache_for_snapshot()
         manifest = self.snapshot_manifest(name)
+        blob = None
+        if kept.reason is None:
+            blob = self.engine.state_bytes()
+        else:
+            manifest["kv"] = {"n_tokens": 0, "token_ids": [], "reason": kept.reason}
         store.save(manifest, blob)
         seconds = time.perf_counter() - start
-        self.sink(ev.Notice(f"saved snapshot {name}: {manifest['kv']['n_tokens']:,} tokens, "
-                            f"{len(blob) / 1024 / 1024:.1f} MiB in {seconds:.2f} s"))
-        return {"name": name, "tokens": manifest["kv"]["n_tokens"], "bytes": len(blob), "seconds": seconds}
+        tokens = manifest["kv"]["n_tokens"]
+        if blob is not None:
+            self.sink(ev.Notice(f"saved snapshot {name}: {tokens:,} tokens, "
+                                f"{len(blob) / 1024 / 1024:.1f} MiB in {seconds:.2f} s"))
+        else:
+            self.sink(ev.Notice(f"saved snapshot {name} without its KV state because {kept.reason}: "
+                                "a restore re-evaluates the conversation", "warning"))
+        self.sink(self.dashboard())
+        return {"name": name, "tokens": tokens, "bytes": len(blob or b""), "seconds": seconds,
+                "kv_saved": blob is not None, "reason": kept.reason}
+
+    def _cache_for_snapshot(self) -> SnapshotCache:
+        """What the cache holds of the conversation; cached tokens past that are dropped from it."""
+        chat = self.conversation.as_chat()
+        ids = self.engine.prompt_ids(chat, add_generation_prompt=False)
+        last_at = len(self.engine.prompt_ids(chat[:-1], add_generation_prompt=False)) if len(chat) > 1 else 0
+        kept = snapshot_cache(self.engine.cached_ids(), ids, last_at)
+        if kept.reason is None and self.engine.trim(kept.keep) < kept.keep:
+            return SnapshotCache(0, "the KV cache could not drop the tokens after the conversation's")
+        return kept
 
     def restore_snapshot(self, name: str, store=None) -> dict:
-        """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate."""
+        """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate.
+
+        A loaded state is verified at once: the conversation is synced and must reuse every
+        token the manifest promised, or the restore reports what was re-evaluated and why.
+        """
         from app.core.fingerprint import model_fingerprint, same_model
         from app.core.snapshots import SnapshotStore
 
@@ -565,6 +620,8 @@ class Session:
         conversation = Conversation.from_state_json(manifest["conversation"], f"snapshot {name!r}")
         fingerprint = model_fingerprint(self.model_path)
         reasons = []
+        if blob is None:
+            reasons.append(f"it was saved without a KV state ({manifest['kv']['reason']})")
         if not same_model(manifest["model"], fingerprint):
             reasons.append(f"it was saved with another model ({Path(manifest['model'].get('path', '?')).name})")
         if manifest["n_ctx"] != self.engine.n_ctx:
@@ -574,22 +631,33 @@ class Session:
         start = time.perf_counter()
         self._keep_current(origin=f"snapshot {name}")
         self.conversation = conversation
-        ids = manifest["kv"]["token_ids"]
+        listed = manifest["kv"]["token_ids"]
+        sync = None
         if not reasons:
-            self.engine.load_state_bytes(blob, ids)
-            seconds = time.perf_counter() - start
-            self._refresh_costs()
-            message = f"restored {len(ids):,} tokens in {seconds:.2f} s from the KV state"
-            result = {"name": name, "kv_restored": True, "tokens": len(ids), "seconds": seconds, "message": message}
-        else:
+            try:
+                held = self.engine.load_state_bytes(blob, listed)
+            except ModelLoadError as err:
+                reasons.append(str(err))
+            else:
+                sync = self.resync()
+                promised = promised_reuse(len(listed), self._prompt_len)
+                if sync.reused < promised:
+                    reasons.append(shortfall_reason(promised, sync.reused, held, len(listed)))
+        if sync is None:
             self.engine.reset()
             sync = self.resync()
-            seconds = time.perf_counter() - start
-            message = (f"restored the conversation of {name}; re-evaluated {sync.evaluated:,} tokens in "
-                       f"{seconds:.2f} s because " + " and ".join(reasons))
-            result = {"name": name, "kv_restored": False, "tokens": sync.evaluated, "seconds": seconds,
-                      "message": message}
-        self.sink(ev.Notice(message, "information" if not reasons else "warning"))
+        seconds = time.perf_counter() - start
+        result = {"name": name, "kv_restored": not reasons, "reused": sync.reused, "evaluated": sync.evaluated,
+                  "seconds": seconds}
+        if not reasons:
+            more = f"; {sync.evaluated:,} more evaluated" if sync.evaluated > 1 else ""
+            result.update(tokens=len(listed),
+                          message=f"restored {len(listed):,} tokens in {seconds:.2f} s from the KV state{more}")
+        else:
+            result.update(tokens=sync.evaluated,
+                          message=(f"restored the conversation of {name}; {sync.evaluated:,} tokens re-evaluated in "
+                                   f"{seconds:.2f} s because " + " and ".join(reasons)))
+        self.sink(ev.Notice(result["message"], "information" if not reasons else "warning"))
         self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()

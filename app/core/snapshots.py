@@ -4,7 +4,8 @@ Layout: `<data>/snapshots/<name>.json` and `<data>/snapshots/<name>.<hash>.kv`, 
 The blob is written first under a name of its own content, then the manifest that points at it
 replaces the old one: a crash at any moment leaves either the old snapshot or the new one whole.
 Names are restricted to a safe alphabet, so nothing read from a manifest can point outside
-the snapshots folder.
+the snapshots folder. A snapshot whose KV cache did not hold its conversation has no blob: its
+manifest's `kv` section says why (`reason`), and a restore re-evaluates the conversation.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class SnapshotInfo:
     tokens: int
     messages: int
     bytes: int
+    kv_reason: str | None = None  # why the snapshot has no KV state
 
 
 def check_name(name: str) -> str:
@@ -74,19 +76,29 @@ class SnapshotStore:
     def exists(self, name: str) -> bool:
         return self._manifest_path(name).exists()
 
-    def save(self, manifest: dict, blob: bytes) -> Path:
-        """Write the KV blob, then the manifest that vouches for it; each atomically."""
+    def save(self, manifest: dict, blob: bytes | None) -> Path:
+        """Write the KV blob, then the manifest that vouches for it; each atomically.
+
+        Without a blob, `manifest["kv"]["reason"]` says why the snapshot has no KV state.
+        """
         name = check_name(manifest["name"])
         manifest_path = self._manifest_path(name)
-        digest = hashlib.sha256(blob).hexdigest()
-        blob_path = self.folder / f"{name}.{digest[:16]}.kv"
         manifest = dict(manifest, format_version=FORMAT_VERSION)
-        manifest["kv"] = dict(manifest["kv"], file=blob_path.name, bytes=len(blob), sha256=digest)
+        if blob is None:
+            blob_path = None
+            manifest["kv"] = dict(manifest["kv"], n_tokens=0, token_ids=[], file=None, bytes=0, sha256=None)
+        else:
+            digest = hashlib.sha256(blob).hexdigest()
+            blob_path = self.folder / f"{name}.{digest[:16]}.kv"
+            manifest["kv"] = dict(manifest["kv"], file=blob_path.name, bytes=len(blob), sha256=digest)
+            manifest["kv"].pop("reason", None)
         try:
-            write_private(blob_path, blob)
+            if blob_path is not None:
+                write_private(blob_path, blob)
             write_private(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
         except OSError as err:
-            if not manifest_path.exists() or blob_path.name not in manifest_path.read_text("utf-8", "replace"):
+            if blob_path is not None and (not manifest_path.exists()
+                                          or blob_path.name not in manifest_path.read_text("utf-8", "replace")):
                 blob_path.unlink(missing_ok=True)
             raise SnapshotError(f"could not write snapshot {name!r}: {err.strerror or err}") from None
         for stale in self._blobs(name):
@@ -110,7 +122,7 @@ class SnapshotStore:
 
     def load(self, name: str, with_blob: bool = True) -> tuple[dict, bytes | None]:
         manifest = self.read_manifest(name)
-        if not with_blob:
+        if not with_blob or manifest["kv"]["file"] is None:
             return manifest, None
         blob_path = self.folder / manifest["kv"]["file"]
         try:
@@ -163,6 +175,7 @@ def info_of(manifest: dict) -> SnapshotInfo:
         model_name=manifest["model"].get("name", Path(manifest["model"].get("path", "?")).name),
         n_ctx=manifest["n_ctx"], tokens=manifest["kv"]["n_tokens"],
         messages=len(manifest["conversation"]["messages"]), bytes=manifest["kv"]["bytes"],
+        kv_reason=manifest["kv"].get("reason"),
     )
 
 
@@ -181,6 +194,19 @@ def validate_manifest(manifest: object, name: str) -> dict:
     if manifest["name"] != name:
         raise SnapshotError(f"snapshot {name!r} is corrupt: its manifest names {manifest['name']!r}")
     kv = manifest["kv"]
+    if kv.get("file") is None:
+        if not (isinstance(kv.get("reason"), str) and kv.get("token_ids") == [] and kv.get("n_tokens") == 0
+                and kv.get("bytes") == 0):
+            raise SnapshotError(f"snapshot {name!r} is corrupt: it has no KV state and does not say why")
+    else:
+        _check_kv_state(kv, name)
+    messages = manifest["conversation"].get("messages")
+    if not isinstance(messages, list):
+        raise SnapshotError(f"snapshot {name!r} is corrupt: it has no message list")
+    return manifest
+
+
+def _check_kv_state(kv: dict, name: str) -> None:
     ids = kv.get("token_ids")
     if not (isinstance(kv.get("bytes"), int) and isinstance(kv.get("sha256"), str)
             and isinstance(ids, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in ids)
@@ -188,7 +214,3 @@ def validate_manifest(manifest: object, name: str) -> dict:
         raise SnapshotError(f"snapshot {name!r} is corrupt: its KV section is incomplete")
     if not isinstance(kv.get("file"), str) or not blob_name_ok(name, kv["file"]):
         raise SnapshotError(f"snapshot {name!r} is corrupt: it points at a KV file outside its own name")
-    messages = manifest["conversation"].get("messages")
-    if not isinstance(messages, list):
-        raise SnapshotError(f"snapshot {name!r} is corrupt: it has no message list")
-    return manifest

@@ -236,9 +236,12 @@ class SavedSessionActions:
             return
         result = event.result
         if event.name == "snapshot":
-            self.main.set_status(
-                f"snapshot {result['name']} saved · {result['tokens']:,} tokens · {fmt_bytes(result['bytes'])}"
-            )
+            if result["kv_saved"]:
+                self.main.set_status(
+                    f"snapshot {result['name']} saved · {result['tokens']:,} tokens · {fmt_bytes(result['bytes'])}"
+                )
+            else:
+                self.main.set_status(f"snapshot {result['name']} saved without its KV state · {result['reason']}")
         elif event.name == "restore":
             self.main.set_status(result["message"])
         elif event.name == "export":

@@ -301,3 +301,151 @@ def test_esc_before_the_first_token_takes_the_new_question_back(session):
     assert result.reason is StopReason.CANCELLED and result.reply == ""
     assert session.conversation.messages == before
     assert session.submit("And now a question that is.").reply
+
+
+def three_turns(session) -> list[int]:
+    """Three answered questions; returns the cache's token ids afterwards."""
+    for question in ("Name a river in France.", "How long is it?", "Which city does it cross?"):
+        session.submit(question)
+    return session.engine.cached_ids()
+
+
+def next_prompt_ids(session, question: str) -> list[int]:
+    chat = session.conversation.as_chat() + [{"role": "user", "content": question}]
+    return session.engine.prompt_ids(chat)
+
+
+@pytest.mark.parametrize("when", [cancel_on_first_sync, cancel_on_first_token])
+def test_a_cancelled_summary_preview_keeps_the_kv_cache(session, when):
+    cached = three_turns(session)
+    when(session)
+    with pytest.raises(Cancelled):
+        session.preview_compression("summarize")
+    assert session.engine.cached_ids() == cached
+    assert session.dashboard().kv.n_tokens == len(cached), "the sidebar shows the cache as it is"
+    question = "And what is its main tributary?"
+    expected = common_prefix(cached, next_prompt_ids(session, question))
+    result = session.submit(question)
+    assert expected >= session.conversation.messages[-3].metrics["prompt_tokens"], \
+        "the previous turn's prompt and most of its reply are cached"
+    assert result.sync.reused == expected
+
+
+def test_a_closed_summary_preview_keeps_the_kv_cache(session):
+    cached = three_turns(session)
+    plan = session.preview_compression("summarize")
+    assert plan.changed and plan.summary_tokens > 0
+    assert session.engine.cached_ids() == cached
+    question = "And what is its main tributary?"
+    result = session.submit(question)
+    assert result.sync.reused == common_prefix(cached, next_prompt_ids(session, question)[: result.prompt_tokens])
+
+
+def test_a_failed_summary_keeps_the_kv_cache(session, monkeypatch):
+    cached = three_turns(session)
+    real_generate = session.engine.generate
+
+    def failing(params, cancel=None, result=None):
+        yield from real_generate(params, cancel, result)
+        raise ContextFullError("the summary failed")
+
+    monkeypatch.setattr(session.engine, "generate", failing)
+    with pytest.raises(ContextFullError):
+        session.preview_compression("summarize")
+    assert session.engine.cached_ids() == cached
+
+
+def test_an_applied_summary_reuses_the_common_prefix(session):
+    msgs = loaded(session, history(6, pin=0))
+    session.resync()
+    cached = session.engine.cached_ids()
+    plan = session.preview_compression("summarize")
+    assert session.engine.cached_ids() == cached
+    new_ids = session.engine.prompt_ids([m.as_chat() for m in plan.after], add_generation_prompt=False)
+    head = len(session.engine.prompt_ids([m.as_chat() for m in msgs[:2]], add_generation_prompt=False))
+    result = session.apply_compression(plan)
+    assert result.reused == common_prefix(cached, new_ids) >= head, \
+        "the system prompt and the pinned question stay cached"
+    assert result.evaluated == len(new_ids) - result.reused
+    assert session.engine.cached_ids() == new_ids
+
+
+def test_auto_compression_summaries_keep_the_cached_prefix(model_path, log_file):
+    with auto_summarizing(model_path, "hybrid") as session:
+        session.resync()
+        cached = session.engine.cached_ids()
+        result = session.submit("One more question about the rivers, please.")
+        assert session.stats.compressions == 1 and session.stats.last.strategy == "hybrid"
+        user = session.conversation.last_index("user")
+        prompt = session.engine.prompt_ids(session.conversation.as_chat()[: user + 1])
+        assert result.sync.reused == common_prefix(cached, prompt)
+        assert result.sync.reused > len(session.engine.prompt_ids(session.conversation.as_chat()[:1], False)) - 2
+
+
+def stats_numbers(session) -> tuple:
+    s = session.stats
+    return s.compressions, s.tokens_saved, s.summary_tokens, s.last
+
+
+def test_undo_takes_back_what_the_compression_counted(session):
+    loaded(session, history(6))
+    first = session.preview_compression("sliding", target=500)
+    session.apply_compression(first)
+    after_first = stats_numbers(session)
+    assert after_first[:3] == (1, first.saved, 0) and after_first[3].strategy == "sliding"
+    second = session.preview_compression("summarize")
+    session.apply_compression(second)
+    assert stats_numbers(session)[:3] == (2, first.saved + second.saved, second.summary_tokens)
+    assert session.stats.last.strategy == "summarize" and second.summary_tokens > 0
+    session.undo_compression()
+    assert stats_numbers(session) == after_first, "an undone compression saved nothing"
+    session.undo_compression()
+    assert stats_numbers(session) == (0, 0, 0, None)
+
+
+def growth_compressions(session) -> list[str | None]:
+    rows = session.growth.top_growth(limit=None, min_growth=None, session_id=session.growth_session, sort="time")
+    return [r.compression for r in rows]
+
+
+def test_auto_compression_that_needs_a_second_strategy_names_both(model_path, log_file):
+    settings = Settings(n_ctx=1024, temperature=0.0, max_tokens=8, auto_compress=True,
+                        compress_strategy="head", compress_trigger=50, reply_reserve=128)
+    session = Session(settings, model_path)
+    notices = []
+    session.sink = lambda e: notices.append(e.message) if hasattr(e, "message") else None
+    session.load()
+    try:
+        loaded(session, history(6)[1:])
+        session.submit("One more question about the rivers, please.")
+        checkpoints = session.conversation.checkpoints
+        assert [c.strategy for c in checkpoints] == ["head", "sliding"]
+        last = session.stats.last
+        assert (last.strategy, last.reason) == ("head+sliding", "proactive")
+        assert (last.tokens_before, last.tokens_after) == (checkpoints[0].tokens_before, checkpoints[1].tokens_after)
+        assert growth_compressions(session) == ["head+sliding"]
+        assert any(n.startswith("proactive compression, head:") for n in notices)
+        assert any(n.startswith("proactive compression, sliding:") for n in notices)
+        session.undo_compression()
+        assert session.stats.compressions == 1 and session.stats.last is None
+    finally:
+        session.close()
+
+
+def test_a_summary_that_fails_falls_back_and_the_fallback_is_named(model_path, log_file, monkeypatch):
+    import app.core.session as session_module
+
+    class Failing(ModelSummarizer):
+        def __call__(self, prefix, old):
+            raise ContextFullError("the context is too small to summarize anything")
+
+    monkeypatch.setattr(session_module, "ModelSummarizer", Failing)
+    with auto_summarizing(model_path, "summarize") as session:
+        notices = []
+        session.sink = lambda e: notices.append(e.message) if hasattr(e, "message") else None
+        result = session.submit("One more question about the rivers, please.")
+        assert result.reply
+        assert [c.strategy for c in session.conversation.checkpoints] == ["sliding"]
+        assert session.stats.last.strategy == "sliding"
+        assert growth_compressions(session) == ["sliding"]
+        assert any("summarize could not run" in n for n in notices)

@@ -162,3 +162,43 @@ def test_events_are_timestamped_in_order(engine, chat):
 def test_empty_prompt_is_refused(engine):
     with pytest.raises(UsageError):
         engine.sync([])
+
+
+def greedy_reply(engine, ids: list[int]) -> list[int]:
+    engine.sync(ids)
+    result = GenerationResult()
+    for _ in engine.generate(SamplingParams(temperature=0.0, max_tokens=12), result=result):
+        pass
+    return result.token_ids
+
+
+def test_work_inside_cache_kept_leaves_the_cache_as_it_was(engine, chat):
+    ids = chat("Tell me about the river Loire.", "It is the longest river in France.", "Where does it start?")
+    expected = greedy_reply(engine, ids)
+    engine.sync(ids)
+    with engine.cache_kept():
+        engine.sync(chat("Write a poem about the moon.", system="You are a poet."))
+        for _ in engine.generate(SamplingParams(temperature=0.0, max_tokens=8)):
+            pass
+    assert engine.cached_ids() == ids
+    again = engine.sync(ids)
+    assert (again.reused, again.evaluated) == (len(ids) - 1, 1)
+    assert greedy_reply(engine, ids) == expected, "the KV state that came back is the conversation's"
+
+
+def test_work_that_only_adds_tokens_is_trimmed_back(engine, chat):
+    ids = chat("Name a colour.")
+    engine.sync(ids)
+    with engine.cache_kept():
+        engine.sync(ids + engine.tokenize("Blue, like the sea."))
+    assert engine.cached_ids() == ids
+    assert engine.sync(ids + engine.tokenize(" More")).reused == len(ids)
+
+
+def test_a_kv_state_gives_back_only_the_tokens_it_holds(engine, chat):
+    ids = chat("Name a fruit.")
+    engine.sync(ids)
+    blob = engine.state_bytes()
+    longer = ids + engine.tokenize("An apple.")
+    assert engine.load_state_bytes(blob, longer) == len(ids)
+    assert engine.cached_ids() == ids

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from app.core.autosave import Autosave
+from app.core.events import Notice
 from app.core.session import Session
 from app.core.settings import Settings
 from app.core.snapshots import FORMAT_VERSION, SnapshotError, SnapshotStore
@@ -253,3 +254,95 @@ def test_kill_9_during_generation_then_resume(model_path, tmp_path):
         assert result.generated_tokens > 0
     finally:
         session.close()
+
+
+def conversation_ids(session) -> list[int]:
+    return session.engine.prompt_ids(session.conversation.as_chat(), add_generation_prompt=False)
+
+
+def test_a_cache_holding_other_work_is_not_saved(saved):
+    other = saved.engine.prompt_ids([{"role": "user", "content": "Something that is not this conversation."}])
+    saved.engine.sync(other)
+    notices = []
+    saved.sink = notices.append
+    result = saved.save_snapshot("other")
+    assert result["kv_saved"] is False and result["tokens"] == 0 and result["bytes"] == 0
+    assert "they are not this conversation's" in result["reason"]
+    [notice] = [n.message for n in notices if isinstance(n, Notice)]
+    assert "without its KV state because" in notice and result["reason"] in notice
+    store = SnapshotStore()
+    manifest, blob = store.load("other")
+    assert blob is None and not list(store.folder.glob("other.*.kv"))
+    assert manifest["kv"]["reason"] == result["reason"] and manifest["kv"]["n_tokens"] == 0
+    [info] = [i for i in store.list() if i.name == "other"]
+    assert info.kv_reason == result["reason"] and info.tokens == 0
+    shown = run_cli("snapshots", "show", "other")
+    assert shown.returncode == 0 and "KV state: none, because" in shown.stdout
+    shown_json = json.loads(run_cli("snapshots", "show", "other", "--json").stdout)
+    assert shown_json["kv"]["reason"] == result["reason"] and shown_json["kv"]["file"] is None
+
+    restored = saved.restore_snapshot("other")
+    assert restored["kv_restored"] is False and "saved without a KV state" in restored["message"]
+    assert restored["message"].startswith("restored the conversation of other; ")
+    assert saved.engine.cached_ids() == conversation_ids(saved)
+    store.rename("other", "renamed")
+    assert store.load("renamed")[1] is None
+
+
+def test_a_cache_running_past_the_conversation_is_saved_up_to_its_end(saved):
+    ids = conversation_ids(saved)
+    saved.engine.sync(ids + saved.engine.tokenize("<|im_start|>user\nNot sent"))
+    result = saved.save_snapshot("trimmed")
+    assert result["kv_saved"] is True and result["tokens"] == len(ids)
+    manifest, _ = SnapshotStore().load("trimmed")
+    assert manifest["kv"]["token_ids"] == ids
+    restored = saved.restore_snapshot("trimmed")
+    assert restored["kv_restored"] is True
+    assert (restored["reused"], restored["evaluated"]) == (len(ids) - 1, 1)
+
+
+def test_a_restore_is_verified_by_the_next_sync(model_path, saved):
+    fresh = new_session(model_path)
+    try:
+        restored = fresh.restore_snapshot("trip")
+        ids = conversation_ids(fresh)
+        assert restored["kv_restored"] is True and restored["tokens"] == len(SnapshotStore().load("trip")[0]["kv"]["token_ids"])
+        assert restored["reused"] == min(restored["tokens"], len(ids) - 1)
+        assert fresh.engine.cached_ids() == ids
+        assert fresh.submit("What is my name?").sync.reused == len(ids)
+    finally:
+        fresh.close()
+
+
+def tamper_conversation(name: str) -> None:
+    """Change the saved question: the KV state's token ids are no longer the conversation's."""
+    store = SnapshotStore()
+    path = store.folder / f"{name}.json"
+    manifest = json.loads(path.read_text())
+    manifest["conversation"]["messages"][1]["content"] = "My name is Bob and I keep two dogs."
+    path.write_text(json.dumps(manifest))
+
+
+def test_a_restore_that_does_not_deliver_says_so(model_path, saved):
+    tamper_conversation("trip")
+    fresh = new_session(model_path)
+    try:
+        restored = fresh.restore_snapshot("trip")
+        assert restored["kv_restored"] is False
+        assert restored["message"].startswith("restored the conversation of trip; ")
+        assert "from the KV state" not in restored["message"]
+        assert "not this conversation's" in restored["message"]
+        assert restored["tokens"] == restored["evaluated"] > 20
+        assert fresh.engine.cached_ids() == conversation_ids(fresh)
+    finally:
+        fresh.close()
+
+
+def test_run_resume_reports_a_restore_that_did_not_deliver(saved):
+    tamper_conversation("trip")
+    proc = run_cli("run", "--resume", "trip", "--prompt", "What is my name?", "--n-ctx", "2048",
+                   "--max-tokens", "8", "--temperature", "0", "--json")
+    assert proc.returncode == 0, proc.stderr
+    restored = json.loads(proc.stdout)["restored"]
+    assert restored["kv_restored"] is False and restored["evaluated"] > 20
+    assert "re-evaluated" in restored["message"] and "from the KV state" not in restored["message"]

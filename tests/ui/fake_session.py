@@ -309,7 +309,7 @@ class FakeSession:
         blob = bytes(16 * self.used)
         (store or SnapshotStore()).save(manifest, blob)
         self.sink(ev.Notice(f"saved snapshot {name}: {self.used:,} tokens"))
-        return {"name": name, "tokens": self.used, "bytes": len(blob), "seconds": 0.01}
+        return {"name": name, "tokens": self.used, "bytes": len(blob), "seconds": 0.01, "kv_saved": True, "reason": None}
 
     def restore_snapshot(self, name: str, store=None) -> dict:
         self.calls.append(f"restore_snapshot:{name}")
@@ -321,7 +321,8 @@ class FakeSession:
         self.sink(ev.Notice(message))
         self.sink(ev.HistoryChanged())
         self.sink(self.dashboard())
-        return {"name": name, "kv_restored": True, "tokens": self.used, "seconds": 0.01, "message": message}
+        return {"name": name, "kv_restored": True, "tokens": self.used, "reused": self.used - 1, "evaluated": 1,
+                "seconds": 0.01, "message": message}
 
     def resume(self, conversation: Conversation, in_flight: str = "") -> None:
         self.calls.append("resume")

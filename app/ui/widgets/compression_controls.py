@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Button, Select, Static
 
 from app.core.compression import STRATEGIES
+from app.core.compression_stats import STEP_JOIN
 from app.ui.bindings import BindingScope
 
 HISTORY_TOOLS = BindingScope(
@@ -48,7 +49,8 @@ STRATEGY_HINTS = {
 
 
 def strategy_label(strategy: str) -> str:
-    return STRATEGY_LABELS.get(strategy, strategy)
+    """'sliding window', or 'hybrid + sliding window' when automatic compression needed a second strategy."""
+    return " + ".join(STRATEGY_LABELS.get(step, step) for step in strategy.split(STEP_JOIN))
 
 
 class CompressionControls(Vertical):
