@@ -57,8 +57,11 @@ class SyncDone:
 
 @dataclass(frozen=True)
 class PrefillProgress:
+    """`done` of `total` tokens evaluated; `after` names what made a turn read them again ("emergency compression")."""
+
     done: int
     total: int
+    after: str = ""
     t: float = field(default_factory=now)
 
 
