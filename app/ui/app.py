@@ -300,7 +300,7 @@ class ContextWatchApp(ClipboardActions, SavedSessionActions, CompressionActions,
     def _on_load_finished(self) -> None:
         """The engine thread is free only once the load command has returned, not at ModelLoaded."""
         self.loaded = True
-        self.show_settled(ready=self._ready_status)
+        self.show_settled("model loaded" if self.pending_commands else None, ready=self._ready_status)
         self.offer_resume()
 
     def show_settled(self, note: str | None = None, ready: str = "ready") -> None:

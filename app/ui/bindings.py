@@ -51,7 +51,7 @@ APP = BindingScope(
         Binding("f6", "focus_input", "Focus input", show=False, id="app.focus_input"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.palette"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
-        Binding("f7", "copy_reply", "Copy reply", show=False, id="app.copy_reply"),
+        Binding("f5", "copy_reply", "Copy reply", show=False, id="app.copy_reply"),
         # with nothing selected, copy_selection skips and the same key runs help_quit
         Binding("ctrl+c,super+c", "copy_selection", "Copy the selected text", show=False, id="app.copy"),
         Binding("ctrl+c", "help_quit", "How to quit", show=False, system=True, id="app.help_quit"),

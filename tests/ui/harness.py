@@ -8,6 +8,7 @@ import time
 
 from app.core.settings import Settings
 from app.ui.app import ContextWatchApp
+from app.ui.screens.main import MainScreen
 from fake_session import FakeSession, InlineRunner
 
 SIZE = (140, 42)
@@ -49,3 +50,25 @@ def async_test(fn):
         return asyncio.run(fn(*args, **kwargs))
 
     return run
+
+
+class StatusLog:
+    """Every status line shown, with what the engine thread had running and queued at that moment."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.shown: list[tuple[str, bool, int, str | None]] = []  # (text, busy, pending, running)
+        original = MainScreen.set_status
+        log = self.shown
+
+        def record(screen: MainScreen, text: str, busy: bool = False) -> None:
+            log.append((text, busy, screen.app.pending_commands, screen.app.running))
+            original(screen, text, busy)
+
+        monkeypatch.setattr(MainScreen, "set_status", record)
+
+    def texts(self) -> list[str]:
+        return [text for text, *_ in self.shown]
+
+    def ready_while_busy(self) -> list[tuple]:
+        """Each "ready" shown while a command was running or queued: there should be none."""
+        return [entry for entry in self.shown if entry[0].startswith("ready") and (entry[2] or entry[3])]
