@@ -9,6 +9,7 @@ import time
 from app.core.settings import Settings
 from app.ui.app import ContextWatchApp
 from app.ui.screens.main import MainScreen
+from app.ui.widgets.chat_input import ChatInput
 from fake_session import FakeSession, InlineRunner
 
 SIZE = (140, 42)
@@ -40,6 +41,18 @@ async def settle(pilot, seconds: float = 0.15) -> None:
     await pilot.pause(seconds)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+async def send(pilot, text: str = "What is a context window?") -> None:
+    """Type `text` into the input, press Enter and let the turn finish."""
+    await settle(pilot)
+    pilot.app.main.query_one(ChatInput).insert(text)
+    await pilot.press("enter")
+    await settle(pilot, 0.25)
+
+
+def notes(app) -> list[str]:
+    return [n.message for n in app._notifications]
 
 
 def async_test(fn):

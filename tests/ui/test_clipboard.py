@@ -2,67 +2,64 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.core.settings import Settings
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.conversation_view import MessageBlock
-from harness import SIZE, async_test, fake_app, settle
+from harness import SIZE, async_test, fake_app, notes, send, settle
 
 QUESTION = "What is a context window?"
 
 
-async def ask(pilot, text: str = QUESTION) -> None:
-    await settle(pilot)
-    pilot.app.main.query_one(ChatInput).insert(text)
-    await pilot.press("enter")
-    await settle(pilot, 0.25)
+def question_block(app) -> MessageBlock:
+    return next(b for b in app.main.query(MessageBlock) if b.has_class("-user"))
 
 
-def notes(app) -> list[str]:
-    return [n.message for n in app._notifications]
+@pytest.mark.parametrize("before, copied, what", [
+    ((), "reply", "the last reply"),
+    (("f2", "up"), "question", "the selected user message"),  # the history pane open on the question
+])
+def test_f5_copies_a_whole_message(before, copied, what):
+    @async_test
+    async def run():
+        app = fake_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await send(pilot, QUESTION)
+            text = {"reply": app.messages()[-1].content, "question": QUESTION}[copied]
+            await pilot.press(*before, "f5")
+            await settle(pilot)
+            assert app.clipboard == text
+            assert f"copied {len(text):,} characters ({what})" in notes(app)
+
+    run()
 
 
-@async_test
-async def test_f5_copies_the_last_reply_whole():
-    app = fake_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await ask(pilot)
-        reply = app.messages()[-1].content
-        await pilot.press("f5")
-        await settle(pilot)
-        assert app.clipboard == reply
-        assert f"copied {len(reply):,} characters (the last reply)" in notes(app)
+@pytest.mark.parametrize("key, says", [
+    ("f5", "There is no reply to copy yet."),
+    ("ctrl+c", "Press [b]ctrl+q[/b] to quit the app"),  # nothing selected: the quit hint, as before
+])
+def test_with_nothing_to_copy_the_key_copies_nothing_and_says_why(key, says):
+    @async_test
+    async def run():
+        app = fake_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press(key)
+            await settle(pilot)
+            assert app.clipboard == ""
+            assert says in notes(app)
+            assert app.is_running
 
-
-@async_test
-async def test_with_the_history_pane_open_the_selected_message_is_copied():
-    app = fake_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await ask(pilot)
-        await pilot.press("f2", "up")  # the question, one above the reply
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
-        assert app.clipboard == QUESTION
-        assert f"copied {len(QUESTION)} characters (the selected user message)" in notes(app)
-
-
-@async_test
-async def test_before_any_reply_there_is_nothing_to_copy():
-    app = fake_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
-        assert app.clipboard == ""
-        assert "There is no reply to copy yet." in notes(app)
+    run()
 
 
 @async_test
 async def test_ctrl_c_copies_text_selected_with_the_mouse():
     app = fake_app()
     async with app.run_test(size=SIZE) as pilot:
-        await ask(pilot)
-        block = next(b for b in app.main.query(MessageBlock) if b.has_class("-user"))
+        await send(pilot, QUESTION)
+        block = question_block(app)
         await pilot.mouse_down(block, offset=(2, 1))  # the first character inside the border and padding
         end = (2 + len("What is") - 1, 1)  # the last character, which the selection includes
         await pilot.hover(block, offset=end)
@@ -79,25 +76,10 @@ async def test_ctrl_c_copies_text_selected_with_the_mouse():
 async def test_ctrl_c_copies_a_whole_selected_message():
     app = fake_app()
     async with app.run_test(size=SIZE) as pilot:
-        await ask(pilot)
-        block = next(b for b in app.main.query(MessageBlock) if b.has_class("-user"))
-        block.text_select_all()
-        await settle(pilot)
+        await send(pilot, QUESTION)
+        question_block(app).text_select_all()
         await pilot.press("ctrl+c")
-        await settle(pilot)
         assert app.clipboard == QUESTION
-
-
-@async_test
-async def test_ctrl_c_with_nothing_selected_still_says_how_to_quit():
-    app = fake_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("ctrl+c")
-        await settle(pilot)
-        assert app.clipboard == ""
-        assert any("to quit the app" in n for n in notes(app))
-        assert app.is_running
 
 
 @async_test
@@ -118,7 +100,7 @@ async def test_ctrl_c_in_the_input_copies_its_selection_and_says_so():
 async def test_copy_reply_is_remappable_and_in_the_palette():
     app = fake_app(Settings(n_ctx=2048, keys={"app.copy_reply": "ctrl+g"}))
     async with app.run_test(size=SIZE) as pilot:
-        await ask(pilot)
+        await send(pilot, QUESTION)
         entries = {e.title: e for e in app.palette_entries()}
         assert "app.copy_reply · ctrl+g" in entries["Copy reply"].help
         assert "app.copy · ctrl+c" in entries["Copy the selected text"].help
