@@ -22,7 +22,7 @@ from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryPane
 from app.ui.widgets.reload_compare import ReloadComparePanel
 from app.ui.widgets.status_line import StatusLine
-from harness import SIZE, async_test, settle, wait_for
+from harness import SIZE, StatusLog, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
 
@@ -105,11 +105,13 @@ async def test_sliding_compression_reuses_the_prefix_and_undo_restores_the_histo
 
 
 @async_test
-async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_and_after(model_path):
+async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_and_after(model_path, monkeypatch):
+    log = StatusLog(monkeypatch)
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
         await seed(pilot, 1)
         before = contents(app)
+        start = len(log.shown)
         await pilot.press("f10")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ContextSizeScreen), WORK_TIMEOUT)
         sizes = app.screen.query_one(OptionList)
@@ -126,6 +128,12 @@ async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_
         assert contents(app) == before
         assert "n_ctx 2,048" in app.sub_title
         assert app.session.engine.n_ctx == 2048
+    during = log.texts()[start:]
+    assert "reload: model loaded at n_ctx 2,048 · working…" in during
+    total = outcome.reevaluated
+    assert f"reload · re-reading the conversation · {total:,} / {total:,} tokens" in during
+    assert during[-1] == "ready"
+    assert not log.ready_while_busy()
 
 
 @async_test
