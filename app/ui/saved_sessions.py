@@ -170,7 +170,7 @@ class SavedSessionActions:
             self.main.set_status("resuming the last session…", busy=True)
             self.run_command("resume", lambda s: s.resume(conversation, in_flight))
         else:
-            self.main.set_status("ready · a fresh session")
+            self.show_settled(ready="ready · a fresh session")
 
     def keep_unanswered_resume(self) -> None:
         """Quitting before the offer was answered keeps the old session resumable next time."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from app.core.errors import Cancelled, ContextWatchError
 from app.core.runner import EngineRunner
 from app.ui.widgets.chat_input import ChatInput
@@ -75,3 +77,26 @@ async def test_a_failed_or_cancelled_command_with_others_queued_says_so_and_read
     assert settled == [("export failed · 2 commands queued", True), ("probe cancelled · 1 command queued", True),
                        ("ready", False)]
     assert not log.ready_while_busy()
+
+
+@pytest.mark.parametrize("key, last", [("enter", "resumed · 4 messages"), ("escape", "ready · a fresh session")])
+def test_the_resume_offer_after_the_load_ends_in_a_truthful_status(monkeypatch, key, last):
+    from test_snapshot_ui import app_with_pending, pending_state
+
+    log = StatusLog(monkeypatch)
+
+    @async_test
+    async def run():
+        app = app_with_pending(pending_state())
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press(key)
+            await settle(pilot)
+            return app.main.query_one("#history").last_sync
+
+    sync = run()
+    assert log.texts()[-1] == last
+    assert not log.ready_while_busy()
+    if key == "enter":  # the resumed conversation is read into the KV cache, with its progress shown
+        total = sync.evaluated
+        assert f"resume · re-reading the conversation · {total:,} / {total:,} tokens" in log.texts()
