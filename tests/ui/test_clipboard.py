@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets.markdown import MarkdownBlock
 
 from app.core.settings import Settings
 from app.ui.widgets.chat_input import ChatInput
-from app.ui.widgets.conversation_view import MessageBlock
+from app.ui.widgets.conversation_view import MessageBlock, ReplyBlock
 from harness import SIZE, async_test, fake_app, notes, send, settle
 
 QUESTION = "What is a context window?"
@@ -54,22 +55,33 @@ def test_with_nothing_to_copy_the_key_copies_nothing_and_says_why(key, says):
     run()
 
 
-@async_test
-async def test_ctrl_c_copies_text_selected_with_the_mouse():
-    app = fake_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await send(pilot, QUESTION)
-        block = question_block(app)
-        await pilot.mouse_down(block, offset=(2, 1))  # the first character inside the border and padding
-        end = (2 + len("What is") - 1, 1)  # the last character, which the selection includes
-        await pilot.hover(block, offset=end)
-        await pilot.mouse_up(block, offset=end)
-        await settle(pilot)
-        assert app.screen.get_selected_text() == "What is"
-        await pilot.press("ctrl+c")
-        await settle(pilot)
-        assert app.clipboard == "What is"
-        assert "copied 7 characters (the selection)" in notes(app)
+def reply_paragraph(app) -> MarkdownBlock:
+    return app.main.query_one(ReplyBlock).query(MarkdownBlock).first()
+
+
+@pytest.mark.parametrize("where, start, selected", [
+    (question_block, (2, 1), "What is"),  # inside the border and padding of the question's box
+    (reply_paragraph, (0, 0), "The context"),  # a finished reply, rendered as Markdown
+])
+def test_ctrl_c_copies_text_selected_with_the_mouse(where, start, selected):
+    @async_test
+    async def run():
+        app = fake_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await send(pilot, QUESTION)
+            widget = where(app)
+            end = (start[0] + len(selected) - 1, start[1])  # the last character, which the selection includes
+            await pilot.mouse_down(widget, offset=start)
+            await pilot.hover(widget, offset=end)
+            await pilot.mouse_up(widget, offset=end)
+            await settle(pilot)
+            assert app.screen.get_selected_text() == selected
+            await pilot.press("ctrl+c")
+            await settle(pilot)
+            assert app.clipboard == selected
+            assert f"copied {len(selected)} characters (the selection)" in notes(app)
+
+    run()
 
 
 @async_test
