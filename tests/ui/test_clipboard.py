@@ -7,7 +7,7 @@ from textual.widgets.markdown import MarkdownBlock
 
 from app.core.settings import Settings
 from app.ui.widgets.chat_input import ChatInput
-from app.ui.widgets.conversation_view import MessageBlock, ReplyBlock
+from app.ui.widgets.conversation_view import MessageBlock, ReplyBlock, StreamingReply
 from harness import SIZE, async_test, fake_app, notes, send, settle
 
 QUESTION = "What is a context window?"
@@ -122,3 +122,23 @@ async def test_copy_reply_is_remappable_and_in_the_palette():
         entries["Copy the selected text"].run()
         await settle(pilot)
         assert "Nothing is selected: drag over text with the mouse first." in notes(app)
+
+
+@async_test
+async def test_the_reply_still_streaming_can_be_selected_and_copied():
+    app = fake_app(pause_after=40)  # the turn stops mid-reply, as the screen sees it while tokens stream
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, QUESTION)
+        streaming = app.main.query_one(StreamingReply)
+        first, second = streaming._settled[:2]  # the first line is soft-wrapped into the second
+        await pilot.mouse_down(streaming, offset=(2, 1))  # the first character inside the border and padding
+        await pilot.hover(streaming, offset=(2 + 4, 2))
+        await pilot.mouse_up(streaming, offset=(2 + 4, 2))
+        await settle(pilot)
+        await pilot.press("ctrl+c")
+        await settle(pilot)
+        assert app.clipboard == first + second[:5]
+        assert "\n" not in app.clipboard
+        streaming.text_select_all()
+        await pilot.press("ctrl+c")
+        assert app.clipboard == streaming.text.rstrip("\n")  # as Textual gives any selection
