@@ -66,6 +66,15 @@ class PrefillProgress:
 
 
 @dataclass(frozen=True)
+class CompressionStarted:
+    """A turn compresses the history before its prompt ("emergency" or "proactive"), with `strategy` first."""
+
+    reason: str
+    strategy: str
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
 class TokenEvent:
     token_id: int
     text: str

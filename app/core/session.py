@@ -427,6 +427,7 @@ class Session:
         target = self._target(emergency)
         strategies = [self.settings.compress_strategy] if self.settings.auto_compress else []
         strategies += [s for s in ("sliding", "middle") if s not in strategies]
+        self.sink(ev.CompressionStarted(reason, strategies[0]))
         for strategy in strategies:
             plan = self._plan(strategy, None, target, protect_last=True)
             if plan.changed:

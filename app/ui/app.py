@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 from textual.app import App
 
 from app.core import events as ev
+from app.core.compression import SUMMARIZING
 from app.core.conversation import Message
 from app.core.paths import resource_dir
 from app.core.prompt_text import clean_prompt
@@ -27,7 +28,7 @@ from app.ui.chart_data import ChartData
 from app.ui.clipboard_actions import ClipboardActions
 from app.ui.compression_actions import PREVIEW as COMPRESSION_PREVIEW, CompressionActions
 from app.ui.context_actions import ContextSizeActions
-from app.ui.engine_status import TURN_COMMANDS, loaded_status, prefill_status, queued_status
+from app.ui.engine_status import TURN_COMMANDS, compression_status, loaded_status, prefill_status, queued_status
 from app.ui.messages import EngineMessage, LiveDataReady
 from app.ui.palette import ContextWatchCommands, PaletteEntry
 from app.ui.saved_sessions import SavedSessionActions
@@ -38,6 +39,7 @@ from app.ui.screens.main import MainScreen
 from app.ui.screens.sweep_run import SweepProgress
 from app.ui.themes import choose_theme, load_theme_folder
 from app.ui.widgets.chat_input import ChatInput
+from app.ui.widgets.compression_controls import strategy_label
 from app.ui.widgets.history_pane import HistoryList
 
 FRAME_SECONDS = 1 / 10  # streamed text reaches the screen at most 10 times a second
@@ -266,6 +268,7 @@ class ContextWatchApp(ClipboardActions, SavedSessionActions, CompressionActions,
             ev.ModelLoaded: self._on_model_loaded,
             ev.SyncDone: self._on_sync_done,
             ev.PrefillProgress: self._on_prefill,
+            ev.CompressionStarted: self._on_compression_started,
             ev.GenerationDone: self._on_generation_done,
             ev.ThresholdCrossed: self._on_threshold,
             ev.MemoryLevelChanged: self._on_memory_level,
@@ -320,6 +323,10 @@ class ContextWatchApp(ClipboardActions, SavedSessionActions, CompressionActions,
 
     def _on_prefill(self, event: ev.PrefillProgress) -> None:
         self.main.set_status(prefill_status(self.running, event.after, event.done, event.total), busy=True)
+
+    def _on_compression_started(self, event: ev.CompressionStarted) -> None:
+        summarizes = event.strategy in SUMMARIZING
+        self.main.set_status(compression_status(event.reason, strategy_label(event.strategy), summarizes), busy=True)
 
     def _on_generation_done(self, event: ev.GenerationDone) -> None:
         self.last_stop = event.reason

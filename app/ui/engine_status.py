@@ -25,3 +25,9 @@ def loaded_status(command: str | None, n_ctx: int) -> str:
 def queued_status(note: str | None, pending: int) -> str:
     queued = f"{pending:,} command{'s' if pending != 1 else ''} queued"
     return f"{note} · {queued}" if note else queued
+
+
+def compression_status(reason: str, strategy: str, summarizes: bool) -> str:
+    """A turn compressing its history before the prompt is read."""
+    writes = ": the model writes a summary" if summarizes else ""
+    return f"{reason} compression with {strategy}{writes}… · Esc cancels"

@@ -205,6 +205,7 @@ class FakeSession:
         reused = min(self.cached_tokens, prompt - 1)
         if self.compress_in_turn:
             reused = min(reused, 4)
+            self.sink(ev.CompressionStarted(self.compress_in_turn, "sliding"))
             self.sink(ev.Notice(f"{self.compress_in_turn} compression, sliding window: 2 messages dropped"))
             self._prefill(prompt - reused, f"{self.compress_in_turn} compression")
         self.sink(ev.SyncDone(reused, prompt - reused, 0.05))

@@ -42,6 +42,9 @@ async def test_an_emergency_compression_in_a_turn_shows_the_conversation_being_r
         await pilot.press("enter")
         await settle(pilot)
         sync = app.main.query_one("#history").last_sync
+    texts = log.texts()
+    compressing = "emergency compression with sliding window… · Esc cancels"
+    assert compressing in texts and texts.index(compressing) < texts.index("generating · Esc cancels")
     rereads = [(text, busy, running) for text, busy, _, running in log.shown if "re-reading" in text]
     total = sync.evaluated
     assert rereads == [

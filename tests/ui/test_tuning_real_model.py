@@ -177,7 +177,9 @@ async def test_a_sweep_from_the_app_measures_each_size(model_path):
 
 
 @async_test
-async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives_the_prompt_back(model_path):
+async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives_the_prompt_back(
+        model_path, monkeypatch):
+    log = StatusLog(monkeypatch)
     app = real_app(model_path, auto_compress=True, compress_strategy="hybrid", compress_trigger=50, reply_reserve=128)
     async with app.run_test(size=SIZE) as pilot:
         await seed(pilot, 6)
@@ -193,6 +195,9 @@ async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives
         assert app.main.query_one(ChatInput).text == question
         assert app.main.query_one(StatusLine).text == "submit cancelled"
         assert not app.session.conversation.checkpoints
+    assert any(t.startswith("proactive compression with ") and "the model writes a summary" in t
+               for t in log.texts())
+    assert not log.ready_while_busy()
 
 
 @async_test

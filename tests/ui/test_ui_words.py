@@ -8,7 +8,7 @@ import pytest
 
 from app.core.usage import BudgetBreakdown, ContextUsage
 from app.ui.clipboard_actions import copied_note
-from app.ui.engine_status import prefill_status, queued_status
+from app.ui.engine_status import compression_status, prefill_status, queued_status
 from app.ui.widgets.levels import context_state
 
 BASE = ContextUsage(
@@ -50,3 +50,9 @@ def test_queued_and_copied_wording():
     assert queued_status(None, 1) == "1 command queued"
     assert copied_note("x") == "copied 1 character"
     assert copied_note("a" * 1312, "the last reply") == "copied 1,312 characters (the last reply)"
+
+
+def test_a_compression_in_a_turn_says_when_the_model_writes_a_summary():
+    assert compression_status("proactive", "hybrid", True) == \
+        "proactive compression with hybrid: the model writes a summary… · Esc cancels"
+    assert compression_status("emergency", "sliding window", False) == "emergency compression with sliding window… · Esc cancels"
