@@ -67,8 +67,9 @@ class UsageTracker:
     Updates give the tokens the conversation needs; `used` is that count capped at `n_ctx`
     (what the KV cache can hold) and the rest is the overflow. `in_flight` is the part of
     `used` generated in the current reply: tokens above the count set by the last
-    `set_prompt`/`set_used`/`reset_in_flight`. Each update returns a `ThresholdCrossed` exactly when `percent`
-    moves from below the threshold to at-or-above it (rising) or back (falling).
+    `set_prompt`/`set_used`/`reset_in_flight`. Each update returns a `ThresholdCrossed`
+    exactly when `percent` moves from below the threshold to at-or-above it (rising) or
+    back (falling).
     """
 
     def __init__(
