@@ -57,8 +57,20 @@ class SyncDone:
 
 @dataclass(frozen=True)
 class PrefillProgress:
+    """`done` of `total` tokens evaluated; `after` names what made a turn read them again ("emergency compression")."""
+
     done: int
     total: int
+    after: str = ""
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class CompressionStarted:
+    """A turn compresses the history before its prompt ("emergency" or "proactive"), with `strategy` first."""
+
+    reason: str
+    strategy: str
     t: float = field(default_factory=now)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -282,8 +283,8 @@ class Session:
         self._autosave()
         return result
 
-    def _prefill_progress(self, done: int, total: int) -> None:
-        self.sink(ev.PrefillProgress(done, total))
+    def _prefill_progress(self, done: int, total: int, after: str = "") -> None:
+        self.sink(ev.PrefillProgress(done, total, after))
 
     def sampling(self) -> SamplingParams:
         s = self.settings
@@ -307,7 +308,8 @@ class Session:
         self.sink(self._history_event())
         self.latency.start_turn(t_submit)
         crossed = False
-        sync = self.engine.sync(ids, self._cancel, self._prefill_progress)
+        reread = f"{self._pending_report[1]} compression" if self._pending_report else ""
+        sync = self.engine.sync(ids, self._cancel, partial(self._prefill_progress, after=reread))
         self.sink(ev.SyncDone(sync.reused, sync.evaluated, sync.seconds))
         self._record_compression(sync)
         self.latency.prefill_done(sync.evaluated, time.perf_counter())
@@ -464,6 +466,7 @@ class Session:
         target = self._target(emergency)
         strategies = [self.settings.compress_strategy] if self.settings.auto_compress else []
         strategies += [s for s in ("sliding", "middle") if s not in strategies]
+        self.sink(ev.CompressionStarted(reason, strategies[0]))
         for strategy in strategies:
             try:
                 plan = self._plan(strategy, None, target, protect_last=True)

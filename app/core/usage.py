@@ -24,7 +24,13 @@ class BudgetBreakdown:
 
 @dataclass(frozen=True)
 class ContextUsage:
-    """`percent` is measured against `effective` and may pass 100: the reply may use the reserve."""
+    """`used` is what the KV cache holds, never more than `n_ctx`; `overflow` is what did not fit.
+
+    `percent` is `used` against `effective` and may pass 100: the reply may use the reserve.
+    A conversation that needs more than `n_ctx` (after a reload to a smaller size, or a reply
+    that stopped at the edge and was then counted into the history) has `overflow` tokens
+    beyond `n_ctx`; `needed` is the whole.
+    """
 
     used: int
     n_ctx: int
@@ -40,6 +46,11 @@ class ContextUsage:
     threshold: float
     over_threshold: bool
     breakdown: BudgetBreakdown
+    overflow: int = 0
+
+    @property
+    def needed(self) -> int:
+        return self.used + self.overflow
 
 
 def validate_threshold(threshold: float, name: str = "threshold") -> float:
@@ -53,10 +64,12 @@ def validate_threshold(threshold: float, name: str = "threshold") -> float:
 class UsageTracker:
     """Tracks tokens in the context; every update is O(1) and allocates only on a crossing.
 
-    `used` is what the KV cache holds. `in_flight` is the part of it generated in the
-    current reply: tokens above the count set by the last `set_prompt`/`set_used`/
-    `reset_in_flight`. Each update returns a `ThresholdCrossed` exactly when `percent`
-    moves from below the threshold to at-or-above it (rising) or back (falling).
+    Updates give the tokens the conversation needs; `used` is that count capped at `n_ctx`
+    (what the KV cache can hold) and the rest is the overflow. `in_flight` is the part of
+    `used` generated in the current reply: tokens above the count set by the last
+    `set_prompt`/`set_used`/`reset_in_flight`. Each update returns a `ThresholdCrossed`
+    exactly when `percent` moves from below the threshold to at-or-above it (rising) or
+    back (falling).
     """
 
     def __init__(
@@ -80,12 +93,17 @@ class UsageTracker:
         self._threshold = validate_threshold(threshold)
         self._prompt = BudgetBreakdown(0, 0, 0, 0, 0)
         self._used = 0
+        self._overflow = 0
         self._base = 0
         self._over = False
 
     @property
     def used(self) -> int:
         return self._used
+
+    @property
+    def overflow(self) -> int:
+        return self._overflow
 
     @property
     def percent(self) -> float:
@@ -101,7 +119,7 @@ class UsageTracker:
         return self._set(breakdown.total, breakdown.total)
 
     def set_used(self, n_used: int) -> ThresholdCrossed | None:
-        """The KV cache holds `n_used` tokens after a sync, before any reply token."""
+        """The prompt needs `n_used` tokens after a sync or a history change, before any reply token."""
         return self._set(n_used, n_used)
 
     def on_token(self, n_used: int) -> ThresholdCrossed | None:
@@ -112,11 +130,13 @@ class UsageTracker:
 
     def set_threshold(self, threshold: float) -> ThresholdCrossed | None:
         self._threshold = validate_threshold(threshold)
-        return self._set(self._used, self._base)
+        return self._set(self._used + self._overflow, self._base)
 
-    def _set(self, used: int, base: int) -> ThresholdCrossed | None:
+    def _set(self, needed: int, base: int) -> ThresholdCrossed | None:
+        used = min(needed, self._n_ctx)
         self._used = used
-        self._base = base
+        self._overflow = needed - used
+        self._base = min(base, used)
         over = used * 100.0 >= self._threshold * self._effective
         if over is self._over:
             return None
@@ -141,4 +161,5 @@ class UsageTracker:
             threshold=self._threshold,
             over_threshold=self._over,
             breakdown=BudgetBreakdown(p.system, p.summaries, p.user, p.assistant, in_flight),
+            overflow=self._overflow,
         )

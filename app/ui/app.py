@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 from textual.app import App
 
 from app.core import events as ev
+from app.core.compression import SUMMARIZING
 from app.core.conversation import Message
 from app.core.paths import resource_dir
 from app.core.prompt_text import clean_prompt
@@ -24,9 +25,11 @@ from app.ui import bindings
 from app.ui.alerts import memory_alert, stop_note, threshold_alert
 from app.ui.bridge import EventBridge
 from app.ui.chart_data import ChartData
+from app.ui.clipboard_actions import ClipboardActions
 from app.ui.compression_actions import PREVIEW as COMPRESSION_PREVIEW, CompressionActions
 from app.ui.context_actions import ContextSizeActions
 from app.ui.conversation_actions import ConversationActions
+from app.ui.engine_status import TURN_COMMANDS, compression_status, loaded_status, prefill_status, queued_status
 from app.ui.messages import EngineMessage, LiveDataReady
 from app.ui.palette import ContextWatchCommands, PaletteEntry
 from app.ui.saved_sessions import SavedSessionActions
@@ -37,11 +40,11 @@ from app.ui.screens.main import MainScreen
 from app.ui.screens.sweep_run import SweepProgress
 from app.ui.themes import choose_theme, load_theme_folder
 from app.ui.widgets.chat_input import ChatInput
+from app.ui.widgets.compression_controls import strategy_label
 from app.ui.widgets.history_pane import HistoryList
 
 FRAME_SECONDS = 1 / 10  # streamed text reaches the screen at most 10 times a second
 DASHBOARD_SECONDS = 1 / 2  # the sidebar twice a second while a reply streams
-TURN_COMMANDS = ("submit", "regenerate")
 
 SessionFactory = Callable[[ev.EventSink], Any]
 RunnerFactory = Callable[[Any, ev.EventSink], Any]
@@ -54,7 +57,8 @@ def _theme_folder() -> Path | None:
         return None
 
 
-class ContextWatchApp(ConversationActions, SavedSessionActions, CompressionActions, ContextSizeActions, App[int],
+class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions, CompressionActions,
+                      ContextSizeActions, App[int],
                       inherit_bindings=False):
     TITLE = "ContextWatch"
     CSS_PATH = "app.tcss"
@@ -85,6 +89,8 @@ class ContextWatchApp(ConversationActions, SavedSessionActions, CompressionActio
         self.generating = False  # a reply is being produced right now
         self.turn_pending = False  # a reply is queued or being produced
         self.pending_commands = 0  # commands sent to the engine thread and not finished
+        self.running: str | None = None  # the command the engine thread is running now
+        self._turn_note: str | None = None  # how the last reply stopped
         self.last_stop: ev.StopReason | None = None
         self.turn_tokens = 0
         self.latest_dashboard: ev.DashboardUpdate | None = None
@@ -265,6 +271,7 @@ class ContextWatchApp(ConversationActions, SavedSessionActions, CompressionActio
             ev.ModelLoaded: self._on_model_loaded,
             ev.SyncDone: self._on_sync_done,
             ev.PrefillProgress: self._on_prefill,
+            ev.CompressionStarted: self._on_compression_started,
             ev.GenerationDone: self._on_generation_done,
             ev.ThresholdCrossed: self._on_threshold,
             ev.MemoryLevelChanged: self._on_memory_level,
@@ -294,30 +301,43 @@ class ContextWatchApp(ConversationActions, SavedSessionActions, CompressionActio
         self._ready_status = f"ready · {info.name} · type a message and press Enter"
         self.main.show_loaded()
         self.main.show_history(self.messages())
-        self.main.set_status(self._ready_status)
+        self.main.set_status(loaded_status(self.running, event.n_ctx), busy=True)
 
     def _on_load_finished(self) -> None:
         """The engine thread is free only once the load command has returned, not at ModelLoaded."""
         self.loaded = True
-        self.main.set_status(self._ready_status)
+        self.show_settled("model loaded" if self.pending_commands else None, ready=self._ready_status)
         self.offer_resume()
+
+    def show_settled(self, note: str | None = None, ready: str = "ready") -> None:
+        """What just finished, or `ready`; "ready" only when nothing is running or queued."""
+        if self.pending_commands:
+            self.main.set_status(queued_status(note, self.pending_commands), busy=True)
+        else:
+            self.main.set_status(note or ready)
 
     def _on_sync_done(self, event: ev.SyncDone) -> None:
         self.main.show_sync(event)
         if not self.generating:
             self.main.set_status(
-                f"KV cache: {event.reused:,} tokens reused, {event.evaluated:,} evaluated in {event.seconds:.2f} s"
+                f"KV cache: {event.reused:,} tokens reused, {event.evaluated:,} evaluated in {event.seconds:.2f} s",
+                busy=self.running is not None,
             )
 
     def _on_prefill(self, event: ev.PrefillProgress) -> None:
-        self.main.set_status(f"reading the prompt · {event.done:,} / {event.total:,} tokens", busy=True)
+        self.main.set_status(prefill_status(self.running, event.after, event.done, event.total), busy=True)
+
+    def _on_compression_started(self, event: ev.CompressionStarted) -> None:
+        summarizes = event.strategy in SUMMARIZING
+        self.main.set_status(compression_status(event.reason, strategy_label(event.strategy), summarizes), busy=True)
 
     def _on_generation_done(self, event: ev.GenerationDone) -> None:
         self.last_stop = event.reason
         self.turn_tokens = 0
         note = stop_note(event)
         self.main.show_reply_stopped(note)
-        self.main.set_status(f"{note} · {event.n_generated:,} tokens")
+        self._turn_note = f"{note} · {event.n_generated:,} tokens"
+        self.main.set_status(self._turn_note)
         if event.reason is ev.StopReason.CONTEXT_FULL:
             self.notify("The reply stopped: the context window is full.", severity="warning")
 
@@ -346,9 +366,11 @@ class ContextWatchApp(ConversationActions, SavedSessionActions, CompressionActio
         self.notify(event.message, title="Engine", severity="error", timeout=10)
 
     def _on_command_started(self, event: CommandStarted) -> None:
+        self.running = event.name
         if event.name in TURN_COMMANDS:
             self.generating = True
             self.last_stop = None
+            self._turn_note = None
             self.main.show_reply_started()
             if not self.turn_tokens:
                 self.main.set_status("thinking…", busy=True)
@@ -357,18 +379,21 @@ class ContextWatchApp(ConversationActions, SavedSessionActions, CompressionActio
 
     def _on_command_finished(self, event: CommandFinished) -> None:
         self.pending_commands = max(0, self.pending_commands - 1)
+        self.running = None
         if event.name in TURN_COMMANDS:
             self.generating = False
             self.turn_pending = False
             self.main.show_turn_ended()
         if event.name == "load" and event.ok and not self.loaded:
             self._on_load_finished()
-        elif not self.pending_commands and event.name not in TURN_COMMANDS and event.ok and self.loaded:
-            self.main.set_status("ready")
         elif event.cancelled:
-            self.main.set_status(f"{event.name} cancelled")
+            self.show_settled(f"{event.name} cancelled")
         elif not event.ok and self.loaded:
-            self.main.set_status(f"{event.name} failed")
+            self.show_settled(f"{event.name} failed")
+        elif event.name in TURN_COMMANDS:
+            self.show_settled(self._turn_note)
+        elif event.ok and self.loaded:
+            self.show_settled()
         if event.name == "submit":
             unanswered = event.ok and event.result.reason is ev.StopReason.CANCELLED and not event.result.reply
             if unanswered:
@@ -480,7 +505,7 @@ class ContextWatchApp(ConversationActions, SavedSessionActions, CompressionActio
         )
 
     def palette_entries(self) -> Iterable[PaletteEntry]:
-        skip = {"command_palette", "help_quit"}
+        skip = {"command_palette", "help_quit", "copy_selection"}
         for b in bindings.APP.bindings:
             if b.action not in skip:
                 yield PaletteEntry(b.description, f"{b.id} · {self._keys_of(b)}", partial(self.run_action, b.action))
@@ -493,6 +518,7 @@ class ContextWatchApp(ConversationActions, SavedSessionActions, CompressionActio
             )
         yield from self.compression_palette_entries()
         yield from self.conversation_palette_entries()
+        yield from self.clipboard_palette_entries()
         for name in self.own_themes:
             yield PaletteEntry(f"Theme: {name}", "switch colours", partial(setattr, self, "theme", name))
 

@@ -39,7 +39,7 @@ APP = BindingScope(
         Binding("f3", "charts", "Charts", id="app.charts"),
         Binding("f4", "change_theme", "Theme", show=False, id="app.theme"),
         Binding("ctrl+s", "snapshot", "Snapshot", show=False, id="app.snapshot"),
-        Binding("f5", "conversations", "Conversations", show=False, id="app.conversations"),
+        Binding("f5", "conversations", "Conversations", show=False, priority=True, id="app.conversations"),
         Binding("f8", "snapshots", "Snapshots", id="app.snapshots"),
         Binding("ctrl+r", "restore_last", "Restore last snapshot", show=False, id="app.restore_last"),
         Binding("ctrl+t", "export_markdown", "Export transcript as Markdown", show=False, id="app.export_markdown"),
@@ -52,6 +52,9 @@ APP = BindingScope(
         Binding("f6", "focus_input", "Focus input", show=False, id="app.focus_input"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.palette"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("f7", "copy_reply", "Copy reply", show=False, priority=True, id="app.copy_reply"),
+        # with nothing selected, copy_selection skips and the same key runs help_quit
+        Binding("ctrl+c,super+c", "copy_selection", "Copy the selected text", show=False, id="app.copy"),
         Binding("ctrl+c", "help_quit", "How to quit", show=False, system=True, id="app.help_quit"),
     ),
 )

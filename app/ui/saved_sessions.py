@@ -195,7 +195,7 @@ class SavedSessionActions:
             self.run_command("resume", lambda s: s.resume(conversation, in_flight))
         else:
             key = bindings.key_for("app.conversations", self.keymap)
-            self.main.set_status(f"ready · a new conversation · {key} lists the kept ones")
+            self.show_settled(ready=f"ready · a new conversation · {key} lists the kept ones")
 
     def keep_unanswered_resume(self) -> None:
         """Quitting before the offer was answered keeps the old session resumable next time."""

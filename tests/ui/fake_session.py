@@ -87,7 +87,8 @@ class FakeSession:
 
     def __init__(self, settings: Settings | None = None, sink: ev.EventSink = ev.discard,
                  *, reply: str = REPLY, pause_after: int | None = None, fail_load: str | None = None,
-                 token_delay: float = 0.0, load_gate=None, autosave=None) -> None:
+                 token_delay: float = 0.0, load_gate=None, autosave=None,
+                 compress_in_turn: str | None = None) -> None:
         self.settings = settings or Settings(n_ctx=N_CTX)
         self.sink = sink
         self.conversation = Conversation.with_system(self.settings.system_prompt)
@@ -99,6 +100,7 @@ class FakeSession:
         self.fail_load = fail_load
         self.token_delay = token_delay
         self.load_gate = load_gate  # a threading.Event the load waits on after ModelLoaded
+        self.compress_in_turn = compress_in_turn  # "emergency": each turn compresses, then re-reads the history
         self.level = MemoryLevel.NORMAL
         self.level_percent = 41.5
         self.cancelled = False
@@ -130,10 +132,11 @@ class FakeSession:
         for m in self.conversation.messages:
             parts["summaries" if m.summary else m.role] += self.cost(m.content)
         parts["user"] += self.extra_user
-        percent = 100.0 * self.used / EFFECTIVE
+        used = min(self.used, N_CTX)
+        percent = 100.0 * used / EFFECTIVE
         return ContextUsage(
-            used=self.used, n_ctx=N_CTX, effective=EFFECTIVE, percent=percent,
-            available=max(0, EFFECTIVE - self.used), reserve=N_CTX - EFFECTIVE, tier=1,
+            used=used, overflow=self.used - used, n_ctx=N_CTX, effective=EFFECTIVE, percent=percent,
+            available=max(0, EFFECTIVE - used), reserve=N_CTX - EFFECTIVE, tier=1,
             tier_name="Minimal", size_label="2K", profile_id="smollm2", profile_matched=True,
             threshold=self.settings.warn_threshold, over_threshold=percent >= self.settings.warn_threshold,
             breakdown=BudgetBreakdown(in_flight=self.in_flight, **parts),
@@ -162,8 +165,8 @@ class FakeSession:
     def kv_info(self) -> KVCacheInfo:
         return KVCacheInfo(
             allocated_bytes=N_CTX * KV_PER_TOKEN, logged_bytes=N_CTX * KV_PER_TOKEN,
-            bytes_per_token=float(KV_PER_TOKEN), in_use_bytes=self.used * KV_PER_TOKEN,
-            n_tokens=self.used, n_ctx=N_CTX, type_k="f16", type_v="f16",
+            bytes_per_token=float(KV_PER_TOKEN), in_use_bytes=min(self.used, N_CTX) * KV_PER_TOKEN,
+            n_tokens=min(self.used, N_CTX), n_ctx=N_CTX, type_k="f16", type_v="f16",
         )
 
     def dashboard(self) -> ev.DashboardUpdate:
@@ -205,6 +208,11 @@ class FakeSession:
         self.sink(ev.HistoryChanged())
         prompt = self._prompt_tokens() + 3
         reused = min(self.cached_tokens, prompt - 1)
+        if self.compress_in_turn:
+            reused = min(reused, 4)
+            self.sink(ev.CompressionStarted(self.compress_in_turn, "sliding"))
+            self.sink(ev.Notice(f"{self.compress_in_turn} compression, sliding window: 2 messages dropped"))
+            self._prefill(prompt - reused, f"{self.compress_in_turn} compression")
         self.sink(ev.SyncDone(reused, prompt - reused, 0.05))
         self.used, self.in_flight = prompt, 0
         self.latency.recent = []
@@ -274,11 +282,17 @@ class FakeSession:
         self.used = total
         self.cached_tokens = total
         result = SyncResult(reused, total - reused, 0.03)
+        self._prefill(result.evaluated)
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
         self.sink(ev.HistoryChanged())
         self.sink(self.dashboard())
         self._autosave()
         return result
+
+    def _prefill(self, total: int, after: str = "") -> None:
+        """Progress in two chunks, as the engine reports each batch it evaluates."""
+        for done in sorted({(total + 1) // 2, total} - {0}):
+            self.sink(ev.PrefillProgress(done, total, after))
 
     def cancel(self, quitting: bool = False) -> None:
         self.cancelled = True

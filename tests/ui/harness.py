@@ -8,6 +8,8 @@ import time
 
 from app.core.settings import Settings
 from app.ui.app import ContextWatchApp
+from app.ui.screens.main import MainScreen
+from app.ui.widgets.chat_input import ChatInput
 from fake_session import FakeSession, InlineRunner
 
 SIZE = (140, 42)
@@ -52,6 +54,14 @@ def notifications(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+async def send(pilot, text: str = "What is a context window?") -> None:
+    """Type `text` into the input, press Enter and let the turn finish."""
+    await settle(pilot)
+    pilot.app.main.query_one(ChatInput).insert(text)
+    await pilot.press("enter")
+    await settle(pilot, 0.25)
+
+
 def async_test(fn):
     """Run an `async def` test with asyncio.run (no async pytest plugin needed)."""
 
@@ -60,3 +70,25 @@ def async_test(fn):
         return asyncio.run(fn(*args, **kwargs))
 
     return run
+
+
+class StatusLog:
+    """Every status line shown, with what the engine thread had running and queued at that moment."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.shown: list[tuple[str, bool, int, str | None]] = []  # (text, busy, pending, running)
+        original = MainScreen.set_status
+        log = self.shown
+
+        def record(screen: MainScreen, text: str, busy: bool = False) -> None:
+            log.append((text, busy, screen.app.pending_commands, screen.app.running))
+            original(screen, text, busy)
+
+        monkeypatch.setattr(MainScreen, "set_status", record)
+
+    def texts(self) -> list[str]:
+        return [text for text, *_ in self.shown]
+
+    def ready_while_busy(self) -> list[tuple]:
+        """Each "ready" shown while a command was running or queued: there should be none."""
+        return [entry for entry in self.shown if entry[0].startswith("ready") and (entry[2] or entry[3])]

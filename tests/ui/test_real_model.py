@@ -15,7 +15,7 @@ from app.ui.widgets.history_pane import HistoryPane
 from app.ui.widgets.status_line import StatusLine
 from engine_gate import EngineGate, sync_start
 from real_model import model_path  # noqa: F401  (the fixture)
-from harness import SIZE, async_test, settle, wait_for
+from harness import SIZE, StatusLog, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
 
@@ -137,3 +137,24 @@ async def test_editing_a_message_re_evaluates_only_the_suffix(model_path):
         assert sync.reused > 0
         assert 0 < sync.evaluated < total
         assert app.messages()[1].content.endswith("Answer in one word each.")
+
+
+@async_test
+async def test_a_message_sent_while_loading_waits_ready_shows_only_when_idle_and_f7_copies_the_reply(
+        model_path, monkeypatch):
+    log = StatusLog(monkeypatch)
+    app = real_app(model_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "Name three colours.")  # before the model has loaded: the message waits in the queue
+        assert await wait_for(pilot, lambda: app.last_stop is not None and not app.pending_commands,
+                              LOAD_TIMEOUT + TURN_TIMEOUT)
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        reply = app.messages()[-1]
+        assert reply.role == "assistant" and app.clipboard == reply.content
+        assert f"copied {len(reply.content):,} characters (the last reply)" in [n.message for n in app._notifications]
+    texts = log.texts()
+    assert "queued: the message goes out once the model has loaded" in texts
+    assert any(t.startswith("reading the prompt · ") and t.endswith(" tokens") for t in texts)
+    assert not log.ready_while_busy()

@@ -30,7 +30,7 @@ from app.ui.widgets.load_status import LoadStatus
 from app.ui.widgets.reload_compare import ReloadComparePanel, compare_rows
 from fake_session import INFO, KV_PER_TOKEN, MIB
 from fake_tuning import tuning_app
-from harness import SIZE, async_test, settle, wait_for
+from harness import SIZE, StatusLog, async_test, settle, wait_for
 
 NOW = ContextSetup(2048, "f16", "f16", False, 2048 * KV_PER_TOKEN, 190 * MIB, 1740, 1, "Minimal", "2K")
 
@@ -115,6 +115,25 @@ async def test_the_dialog_offers_the_profile_sizes_and_a_reload_keeps_the_conver
         assert "n_ctx 4,096" in app.sub_title
         assert app.main.query_one(LoadStatus).has_class("-done")
         assert any(n.message.startswith("Reloaded at n_ctx 4,096") for n in app._notifications)
+
+
+@async_test
+async def test_a_reload_shows_the_conversation_being_re_read_and_ready_only_at_the_end(engine, monkeypatch):
+    log = StatusLog(monkeypatch)
+    app = tuning_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_dialog(pilot)
+        start = len(log.shown)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.screen is app.main and not app.pending_commands
+        total = app.main.query_one("#history").last_sync.evaluated
+    shown = log.texts()[start:]
+    assert "reloading at n_ctx 4,096 · f16/f16…" in shown
+    assert "reload: model loaded at n_ctx 4,096 · working…" in shown
+    assert f"reload · re-reading the conversation · {total:,} / {total:,} tokens" in shown
+    assert shown[-1] == "ready"
+    assert not log.ready_while_busy()
 
 
 @async_test

@@ -42,13 +42,23 @@ def test_after_turn(snap_compare):
     assert snap_compare(fake_app(), terminal_size=SIZE, run_before=_ask)
 
 
-def test_context_over_threshold(snap_compare):
+def _filled(used: int):
+    """Ask once, then fill the context to `used` tokens (more than n_ctx is an overflow)."""
+
     async def run_before(pilot):
         await _ask(pilot)
-        pilot.app.session.fill_context(1490)
+        pilot.app.session.fill_context(used)
         await settle(pilot)
 
-    assert snap_compare(fake_app(), terminal_size=SIZE, run_before=run_before)
+    return run_before
+
+
+def test_context_over_threshold(snap_compare):
+    assert snap_compare(fake_app(), terminal_size=SIZE, run_before=_filled(1490))
+
+
+def test_context_overflow(snap_compare):
+    assert snap_compare(fake_app(), terminal_size=SIZE, run_before=_filled(2100))
 
 
 def test_memory_warning(snap_compare):
@@ -116,10 +126,5 @@ def test_help_screen(snap_compare, monkeypatch):
 
 @pytest.mark.parametrize("theme", ["contextwatch-dark", "contextwatch-light", "contextwatch-high-contrast"])
 def test_theme(snap_compare, theme):
-    async def run_before(pilot):
-        await _ask(pilot)
-        pilot.app.session.fill_context(1490)
-        await settle(pilot)
-
     app = fake_app(Settings(n_ctx=2048, theme=theme))
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_filled(1490))

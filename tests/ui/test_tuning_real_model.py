@@ -23,7 +23,7 @@ from app.ui.widgets.reload_compare import ReloadComparePanel
 from app.ui.widgets.status_line import StatusLine
 from engine_gate import EngineGate, sync_start
 from real_model import model_path  # noqa: F401  (the fixture)
-from harness import SIZE, async_test, settle, wait_for
+from harness import SIZE, StatusLog, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model
 
@@ -101,11 +101,13 @@ async def test_sliding_compression_reuses_the_prefix_and_undo_restores_the_histo
 
 
 @async_test
-async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_and_after(model_path):
+async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_and_after(model_path, monkeypatch):
+    log = StatusLog(monkeypatch)
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
         await seed(pilot, 1)
         before = contents(app)
+        start = len(log.shown)
         await pilot.press("f10")
         assert await wait_for(pilot, lambda: isinstance(app.screen, ContextSizeScreen), WORK_TIMEOUT)
         sizes = app.screen.query_one(OptionList)
@@ -122,6 +124,12 @@ async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_
         assert contents(app) == before
         assert "n_ctx 2,048" in app.sub_title
         assert app.session.engine.n_ctx == 2048
+    during = log.texts()[start:]
+    assert "reload: model loaded at n_ctx 2,048 · working…" in during
+    total = outcome.reevaluated
+    assert f"reload · re-reading the conversation · {total:,} / {total:,} tokens" in during
+    assert during[-1] == "ready"
+    assert not log.ready_while_busy()
 
 
 @async_test
@@ -165,8 +173,10 @@ async def test_a_sweep_from_the_app_measures_each_size(model_path):
 
 
 @async_test
-async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives_the_prompt_back(model_path):
+async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives_the_prompt_back(
+        model_path, monkeypatch):
     gate = EngineGate()
+    log = StatusLog(monkeypatch)
     app = real_app(model_path, gate, auto_compress=True, compress_strategy="hybrid", compress_trigger=50,
                    reply_reserve=128)
     async with app.run_test(size=SIZE) as pilot:
@@ -187,6 +197,9 @@ async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives
         assert app.main.query_one(ChatInput).text == question
         assert app.main.query_one(StatusLine).text == "submit cancelled"
         assert not app.session.conversation.checkpoints
+    assert any(t.startswith("proactive compression with ") and "the model writes a summary" in t
+               for t in log.texts())
+    assert not log.ready_while_busy()
 
 
 @async_test

@@ -139,3 +139,41 @@ def test_threshold_of_100_is_allowed() -> None:
 def test_n_ctx_below_effective_is_rejected() -> None:
     with pytest.raises(UsageError, match="n_ctx 3000 is below the effective context size 3481"):
         UsageTracker(FOUR_K, "smollm2", True, 3000)
+
+
+def test_a_prompt_larger_than_n_ctx_is_an_overflow_not_use_beyond_allocated() -> None:
+    small = ContextProfile(512, 435, "512", 1, "Minimal", custom=True)
+    t = tracker(small)
+    t.set_prompt(BudgetBreakdown(20, 0, 300, 194))
+    s = t.snapshot()
+    assert (s.used, s.overflow, s.needed, s.n_ctx) == (512, 2, 514, 512)
+    assert s.used <= s.n_ctx
+    assert s.percent == pytest.approx(100 * 512 / 435)
+    assert s.available == 0
+    assert s.breakdown.total == 514  # what the conversation costs, the overflow included
+
+
+def test_overflow_clears_once_the_conversation_fits_again() -> None:
+    t = tracker(SMALL)
+    t.set_used(1003)
+    assert (t.used, t.overflow) == (1000, 3)
+    t.set_used(900)
+    s = t.snapshot()
+    assert (s.used, s.overflow, s.needed) == (900, 0, 900)
+
+
+def test_a_reply_that_reaches_n_ctx_never_counts_past_it() -> None:
+    t = tracker(SMALL)
+    t.set_prompt(BudgetBreakdown(10, 0, 980, 0))
+    for n in range(991, 1002):
+        t.on_token(n)
+    s = t.snapshot()
+    assert (s.used, s.overflow) == (1000, 1)
+    assert s.breakdown.in_flight == 10  # only the tokens the cache holds
+
+
+def test_threshold_change_keeps_the_overflow() -> None:
+    t = tracker(SMALL)
+    t.set_used(1010)
+    t.set_threshold(90)
+    assert (t.snapshot().used, t.snapshot().overflow) == (1000, 10)

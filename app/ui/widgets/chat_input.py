@@ -29,13 +29,14 @@ class ChatInput(TextArea):
         """Run this input's own bindings (Enter, Ctrl+J, or what [keys] maps them to) right here.
 
         Keys reach the input in the order they were typed, so "text, Enter" sends all the
-        text and "one, Ctrl+J, two" puts the line break between the words.
+        text and "one, Ctrl+J, two" puts the line break between the words. An action that
+        skips (Ctrl+C with nothing selected here) lets the key go on to the screen and app.
         """
         active = self.screen.active_bindings.get(event.key)
         if active is not None and active.node is self:
-            event.stop()
-            event.prevent_default()  # TextArea would insert a line break for Enter
-            await self.run_action(active.binding.action)
+            if await self.app.run_action(active.binding.action, self):
+                event.stop()
+                event.prevent_default()  # TextArea would insert a line break for Enter
 
     def action_send(self) -> None:
         """Hand the text to the app and empty the input at once, before the next key."""

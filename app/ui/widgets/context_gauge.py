@@ -1,4 +1,8 @@
-"""The context gauge: use of the effective budget, the threshold, the tier and size."""
+"""The context gauge: use of the effective budget, the threshold, the tier and size.
+
+A conversation that needs more than the allocated n_ctx shows "needs 514 of 512" and the
+tokens over, never a use above what the KV cache can hold.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +27,18 @@ class ContextGauge(LivePanel):
         if u is None:
             return Content.assemble(header("CONTEXT", "", width), "\n", ("waiting for the model…", LABEL))
         style = context_style(u)
-        percent = Content.assemble((f"{u.percent:.1f}% ", f"bold {style}"), badge(context_state(u), style))
+        if u.overflow:
+            figure = f"needs {fmt_int(u.needed)} of {fmt_int(u.n_ctx)} "
+        else:
+            figure = f"{u.percent:.1f}% "
+        percent = Content.assemble((figure, f"bold {style}"), badge(context_state(u), style))
+        free = ("over", Content.styled(fmt_int(u.overflow), f"bold {style}")) if u.overflow \
+            else ("free", fmt_int(u.available))
         profile = u.profile_id if u.profile_matched else f"{u.profile_id} (default: model not listed)"
         lines = [
             header("CONTEXT", percent, width),
             level_bar(u.percent, width, style, tick_percent=u.threshold),
-            row(("used", Content.styled(fmt_int(u.used), f"bold {style}")), ("free", fmt_int(u.available))),
+            row(("used", Content.styled(fmt_int(u.used), f"bold {style}")), free),
             row(("effective", fmt_int(u.effective)), ("reserve", fmt_int(u.reserve))),
             row(("allocated", fmt_int(u.n_ctx)), ("warn at", f"{u.threshold:g}%")),
             Content.assemble(

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
@@ -60,6 +61,7 @@ class StreamingReply(Widget):
         self._width = 0
         self._settled: list[str] = []  # wrapped lines that appending can no longer change
         self._last = ""  # the last wrapped line, still growing
+        self._breaks: set[int] = set()  # settled lines that end a paragraph (the others are soft-wrapped)
         self._count = ""  # the bottom row: the reply's length so far
         self._rows = 2  # text rows plus the count row
         self.finished = False
@@ -94,13 +96,14 @@ class StreamingReply(Widget):
         *ended, growing = (self._last + text).split("\n")
         for paragraph in ended:
             self._settled.extend(wrap_keeping_text(paragraph, self._width))
+            self._breaks.add(len(self._settled) - 1)
         lines = wrap_keeping_text(growing, self._width)
         self._settled.extend(lines[:-1])
         self._last = lines[-1]
 
     def _rewrap(self, width: int) -> None:
         self._width = width
-        self._settled, self._last = [], ""
+        self._settled, self._last, self._breaks = [], "", set()
         self._add(self.text)
         self._rows = self._needed_rows()
 
@@ -122,7 +125,33 @@ class StreamingReply(Widget):
             line = self._count
         else:
             return Strip.blank(width, style)
-        return Strip([Segment(line.rstrip(), style)]).extend_cell_length(width, style).crop(0, width)
+        strip = Strip(self._segments(line.rstrip(), y, style) if y <= n else [Segment(line.rstrip(), style)])
+        return strip.extend_cell_length(width, style).crop(0, width).apply_offsets(0, y)
+
+    def _segments(self, line: str, y: int, style: Style) -> list[Segment]:
+        """A text line, with the part under a mouse selection in the screen's selection style."""
+        selection = self.text_selection
+        span = selection.get_span(y) if selection is not None else None
+        if span is None:
+            return [Segment(line, style)]
+        start, end = span
+        end = len(line) if end == -1 else min(end, len(line))
+        # the component's colour comes back equal to its background: only the background marks the selection
+        selected = style + Style(bgcolor=self.screen.get_component_rich_style("screen--selection").bgcolor)
+        return [Segment(line[:start], style), Segment(line[start:end], selected), Segment(line[end:], style)]
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text as it streamed: soft-wrapped lines join without a line break."""
+        parts: list[str] = []
+        for y, line in enumerate([*self._settled, self._last]):
+            span = selection.get_span(y)
+            if span is None:
+                continue
+            start, end = span
+            parts.append(line[start:] if end == -1 else line[start:end])
+            if y in self._breaks:
+                parts.append("\n")
+        return "".join(parts), "\n"
 
     @property
     def text(self) -> str:

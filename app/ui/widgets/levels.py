@@ -30,8 +30,13 @@ def context_style(usage: ContextUsage) -> str:
 
 
 def context_state(usage: ContextUsage) -> str:
-    if usage.available == 0:
+    """The gauge's badge: what the fill means, in words."""
+    if usage.overflow:
+        return "OVERFLOW"
+    if usage.used >= usage.n_ctx:
         return "FULL"
+    if usage.available == 0:
+        return "using the reserve"
     if usage.over_threshold:
-        return "OVER"
+        return f"past {usage.threshold:g}% warning"
     return "OK"
