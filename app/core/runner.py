@@ -56,7 +56,7 @@ class EngineRunner:
     def cancel(self) -> None:
         self.session.cancel()
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 20.0) -> None:
         self.session.cancel()
         self._queue.put(_STOP)
         if self._thread.is_alive():

@@ -302,9 +302,11 @@ class Session:
         self._cancel.clear()
         context_before = self._prompt_len
         ids = self._refresh_costs(add_generation_prompt=True)
+        self._autosave()  # the question is kept before compression work that a quit may cut short
         ids = self._make_room(ids)
         compression = self._pending_report[0] if self._pending_report else None
-        self._autosave()
+        if compression is not None:
+            self._autosave()
         self.sink(self._history_event())
         self.latency.start_turn(t_submit)
         crossed = False
