@@ -449,3 +449,24 @@ def test_a_summary_that_fails_falls_back_and_the_fallback_is_named(model_path, l
         assert session.stats.last.strategy == "sliding"
         assert growth_compressions(session) == ["sliding"]
         assert any("summarize could not run" in n for n in notices)
+
+
+def test_quitting_while_auto_compression_summarizes_keeps_the_question(model_path, log_file):
+    from app.core.autosave import Autosave
+
+    with auto_summarizing(model_path, "hybrid") as session:
+        session.autosave = Autosave()
+        real_generate = session.engine.generate
+
+        def generate(params, cancel=None, result=None):
+            session.engine.generate = real_generate
+            for step in real_generate(params, cancel, result):
+                session.cancel(quitting=True)  # Ctrl+Q while the summary is being written
+                yield step
+
+        session.engine.generate = generate
+        with pytest.raises(Cancelled):
+            session.submit("A question asked just before quitting.")
+        kept = Autosave().pending()["conversation"].messages
+        assert kept[-1].role == "user" and kept[-1].content == "A question asked just before quitting."
+        assert not any(m.summary for m in kept), "no half-written summary is kept"
