@@ -416,7 +416,9 @@ def test_auto_compression_that_needs_a_second_strategy_names_both(model_path, lo
     session.sink = lambda e: notices.append(e.message) if hasattr(e, "message") else None
     session.load()
     try:
-        loaded(session, history(6)[1:])
+        short_turns = [Message(role, f"{word} {i}.") for i in range(30) for role, word in
+                       (("user", "Hi"), ("assistant", "Hello"))]
+        loaded(session, history(2)[1:] + short_turns)  # head cuts the long turns and still falls short
         session.submit("One more question about the rivers, please.")
         checkpoints = session.conversation.checkpoints
         assert [c.strategy for c in checkpoints] == ["head", "sliding"]
