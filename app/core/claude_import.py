@@ -22,6 +22,7 @@ from app.core.growth_records import ImportedSession, ImportedTurn
 from app.core.growth_store import GrowthStore
 
 PROMPT_CHARS = 500
+MAX_TOKENS = 10**9  # far above any context window; larger counts are damage, not usage
 
 
 class Malformed(ValueError):
@@ -109,7 +110,7 @@ def parse_file(path: Path, file_index: int = 0) -> _Parsed:
                     continue
                 try:
                     event = _event(json.loads(line), path, (file_index, number))
-                except (ValueError, Malformed):
+                except (ValueError, OverflowError, RecursionError):
                     parsed.malformed += 1
                     continue
                 if event is None:
@@ -134,6 +135,7 @@ def _event(entry: object, path: Path, order: tuple[int, int]) -> _Event | None:
         raise Malformed("no message")
     when = _timestamp(entry.get("timestamp"))
     session = _session_key(entry, path)
+    _valid_unicode(session, entry.get("uuid"), message.get("id"), message.get("model"))
     if kind == "user":
         return _Event(session, when, order, prompt=_text(message.get("content")))
     usage = message.get("usage")
@@ -196,9 +198,19 @@ def _count(usage: dict, key: str, required: bool = False) -> int:
     value = usage.get(key)
     if value is None and not required:
         return 0
-    if type(value) is not int or value < 0:
+    if type(value) is not int or not 0 <= value <= MAX_TOKENS:
         raise Malformed(f"{key} is not a token count")
     return value
+
+
+def _valid_unicode(*values: object) -> None:
+    """Ids and names are stored as they are: one with a lone surrogate is damage."""
+    for value in values:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise Malformed("text that is not valid Unicode") from None
 
 
 def _timestamp(value: object) -> float:
@@ -229,4 +241,4 @@ def _text(content: object) -> str:
         )
     else:
         text = ""
-    return text.strip()[:PROMPT_CHARS]
+    return text.strip()[:PROMPT_CHARS].encode("utf-8", "replace").decode("utf-8")

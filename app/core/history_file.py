@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.core.conversation import Message
 from app.core.errors import UsageError
+from app.core.json_io import parse_json
 
 
 def load_history(path: Path) -> list[Message]:
@@ -19,7 +20,7 @@ def load_history(path: Path) -> list[Message]:
     except OSError as err:
         raise UsageError(f"cannot read history file {path}: {err.strerror}") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = parse_json(raw)
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not valid UTF-8") from None
     except json.JSONDecodeError as err:

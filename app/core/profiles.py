@@ -177,6 +177,8 @@ def load_profiles(path: Path | None = None) -> ProfileBook:
         raise ProfileError(f"{path}: not valid UTF-8 (byte {err.start})") from None
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ProfileError(f"{path}: invalid JSON: nested too deeply") from None
     except json.JSONDecodeError as err:
         raise ProfileError(
             f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"
