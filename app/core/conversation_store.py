@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core import field_checks as fields
+from app.core.field_checks import DamagedFile
 from app.core.conversation import Conversation
 from app.core.errors import UsageError
 from app.core.json_io import json_bytes, parse_json
@@ -138,12 +139,6 @@ def _optional(value: object, what: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class DamagedFile:
-    file_name: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class Listing:
     records: tuple[ConversationRecord, ...]  # newest update first
     damaged: tuple[DamagedFile, ...]
@@ -177,7 +172,7 @@ class ConversationStore:
         except UnicodeDecodeError:
             raise ConversationError(f"{where}: not valid UTF-8") from None
         except json.JSONDecodeError as err:
-            raise ConversationError(f"{where}: not valid JSON (line {err.lineno}, column {err.colno})") from None
+            raise ConversationError(f"{where}: not valid JSON ({err.msg}, line {err.lineno}, column {err.colno})") from None
         record = ConversationRecord.from_json(data, where)
         if record.id != path.stem:
             raise ConversationError(f"{where}: it names another conversation ({record.id})")

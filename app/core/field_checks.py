@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 
 from app.core.errors import UsageError
 
@@ -17,6 +18,14 @@ LATEST_TIME = 253402300799.0  # 9999-12-31 23:59:59 UTC: the last moment a clock
 
 class FieldError(UsageError):
     """One field of a saved file has the wrong type, or a value out of range."""
+
+
+@dataclass(frozen=True)
+class DamagedFile:
+    """A saved file that did not pass its checks, listed with the reason instead of hidden."""
+
+    file_name: str
+    reason: str
 
 
 def shown(value: object) -> str:

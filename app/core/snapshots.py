@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import UsageError
+from app.core.field_checks import DamagedFile
 from app.core.json_io import json_bytes, parse_json
 from app.core.manifest_check import check_manifest
 from app.core.paths import data_dir, ensure_private_dir
@@ -45,15 +46,9 @@ class SnapshotInfo:
 
 
 @dataclass(frozen=True)
-class DamagedSnapshot:
-    file_name: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class SnapshotListing:
     infos: tuple[SnapshotInfo, ...]  # newest first
-    damaged: tuple[DamagedSnapshot, ...]
+    damaged: tuple[DamagedFile, ...]
 
 
 def check_name(name: str) -> str:
@@ -163,7 +158,7 @@ class SnapshotStore:
             try:
                 infos.append(info_of(self.read_manifest(path.stem)))
             except SnapshotError as err:
-                damaged.append(DamagedSnapshot(path.name, str(err)))
+                damaged.append(DamagedFile(path.name, str(err)))
         infos.sort(key=lambda i: i.created, reverse=True)
         return SnapshotListing(tuple(infos), tuple(damaged))
 

@@ -19,7 +19,8 @@ from textual.worker import Worker, WorkerState
 
 from app.core.formatting import fmt_bytes, fmt_int
 from app.core.growth_format import fmt_when
-from app.core.snapshots import DamagedSnapshot, SnapshotError, SnapshotInfo, SnapshotStore, check_name
+from app.core.field_checks import DamagedFile
+from app.core.snapshots import SnapshotError, SnapshotInfo, SnapshotStore, check_name
 from app.ui.bindings import SCREEN, BindingScope, effective_keys
 from app.ui.palette import ContextWatchCommands, PaletteEntry
 from app.ui.screens.confirm import ConfirmScreen
@@ -57,7 +58,7 @@ class SnapshotPickerScreen(Screen[str | None]):
         self.store = store or SnapshotStore()
         self.snapshot_key = snapshot_key
         self.infos: list[SnapshotInfo] = []
-        self.damaged: list[DamagedSnapshot] = []  # listed after the good ones, with the reason
+        self.damaged: list[DamagedFile] = []  # listed after the good ones, with the reason
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -127,7 +128,7 @@ class SnapshotPickerScreen(Screen[str | None]):
         event.stop()
         self.action_restore()
 
-    def selected_damaged(self) -> DamagedSnapshot | None:
+    def selected_damaged(self) -> DamagedFile | None:
         row = self.query_one(DataTable).cursor_row - len(self.infos)
         return self.damaged[row] if 0 <= row < len(self.damaged) else None
 
