@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable
 
 from app.core.errors import UsageError
+from app.core.field_checks import LATEST_TIME
 from app.core.growth_records import ImportedSession, ImportedTurn
 from app.core.growth_store import GrowthStore
 
@@ -219,6 +220,8 @@ def _timestamp(value: object) -> float:
     when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
+    if not 0 <= when.timestamp() <= LATEST_TIME:
+        raise Malformed("a time before 1970 or past what a clock shows")
     return when.timestamp()
 
 

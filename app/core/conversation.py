@@ -187,9 +187,8 @@ class Conversation:
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
             raise UsageError(f"{where}: expected an object with a message list")
         messages = [Message.from_json(m, f"{where}: message {i}") for i, m in enumerate(data["messages"])]
-        raw = data.get("checkpoints")
-        checkpoints = [_checkpoint(c, f"{where}: checkpoint {i}")
-                       for i, c in enumerate(fields.sequence(raw if raw is not None else [], f"{where}: checkpoints"))]
+        raw = fields.sequence(data.get("checkpoints", []), f"{where}: checkpoints")
+        checkpoints = [_checkpoint(c, f"{where}: checkpoint {i}") for i, c in enumerate(raw)]
         return cls(messages, checkpoints)
 
     @property

@@ -271,6 +271,14 @@ def test_an_absurd_token_count_is_one_malformed_line(tmp_path, usage):
         assert (report.imported, report.malformed) == (2, 3)
 
 
+def test_a_time_before_1970_is_a_malformed_line_and_the_reports_still_read(tmp_path):
+    log = tmp_path / "log.jsonl"
+    log.write_text(usage_line(1) + "\n" + usage_line(2).replace("2025-03-01T10:02:00Z", "0001-01-01T00:00:00Z") + "\n")
+    with GrowthStore() as store:
+        assert import_claude_logs(store, [log]).malformed == 1
+        assert len(store.top_growth()) == 1
+
+
 def test_a_growth_database_with_text_for_a_number_says_so_in_one_line():
     with GrowthStore() as store:
         session = store.start_session("m", 2048)

@@ -4,12 +4,14 @@ and what loads can be shown and exported."""
 
 from __future__ import annotations
 
+import argparse
 import copy
 import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.commands.snapshots import snapshots_command
 from app.core.claude_import import import_claude_logs, parse_file
 from app.core.conversation import Conversation
 from app.core.conversation_store import ConversationRecord, ConversationStore, title_from
@@ -81,6 +83,10 @@ def manifest_or_own_error(data: object) -> None:
     to_markdown(manifest).encode("utf-8")
     to_json(manifest).encode("utf-8")
     assert [i.name for i in store.list()] == ["prop"]
+    out = data_dir() / "export.out"
+    for args in (dict(action="show", json=False), dict(action="show", json=True), dict(action="list", json=False),
+                 dict(action="export", format="md", output=str(out)), dict(action="export", format="json", output=str(out))):
+        assert snapshots_command(argparse.Namespace(name="prop", **args)) == 0
 
 
 @SETTINGS
