@@ -10,8 +10,13 @@ from app.core.errors import UsageError
 from app.core.json_io import parse_json
 
 
+MAX_BYTES = 64 * 1024 * 1024
+
+
 def load_history(path: Path) -> list[Message]:
     try:
+        if path.is_file() and path.stat().st_size > MAX_BYTES:
+            raise UsageError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB, more than a history holds")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"history file not found: {path}") from None

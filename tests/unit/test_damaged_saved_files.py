@@ -287,3 +287,13 @@ def test_a_growth_database_with_text_for_a_number_says_so_in_one_line():
         conn.execute("UPDATE turns SET growth = 'lots'")
     one_line(cli("growth"), 2, "turn 1: growth must be a whole number")
     one_line(cli("stats"), 2, "statistics: largest growth must be a whole number")
+
+
+def test_a_history_file_too_large_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import app.core.history_file as history_file
+
+    path = tmp_path / "h.json"
+    path.write_text('[{"role": "user", "content": "' + "x" * 2000 + '"}]')
+    monkeypatch.setattr(history_file, "MAX_BYTES", 1000)
+    with pytest.raises(UsageError, match="larger than"):
+        load_history(path)
