@@ -297,3 +297,12 @@ def test_a_history_file_too_large_is_refused_before_it_is_read(tmp_path, monkeyp
     monkeypatch.setattr(history_file, "MAX_BYTES", 1000)
     with pytest.raises(UsageError, match="larger than"):
         load_history(path)
+
+
+def test_bytes_that_are_not_utf8_in_the_prompt_flag_become_replacement_characters():
+    import os
+
+    from app.commands.run import read_prompt
+
+    assert read_prompt(os.fsdecode(b"hi \xff there")) == "hi \ufffd there"
+    assert read_prompt("plain") == "plain"
