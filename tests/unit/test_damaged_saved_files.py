@@ -103,7 +103,7 @@ def test_a_damaged_manifest_is_listed_with_its_reason_and_hides_nothing(what, ed
 
 
 @pytest.mark.parametrize("raw, words", [(DEEP, "nested too deeply"), ("1" * 5000, "Exceeds the limit"),
-                                        ("[1, 2]", "not a JSON object")])
+                                        ("[1, 2]", "not a JSON object")], ids=["deep", "digits", "list"])
 def test_manifests_that_break_the_parser_are_damaged(raw, words):
     store = SnapshotStore()
     save_good(store)
@@ -229,7 +229,7 @@ def test_a_lone_surrogate_never_stops_a_save_half_way():
     ('[{"role": "user", "content": "x", "pinned": "no"}]', "pinned must be true or false"),
     (DEEP, "nested too deeply"),
     ("[" + "1" * 5000 + "]", "Exceeds the limit"),
-])
+], ids=["surrogate", "pinned-string", "deep", "digits"])
 def test_history_files_that_were_accepted_or_crashed(tmp_path, content, words):
     path = tmp_path / "h.json"
     path.write_text(content)

@@ -1,4 +1,5 @@
-"""Property tests of the loaders of saved and imported files: whatever the file holds, each one
+"""Property tests of the loaders of saved and imported files (snapshot manifests, conversation
+files, history files, growth import lines, profile files): whatever the file holds, each one
 either loads it or raises the product's own error (a `ContextWatchError`), never anything else;
 and what loads can be shown and exported."""
 
@@ -20,6 +21,7 @@ from app.core.growth_store import GrowthStore
 from app.core.history_file import load_history
 from app.core.json_io import json_bytes
 from app.core.paths import data_dir
+from app.core.profiles import default_profiles_path, load_profiles, resolve_context
 from app.core.snapshots import SnapshotStore, info_of
 from app.core.transcript import to_json, to_markdown
 
@@ -168,3 +170,20 @@ def test_a_growth_import_line_is_imported_or_counted_as_malformed(data):
         assert report.imported + report.duplicates + report.malformed + report.empty <= 1 or report.merged
         store.top_growth(limit=None)
         store.session_stats()
+
+
+PROFILES = json.loads(default_profiles_path().read_text())
+
+
+@SETTINGS
+@given(mutated(PROFILES))
+def test_a_mutated_profile_file_loads_or_is_refused(data):
+    path = data_dir() / "profiles.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    try:
+        book = load_profiles(path)
+    except ContextWatchError:
+        return
+    for n_ctx in (512, 2048, 5000):
+        resolve_context(book, book.match("SmolLM2", "smollm2", "llama")[0], n_ctx)
