@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,6 +33,13 @@ scalars = (st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.float
            | any_text)
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
                            max_leaves=12)
+
+
+def written(name: str, raw: bytes) -> Path:
+    path = data_dir() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(raw)
+    return path
 
 
 @st.composite
@@ -125,9 +133,7 @@ def test_a_mutated_conversation_file_loads_or_is_refused(data):
 @SETTINGS
 @given(mutated(MANIFEST["conversation"]["messages"]) | json_values)
 def test_a_history_file_loads_or_is_refused(data):
-    path = data_dir() / "history.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
+    path = written("history.json", json.dumps(data).encode())
     try:
         messages = load_history(path)
     except ContextWatchError:
@@ -140,9 +146,7 @@ def test_a_history_file_loads_or_is_refused(data):
 @SETTINGS
 @given(st.binary(max_size=64))
 def test_any_bytes_as_a_history_file_load_or_are_refused(raw):
-    path = data_dir() / "history.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(raw)
+    path = written("history.json", raw)
     try:
         load_history(path)
     except ContextWatchError:
@@ -160,9 +164,7 @@ USAGE_LINE = {
 @SETTINGS
 @given(mutated(USAGE_LINE) | json_values)
 def test_a_growth_import_line_is_imported_or_counted_as_malformed(data):
-    log = data_dir() / "log.jsonl"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(json.dumps(data) + "\n")
+    log = written("log.jsonl", json.dumps(data).encode() + b"\n")
     parsed = parse_file(log)
     assert parsed.malformed + parsed.empty + len(parsed.events) <= 1
     with GrowthStore(data_dir() / "prop.sqlite3") as store:
@@ -178,9 +180,7 @@ PROFILES = json.loads(default_profiles_path().read_text())
 @SETTINGS
 @given(mutated(PROFILES))
 def test_a_mutated_profile_file_loads_or_is_refused(data):
-    path = data_dir() / "profiles.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data))
+    path = written("profiles.json", json.dumps(data).encode())
     try:
         book = load_profiles(path)
     except ContextWatchError:
