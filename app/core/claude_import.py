@@ -157,7 +157,7 @@ def _event(entry: object, path: Path, order: tuple[int, int]) -> _Event | None:
         context_after=fresh + read + created,
         reused=read,
         evaluated=fresh + created,
-        source_file=str(path),
+        source_file=_printable_name(str(path)),
         source_line=order[1],
         source_uuid=uuid if isinstance(uuid, str) and uuid else None,
     )
@@ -204,6 +204,11 @@ def _count(usage: dict, key: str, required: bool = False) -> int:
     return value
 
 
+def _printable_name(name: str) -> str:
+    """A file name as text the database can hold: on Linux a name need not be UTF-8."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _valid_unicode(*values: object) -> None:
     """Ids and names are stored as they are: one with a lone surrogate is damage."""
     for value in values:
@@ -227,7 +232,7 @@ def _timestamp(value: object) -> float:
 
 def _session_key(entry: dict, path: Path) -> str:
     session = entry.get("sessionId")
-    key = session if isinstance(session, str) and session else path.stem
+    key = session if isinstance(session, str) and session else _printable_name(path.stem)
     if entry.get("isSidechain") is True:
         agent = entry.get("agentId")
         key += f"/agent-{agent}" if isinstance(agent, str) and agent else "/sidechain"

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.core import field_checks as fields
-from app.core.field_checks import DamagedFile
 from app.core.conversation import Conversation
 from app.core.errors import UsageError
+from app.core.field_checks import DamagedFile
 from app.core.json_io import json_bytes, parse_json
 from app.core.paths import data_dir, ensure_private_dir
 from app.core.settings import write_private

@@ -306,3 +306,14 @@ def test_bytes_that_are_not_utf8_in_the_prompt_flag_become_replacement_character
 
     assert read_prompt(os.fsdecode(b"hi \xff there")) == "hi \ufffd there"
     assert read_prompt("plain") == "plain"
+
+
+def test_a_log_whose_file_name_is_not_utf8_imports(tmp_path):
+    import os
+
+    log = os.fsdecode(os.fsencode(tmp_path) + b"/log-\xff.jsonl")
+    with open(log, "w") as fh:
+        fh.write(usage_line(1).replace('"sessionId": "s", ', "") + "\n")
+    with GrowthStore() as store:
+        assert import_claude_logs(store, [tmp_path]).imported == 1
+        assert store.sessions()[0].external_id == "log-\ufffd"
