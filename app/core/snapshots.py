@@ -4,8 +4,10 @@ Layout: `<data>/snapshots/<name>.json` and `<data>/snapshots/<name>.<hash>.kv`, 
 The blob is written first under a name of its own content, then the manifest that points at it
 replaces the old one: a crash at any moment leaves either the old snapshot or the new one whole.
 Names are restricted to a safe alphabet, so nothing read from a manifest can point outside
-the snapshots folder. A snapshot whose KV cache did not hold its conversation has no blob: its
-manifest's `kv` section says why (`reason`), and a restore re-evaluates the conversation.
+the snapshots folder. A manifest is checked field by field (`manifest_check`) before anything
+reads it; one that fails is listed as damaged with the reason, beside the others. A snapshot
+whose KV cache did not hold its conversation has no blob: its manifest's `kv` section says why
+(`reason`), and a restore re-evaluates the conversation.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ class SnapshotStore:
             raise SnapshotError(f"cannot read snapshot {name!r}: {err.strerror}") from None
         try:
             manifest = parse_json(raw)
-        except (UnicodeDecodeError, ValueError) as err:
+        except ValueError as err:  # bytes that are not UTF-8, or not JSON
             raise SnapshotError(f"snapshot {name!r} is corrupt: its manifest is not valid JSON ({err})") from None
         return validate_manifest(manifest, name)
 

@@ -1,5 +1,6 @@
 """The snapshot picker: every saved snapshot, newest first; Enter restores one.
 
+Damaged snapshots are listed last with the reason: they can be deleted, not restored.
 Deleting asks first; renaming asks for the new name. Both are file operations on the
 snapshot store, never on the model: the screen dismisses with the name to restore and the
 app sends that to the engine thread.
@@ -17,9 +18,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from app.core.field_checks import DamagedFile
 from app.core.formatting import fmt_bytes, fmt_int
 from app.core.growth_format import fmt_when
-from app.core.field_checks import DamagedFile
 from app.core.snapshots import SnapshotError, SnapshotInfo, SnapshotStore, check_name
 from app.ui.bindings import SCREEN, BindingScope, effective_keys
 from app.ui.palette import ContextWatchCommands, PaletteEntry
