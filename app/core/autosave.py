@@ -32,7 +32,7 @@ class Autosave:
         self._record: ConversationRecord | None = None  # as last written by this session
         self._written_ns: int | None = None
         self._origin: str | None = None
-        self.notice: str | None = None  # what was set aside while reading, for the user
+        self.notices: list[str] = []  # what was damaged or set aside while reading, for the user
 
     @property
     def current_id(self) -> str | None:
@@ -103,9 +103,14 @@ class Autosave:
         """The conversation to offer on start: the one updated last, with what a crash cut short."""
         self._import_legacy()
         try:
-            record = self.store.latest()
+            listing = self.store.list()
         except OSError:
             return None
+        if listing.damaged:
+            many = len(listing.damaged) > 1
+            self.notices.append(f"{len(listing.damaged)} conversation file{'s are' if many else ' is'} damaged: "
+                                "the conversation list shows why")
+        record = listing.latest()
         if record is None:
             return None
         return {"id": record.id, "title": record.title, "conversation": record.conversation,
@@ -135,7 +140,7 @@ class Autosave:
             )
         except (ValueError, UsageError) as err:
             aside = path.with_name(LEGACY_NAME + ".damaged")
-            self.notice = f"{path} is damaged ({err}): moved aside to {aside.name}"
+            self.notices.append(f"{path} is damaged ({err}): moved aside to {aside.name}")
             try:
                 path.replace(aside)
             except OSError:

@@ -143,6 +143,10 @@ class Listing:
     records: tuple[ConversationRecord, ...]  # newest update first
     damaged: tuple[DamagedFile, ...]
 
+    def latest(self) -> ConversationRecord | None:
+        """The conversation updated last that has a message besides the system prompt."""
+        return next((r for r in self.records if r.message_count), None)
+
 
 class ConversationStore:
     def __init__(self, folder: Path | None = None) -> None:
@@ -195,8 +199,7 @@ class ConversationStore:
         return Listing(tuple(records), tuple(damaged))
 
     def latest(self) -> ConversationRecord | None:
-        """The conversation updated last that has a message besides the system prompt."""
-        return next((r for r in self.list().records if r.message_count), None)
+        return self.list().latest()
 
     def rename(self, conversation_id: str, title: str) -> ConversationRecord:
         record = replace(self.load(conversation_id), title=check_title(title), renamed=True)

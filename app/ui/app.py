@@ -538,7 +538,7 @@ def run_app(settings: Settings, model_path: Path, new: bool = False) -> int:
         lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
         pending_resume=pending,
     )
-    if reader.notice:
-        app._startup_notes.append((reader.notice, "warning"))
+    if reader.notices:
+        app._startup_notes.extend((note, "warning") for note in reader.notices)
     app.run()
     return app.return_code or 0

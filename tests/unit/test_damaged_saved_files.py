@@ -192,7 +192,9 @@ def test_a_damaged_conversation_file_is_listed_and_the_others_stay(changes, word
     assert [r.id for r in listing.records] == ["20250101-000000-aaaaaa"]
     [damaged] = listing.damaged
     assert damaged.file_name == "20250101-000000-bbbbbb.json" and words in damaged.reason
-    assert Autosave(store).pending()["id"] == "20250101-000000-aaaaaa"
+    autosave = Autosave(store)
+    assert autosave.pending()["id"] == "20250101-000000-aaaaaa"
+    assert autosave.notices == ["1 conversation file is damaged: the conversation list shows why"]
 
 
 def test_a_conversation_file_nested_too_deeply_is_damaged():
@@ -209,8 +211,10 @@ def test_a_damaged_autosave_of_an_earlier_version_is_set_aside_with_a_notice():
     autosave = Autosave()
     assert autosave.pending() is None
     assert not legacy.exists() and (data_dir() / "autosave.json.damaged").exists()
-    assert "finished must be true or false" in autosave.notice and "moved aside" in autosave.notice
-    assert Autosave().pending() is None and Autosave().notice is None  # once, not on every start
+    [notice] = autosave.notices
+    assert "finished must be true or false" in notice and "moved aside" in notice
+    again = Autosave()
+    assert again.pending() is None and again.notices == []  # once, not on every start
 
 
 def test_a_lone_surrogate_never_stops_a_save_half_way():
