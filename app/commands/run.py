@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from app.core.events import Notice, TokenEvent
 from app.core.history_file import load_history
 from app.core.report import build_report, format_report
 from app.core.session import Session
+from app.core.snapshots import SnapshotStore, check_name
 
 
 def add_parser(sub, model_flags) -> None:
@@ -40,9 +42,8 @@ def add_parser(sub, model_flags) -> None:
 
 
 def read_prompt(value: str) -> str:
-    if value != "-":
-        return value
-    data = sys.stdin.buffer.read()
+    """The prompt as text; bytes that are not UTF-8, from standard input or the command line, become U+FFFD."""
+    data = sys.stdin.buffer.read() if value == "-" else os.fsencode(value)
     return data.decode("utf-8", "replace")
 
 
@@ -55,6 +56,10 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
+    if args.save_snapshot is not None:
+        check_name(args.save_snapshot)
+    if args.resume is not None:
+        check_name(args.resume)
     prompt = read_prompt(args.prompt)
     settings, model_path = prepare(
         args,
@@ -75,6 +80,8 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
             sys.stdout.flush()
 
     history = load_history(Path(args.history)) if args.history else None
+    if args.resume is not None:
+        SnapshotStore().read_manifest(args.resume)  # a damaged snapshot is refused before the model loads
     session = Session(settings, model_path, sink=sink)
     try:
         session.load()

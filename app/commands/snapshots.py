@@ -45,7 +45,10 @@ def _kv_state(info) -> str:
 def snapshots_command(args: argparse.Namespace) -> int:
     store = SnapshotStore()
     if args.action == "list":
-        infos = store.list()
+        listing = store.listing()
+        infos = listing.infos
+        for damaged in listing.damaged:
+            print(f"contextwatch: warning: {damaged.file_name} is damaged: {damaged.reason}", file=sys.stderr)
         if args.json:
             print(json.dumps([vars(i) for i in infos], indent=2))
         elif not infos:
@@ -81,7 +84,10 @@ def snapshots_command(args: argparse.Namespace) -> int:
         out = Path(args.output)
         if out.is_dir():
             raise UsageError(f"{out} is a directory")
-        write_private(out, text.encode("utf-8"))
+        try:
+            write_private(out, text.encode("utf-8", "replace"))
+        except OSError as err:
+            raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
     else:
         sys.stdout.write(text)
     return 0

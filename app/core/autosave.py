@@ -8,15 +8,16 @@ updated last, to continue.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 
+from app.core import field_checks as fields
 from app.core.conversation import Conversation
 from app.core.conversation_store import (
-    ConversationError, ConversationRecord, ConversationStore, has_messages, new_id, title_from,
+    MAX_N_CTX, ConversationRecord, ConversationStore, has_messages, new_id, title_from,
 )
 from app.core.errors import UsageError
+from app.core.json_io import parse_json
 from app.core.paths import data_dir
 
 LEGACY_NAME = "autosave.json"  # the single autosave file of earlier versions, imported once
@@ -31,6 +32,7 @@ class Autosave:
         self._record: ConversationRecord | None = None  # as last written by this session
         self._written_ns: int | None = None
         self._origin: str | None = None
+        self.notices: list[str] = []  # what was damaged or set aside while reading, for the user
 
     @property
     def current_id(self) -> str | None:
@@ -101,9 +103,14 @@ class Autosave:
         """The conversation to offer on start: the one updated last, with what a crash cut short."""
         self._import_legacy()
         try:
-            record = self.store.latest()
+            listing = self.store.list()
         except OSError:
             return None
+        if listing.damaged:
+            many = len(listing.damaged) > 1
+            self.notices.append(f"{len(listing.damaged)} conversation file{'s are' if many else ' is'} damaged: "
+                                "the conversation list shows why")
+        record = listing.latest()
         if record is None:
             return None
         return {"id": record.id, "title": record.title, "conversation": record.conversation,
@@ -111,19 +118,37 @@ class Autosave:
                 "n_ctx": record.n_ctx, "finished": record.finished}
 
     def _import_legacy(self) -> None:
+        """Bring the autosave file of an earlier version into the store; a damaged one is moved aside."""
         path = data_dir() / LEGACY_NAME
         try:
-            data = json.loads(path.read_bytes().decode("utf-8"))
-            conversation = Conversation.from_state_json(data["conversation"], str(path))
-            saved = float(data.get("saved") or time.time())
-            if has_messages(conversation) or data.get("in_flight"):
-                self.store.save(ConversationRecord(
-                    id=new_id(saved), title=title_from(conversation), created=saved, updated=saved,
-                    model=str(data.get("model") or ""), n_ctx=int(data.get("n_ctx") or 0),
-                    conversation=conversation, in_flight=data.get("in_flight") or None,
-                    finished=bool(data.get("finished")),
-                ))
-            path.unlink()
-        except (OSError, ValueError, TypeError, KeyError, UsageError, ConversationError):
+            raw = path.read_bytes()
+        except OSError:
             return
-
+        try:
+            data = fields.mapping(parse_json(raw), "the file")
+            conversation = Conversation.from_state_json(data.get("conversation"), "conversation")
+            saved = fields.timestamp(data.get("saved") or time.time(), "saved")
+            in_flight = data.get("in_flight")
+            if in_flight is not None:
+                fields.text(in_flight, "in_flight")
+            record = ConversationRecord(
+                id=new_id(saved), title=title_from(conversation), created=saved, updated=saved,
+                model=fields.text(data.get("model") or "", "model", 4096),
+                n_ctx=fields.integer(data.get("n_ctx") or 0, "n_ctx", 0, MAX_N_CTX),
+                conversation=conversation, in_flight=in_flight or None,
+                finished=fields.boolean(data.get("finished", False), "finished"),
+            )
+        except (ValueError, UsageError) as err:
+            aside = path.with_name(LEGACY_NAME + ".damaged")
+            self.notices.append(f"{path} is damaged ({err}): moved aside to {aside.name}")
+            try:
+                path.replace(aside)
+            except OSError:
+                pass
+            return
+        try:
+            if has_messages(conversation) or in_flight:
+                self.store.save(record)
+            path.unlink()
+        except OSError:
+            return

@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Iterable
 
 from app.core.errors import UsageError
+from app.core.field_checks import LATEST_TIME
 from app.core.growth_records import ImportedSession, ImportedTurn
 from app.core.growth_store import GrowthStore
 
 PROMPT_CHARS = 500
+MAX_TOKENS = 10**9  # far above any context window; larger counts are damage, not usage
 
 
 class Malformed(ValueError):
@@ -109,7 +111,7 @@ def parse_file(path: Path, file_index: int = 0) -> _Parsed:
                     continue
                 try:
                     event = _event(json.loads(line), path, (file_index, number))
-                except (ValueError, Malformed):
+                except (ValueError, OverflowError, RecursionError):
                     parsed.malformed += 1
                     continue
                 if event is None:
@@ -134,6 +136,7 @@ def _event(entry: object, path: Path, order: tuple[int, int]) -> _Event | None:
         raise Malformed("no message")
     when = _timestamp(entry.get("timestamp"))
     session = _session_key(entry, path)
+    _valid_unicode(session, entry.get("uuid"), message.get("id"), message.get("model"))
     if kind == "user":
         return _Event(session, when, order, prompt=_text(message.get("content")))
     usage = message.get("usage")
@@ -154,7 +157,7 @@ def _event(entry: object, path: Path, order: tuple[int, int]) -> _Event | None:
         context_after=fresh + read + created,
         reused=read,
         evaluated=fresh + created,
-        source_file=str(path),
+        source_file=_printable_name(str(path)),
         source_line=order[1],
         source_uuid=uuid if isinstance(uuid, str) and uuid else None,
     )
@@ -196,9 +199,24 @@ def _count(usage: dict, key: str, required: bool = False) -> int:
     value = usage.get(key)
     if value is None and not required:
         return 0
-    if type(value) is not int or value < 0:
+    if type(value) is not int or not 0 <= value <= MAX_TOKENS:
         raise Malformed(f"{key} is not a token count")
     return value
+
+
+def _printable_name(name: str) -> str:
+    """A file name as text the database can hold: on Linux a name need not be UTF-8."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _valid_unicode(*values: object) -> None:
+    """Ids and names are stored as they are: one with a lone surrogate is damage."""
+    for value in values:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise Malformed("text that is not valid Unicode") from None
 
 
 def _timestamp(value: object) -> float:
@@ -207,12 +225,14 @@ def _timestamp(value: object) -> float:
     when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
+    if not 0 <= when.timestamp() <= LATEST_TIME:
+        raise Malformed("a time before 1970 or past what a clock shows")
     return when.timestamp()
 
 
 def _session_key(entry: dict, path: Path) -> str:
     session = entry.get("sessionId")
-    key = session if isinstance(session, str) and session else path.stem
+    key = session if isinstance(session, str) and session else _printable_name(path.stem)
     if entry.get("isSidechain") is True:
         agent = entry.get("agentId")
         key += f"/agent-{agent}" if isinstance(agent, str) and agent else "/sidechain"
@@ -229,4 +249,4 @@ def _text(content: object) -> str:
         )
     else:
         text = ""
-    return text.strip()[:PROMPT_CHARS]
+    return text.strip()[:PROMPT_CHARS].encode("utf-8", "replace").decode("utf-8")

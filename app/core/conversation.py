@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Iterable
 
+from app.core import field_checks as fields
 from app.core.errors import UsageError
 
 ROLES = ("system", "user", "assistant")
@@ -50,10 +51,27 @@ class Message:
         extra = set(data) - {"role", "content", "pinned", "summary", "metrics"}
         if extra:
             raise UsageError(f"{where}: unknown message field(s): {', '.join(sorted(extra))}")
+        fields.valid_unicode(content, f"{where}: content")
+        pinned = fields.boolean(data.get("pinned", False), f"{where}: pinned")
+        summary = fields.boolean(data.get("summary", False), f"{where}: summary")
         metrics = data.get("metrics")
-        if metrics is not None and not isinstance(metrics, dict):
-            raise UsageError(f"{where}: metrics must be an object")
-        return cls(role, content, bool(data.get("pinned", False)), bool(data.get("summary", False)), metrics=metrics)
+        if metrics is not None:
+            metrics = _metrics(metrics, f"{where}: metrics")
+        return cls(role, content, pinned, summary, metrics=metrics)
+
+
+_NUMERIC_METRICS = ("prompt_tokens", "generated_tokens", "reused", "evaluated", "context_after", "ttft_ms",
+                    "decode_tps")
+
+
+def _metrics(data: object, where: str) -> dict:
+    """A reply's turn figures: flat, and numbers where a transcript formats numbers."""
+    fields.mapping(data, where)
+    for key, value in data.items():
+        fields.scalar(value, f"{where}: {fields.text(key, where + ' key')}")
+        if key in _NUMERIC_METRICS and value is not None:
+            fields.number(value, f"{where}: {key}")
+    return data
 
 
 @dataclass(frozen=True)
@@ -169,15 +187,8 @@ class Conversation:
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
             raise UsageError(f"{where}: expected an object with a message list")
         messages = [Message.from_json(m, f"{where}: message {i}") for i, m in enumerate(data["messages"])]
-        checkpoints = []
-        for i, c in enumerate(data.get("checkpoints") or []):
-            try:
-                checkpoints.append(Checkpoint(
-                    str(c["strategy"]), tuple(Message.from_json(m, f"{where}: checkpoint {i}") for m in c["messages"]),
-                    int(c["tokens_before"]), int(c["tokens_after"]), float(c["time"]),
-                ))
-            except (KeyError, TypeError, ValueError):
-                raise UsageError(f"{where}: checkpoint {i} is malformed") from None
+        raw = fields.sequence(data.get("checkpoints", []), f"{where}: checkpoints")
+        checkpoints = [_checkpoint(c, f"{where}: checkpoint {i}") for i, c in enumerate(raw)]
         return cls(messages, checkpoints)
 
     @property
@@ -191,3 +202,18 @@ class Conversation:
             if self.messages[i].role == role:
                 return i
         return None
+
+
+def _checkpoint(data: object, where: str) -> Checkpoint:
+    fields.mapping(data, where)
+    missing = [k for k in ("strategy", "messages", "tokens_before", "tokens_after", "time") if k not in data]
+    if missing:
+        raise fields.FieldError(f"{where}: {missing[0]} is missing")
+    messages = fields.sequence(data["messages"], f"{where}: messages")
+    return Checkpoint(
+        fields.text(data["strategy"], f"{where}: strategy", 100),
+        tuple(Message.from_json(m, f"{where}: message {j}") for j, m in enumerate(messages)),
+        fields.integer(data["tokens_before"], f"{where}: tokens_before"),
+        fields.integer(data["tokens_after"], f"{where}: tokens_after"),
+        fields.timestamp(data["time"], f"{where}: time"),
+    )

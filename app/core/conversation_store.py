@@ -16,8 +16,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.core import field_checks as fields
 from app.core.conversation import Conversation
 from app.core.errors import UsageError
+from app.core.field_checks import DamagedFile
+from app.core.json_io import json_bytes, parse_json
 from app.core.paths import data_dir, ensure_private_dir
 from app.core.settings import write_private
 
@@ -25,6 +28,8 @@ FORMAT_VERSION = 1
 FOLDER_NAME = "conversations"
 TITLE_MAX = 80
 UNTITLED = "New conversation"
+MAX_N_CTX = 1 << 24
+MAX_FILE_BYTES = 64 * 1024 * 1024
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 
 
@@ -109,29 +114,38 @@ class ConversationRecord:
         for key, kind in kinds.items():
             if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
                 raise ConversationError(f"{where}: {key} is missing or of the wrong type")
-        in_flight = data.get("in_flight")
-        if in_flight is not None and not isinstance(in_flight, str):
-            raise ConversationError(f"{where}: in_flight must be text")
-        origin = data.get("origin")
+        try:
+            checked = dict(
+                title=fields.text(data["title"], "title", 10 * TITLE_MAX),
+                created=fields.timestamp(data["created"], "created"),
+                updated=fields.timestamp(data["updated"], "updated"),
+                model=fields.text(data["model"], "model", 4096),
+                n_ctx=fields.integer(data["n_ctx"], "n_ctx", 0, MAX_N_CTX),
+                in_flight=_optional(data.get("in_flight"), "in_flight"),
+                finished=fields.boolean(data.get("finished", False), "finished"),
+                renamed=fields.boolean(data.get("renamed", False), "renamed"),
+                origin=_optional(data.get("origin"), "origin"),
+            )
+        except fields.FieldError as err:
+            raise ConversationError(f"{where}: {err}") from None
         return cls(
-            id=check_id(data["id"]), title=data["title"], created=float(data["created"]),
-            updated=float(data["updated"]), model=data["model"], n_ctx=data["n_ctx"],
-            conversation=Conversation.from_state_json(data["conversation"], where),
-            in_flight=in_flight or None, finished=bool(data.get("finished")), renamed=bool(data.get("renamed")),
-            origin=origin if isinstance(origin, str) else None,
+            id=check_id(data["id"]), conversation=Conversation.from_state_json(data["conversation"], where),
+            **dict(checked, in_flight=checked["in_flight"] or None),
         )
 
 
-@dataclass(frozen=True)
-class DamagedFile:
-    file_name: str
-    reason: str
+def _optional(value: object, what: str) -> str | None:
+    return None if value is None else fields.text(value, what)
 
 
 @dataclass(frozen=True)
 class Listing:
     records: tuple[ConversationRecord, ...]  # newest update first
     damaged: tuple[DamagedFile, ...]
+
+    def latest(self) -> ConversationRecord | None:
+        """The conversation updated last that has a message besides the system prompt."""
+        return next((r for r in self.records if r.message_count), None)
 
 
 class ConversationStore:
@@ -146,13 +160,15 @@ class ConversationStore:
 
     def save(self, record: ConversationRecord) -> Path:
         path = self.path(record.id)
-        write_private(path, json.dumps(record.to_json(), ensure_ascii=False).encode("utf-8"))
+        write_private(path, json_bytes(record.to_json()))
         return path
 
     def _read(self, path: Path) -> ConversationRecord:
         where = f"conversation file {path.name}"
         try:
-            data = json.loads(path.read_bytes().decode("utf-8"))
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ConversationError(f"{where}: larger than {MAX_FILE_BYTES // 1024 // 1024} MiB")
+            data = parse_json(path.read_bytes())
         except FileNotFoundError:
             raise ConversationError(f"no conversation {path.stem!r}") from None
         except OSError as err:
@@ -160,7 +176,7 @@ class ConversationStore:
         except UnicodeDecodeError:
             raise ConversationError(f"{where}: not valid UTF-8") from None
         except json.JSONDecodeError as err:
-            raise ConversationError(f"{where}: not valid JSON (line {err.lineno}, column {err.colno})") from None
+            raise ConversationError(f"{where}: not valid JSON ({err.msg}, line {err.lineno}, column {err.colno})") from None
         record = ConversationRecord.from_json(data, where)
         if record.id != path.stem:
             raise ConversationError(f"{where}: it names another conversation ({record.id})")
@@ -183,8 +199,7 @@ class ConversationStore:
         return Listing(tuple(records), tuple(damaged))
 
     def latest(self) -> ConversationRecord | None:
-        """The conversation updated last that has a message besides the system prompt."""
-        return next((r for r in self.list().records if r.message_count), None)
+        return self.list().latest()
 
     def rename(self, conversation_id: str, title: str) -> ConversationRecord:
         record = replace(self.load(conversation_id), title=check_title(title), renamed=True)

@@ -393,6 +393,9 @@ class Engine:
         import llama_cpp
 
         llm = self.llm
+        n_vocab = llm.n_vocab()
+        if any(not 0 <= t < n_vocab for t in ids):
+            raise ModelLoadError(f"its token ids go beyond the model's vocabulary of {n_vocab:,}")
         self.reset()
         buf = (ctypes.c_uint8 * len(blob)).from_buffer_copy(blob)
         read = llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, buf, len(blob), 0)

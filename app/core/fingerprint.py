@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from app.core.json_io import parse_json
 from app.core.paths import data_dir
 from app.core.settings import write_private
 
@@ -19,7 +20,7 @@ def _cache_path() -> Path:
 
 def _read_cache() -> dict:
     try:
-        data = json.loads(_cache_path().read_text(encoding="utf-8"))
+        data = parse_json(_cache_path().read_bytes())
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from app.core.errors import ContextWatchError, UsageError
+from app.core.field_checks import FieldError
+from app.core.growth_check import GROWTH_ROW, SESSION_ROW, STATS_ROW, checked_rows
 from app.core.growth_records import (
     SORTS,
     SOURCE_CLAUDE_CODE,
@@ -106,6 +108,12 @@ class GrowthStore:
                     self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    def _checked(self, rows: list[tuple], columns, what: str) -> list[tuple]:
+        try:
+            return checked_rows(rows, columns, what)
+        except FieldError as err:
+            raise UsageError(self._unreadable(err)) from None
 
     def _read(self, sql: str, params: Iterable = ()) -> list[tuple]:
         with self._lock:
@@ -250,7 +258,7 @@ class GrowthStore:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [GrowthRow(*row) for row in self._read(sql, params)]
+        return [GrowthRow(*row) for row in self._checked(self._read(sql, params), GROWTH_ROW, "turn")]
 
     @_guarded
     def session_stats(self, session_id: int | None = None) -> SessionStats:
@@ -262,7 +270,7 @@ class GrowthStore:
                 self._require_session(self._conn, session_id)
             sql += " WHERE session_id = ?"
             params = (session_id,)
-        return SessionStats(session_id, *self._read(sql, params)[0])
+        return SessionStats(session_id, *self._checked(self._read(sql, params), STATS_ROW, "statistics")[0])
 
     _SESSIONS_SQL = (
         "SELECT s.id, s.source, s.external_id, s.model, s.n_ctx, s.started, COUNT(t.id), MAX(t.context_after)"
@@ -271,11 +279,13 @@ class GrowthStore:
 
     @_guarded
     def sessions(self) -> list[SessionInfo]:
-        return [SessionInfo(*row) for row in self._read(self._SESSIONS_SQL.format(where=""))]
+        return [SessionInfo(*row) for row in self._checked(self._read(self._SESSIONS_SQL.format(where="")), SESSION_ROW,
+                                                           "session")]
 
     @_guarded
     def session(self, session_id: int) -> SessionInfo:
-        rows = self._read(self._SESSIONS_SQL.format(where="WHERE s.id = ?"), (session_id,))
+        rows = self._checked(self._read(self._SESSIONS_SQL.format(where="WHERE s.id = ?"), (session_id,)), SESSION_ROW,
+                             "session")
         if not rows:
             raise UsageError(f"no session {session_id} in the growth history (see `contextwatch stats`)")
         return SessionInfo(*rows[0])

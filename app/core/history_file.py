@@ -7,10 +7,16 @@ from pathlib import Path
 
 from app.core.conversation import Message
 from app.core.errors import UsageError
+from app.core.json_io import parse_json
+
+
+MAX_BYTES = 64 * 1024 * 1024
 
 
 def load_history(path: Path) -> list[Message]:
     try:
+        if path.is_file() and path.stat().st_size > MAX_BYTES:
+            raise UsageError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB, more than a history holds")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise UsageError(f"history file not found: {path}") from None
@@ -19,7 +25,7 @@ def load_history(path: Path) -> list[Message]:
     except OSError as err:
         raise UsageError(f"cannot read history file {path}: {err.strerror}") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = parse_json(raw)
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not valid UTF-8") from None
     except json.JSONDecodeError as err:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import UsageError
+from app.core.json_io import parse_json_text
 from app.core.paths import resource_dir
 
 FORMAT_VERSION = 1
@@ -176,7 +177,7 @@ def load_profiles(path: Path | None = None) -> ProfileBook:
     except UnicodeDecodeError as err:
         raise ProfileError(f"{path}: not valid UTF-8 (byte {err.start})") from None
     try:
-        data = json.loads(text)
+        data = parse_json_text(text)
     except json.JSONDecodeError as err:
         raise ProfileError(
             f"{path}: invalid JSON at line {err.lineno} column {err.colno}: {err.msg}"

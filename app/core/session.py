@@ -563,7 +563,7 @@ class Session:
         lat = self.latency.snapshot()
         return {
             "name": name, "created": time.time(),
-            "model": dict(model_fingerprint(self.model_path), name=info.name),
+            "model": dict(model_fingerprint(self.model_path), name=info.name, n_vocab=info.n_vocab),
             "n_ctx": self.engine.n_ctx,
             "cache": {"type_k": self.settings.type_k, "type_v": self.settings.type_v},
             "sampling": self.sampling().to_dict(),

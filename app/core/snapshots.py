@@ -4,30 +4,31 @@ Layout: `<data>/snapshots/<name>.json` and `<data>/snapshots/<name>.<hash>.kv`, 
 The blob is written first under a name of its own content, then the manifest that points at it
 replaces the old one: a crash at any moment leaves either the old snapshot or the new one whole.
 Names are restricted to a safe alphabet, so nothing read from a manifest can point outside
-the snapshots folder. A snapshot whose KV cache did not hold its conversation has no blob: its
-manifest's `kv` section says why (`reason`), and a restore re-evaluates the conversation.
+the snapshots folder. A manifest is checked field by field (`manifest_check`) before anything
+reads it; one that fails is listed as damaged with the reason, beside the others. A snapshot
+whose KV cache did not hold its conversation has no blob: its manifest's `kv` section says why
+(`reason`), and a restore re-evaluates the conversation.
 """
 
 from __future__ import annotations
 
 import glob
 import hashlib
-import json
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import UsageError
+from app.core.field_checks import DamagedFile
+from app.core.json_io import json_bytes, parse_json
+from app.core.manifest_check import check_manifest
 from app.core.paths import data_dir, ensure_private_dir
 from app.core.settings import write_private
 
 FORMAT_VERSION = 1
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_REQUIRED = {
-    "format_version": int, "name": str, "created": (int, float), "model": dict, "n_ctx": int,
-    "cache": dict, "sampling": dict, "conversation": dict, "metrics": dict, "kv": dict,
-}
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 
 
 class SnapshotError(UsageError):
@@ -46,8 +47,14 @@ class SnapshotInfo:
     kv_reason: str | None = None  # why the snapshot has no KV state
 
 
+@dataclass(frozen=True)
+class SnapshotListing:
+    infos: tuple[SnapshotInfo, ...]  # newest first
+    damaged: tuple[DamagedFile, ...]
+
+
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or name.endswith((".json", ".kv", ".tmp")):
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name.endswith((".json", ".kv", ".tmp")):
         raise SnapshotError(
             f"invalid snapshot name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )
@@ -92,10 +99,11 @@ class SnapshotStore:
             blob_path = self.folder / f"{name}.{digest[:16]}.kv"
             manifest["kv"] = dict(manifest["kv"], file=blob_path.name, bytes=len(blob), sha256=digest)
             manifest["kv"].pop("reason", None)
+        manifest_bytes = json_bytes(manifest, indent=1)
         try:
             if blob_path is not None:
                 write_private(blob_path, blob)
-            write_private(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+            write_private(manifest_path, manifest_bytes)
         except OSError as err:
             if blob_path is not None and (not manifest_path.exists()
                                           or blob_path.name not in manifest_path.read_text("utf-8", "replace")):
@@ -109,14 +117,18 @@ class SnapshotStore:
     def read_manifest(self, name: str) -> dict:
         manifest_path = self._manifest_path(name)
         try:
+            size = manifest_path.stat().st_size
+            if size > MAX_MANIFEST_BYTES:
+                raise SnapshotError(f"snapshot {name!r} is corrupt: its manifest has {size:,} bytes, "
+                                    f"more than {MAX_MANIFEST_BYTES:,}")
             raw = manifest_path.read_bytes()
         except FileNotFoundError:
             raise SnapshotError(f"no snapshot named {name!r}") from None
         except OSError as err:
             raise SnapshotError(f"cannot read snapshot {name!r}: {err.strerror}") from None
         try:
-            manifest = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            manifest = parse_json(raw)
+        except ValueError as err:  # bytes that are not UTF-8, or not JSON
             raise SnapshotError(f"snapshot {name!r} is corrupt: its manifest is not valid JSON ({err})") from None
         return validate_manifest(manifest, name)
 
@@ -125,27 +137,35 @@ class SnapshotStore:
         if not with_blob or manifest["kv"]["file"] is None:
             return manifest, None
         blob_path = self.folder / manifest["kv"]["file"]
+        kv = manifest["kv"]
         try:
+            size = blob_path.stat().st_size
+            if size != kv["bytes"]:
+                raise SnapshotError(f"snapshot {name!r} is truncated: KV state has {size} of {kv['bytes']} bytes")
             blob = blob_path.read_bytes()
         except FileNotFoundError:
             raise SnapshotError(f"snapshot {name!r} is incomplete: its KV state file is missing") from None
-        kv = manifest["kv"]
+        except OSError as err:
+            raise SnapshotError(f"cannot read the KV state of snapshot {name!r}: {err.strerror or err}") from None
         if len(blob) != kv["bytes"]:
             raise SnapshotError(f"snapshot {name!r} is truncated: KV state has {len(blob)} of {kv['bytes']} bytes")
         if hashlib.sha256(blob).hexdigest() != kv["sha256"]:
             raise SnapshotError(f"snapshot {name!r} is corrupt: the KV state does not match its checksum")
         return manifest, blob
 
-    def list(self) -> list[SnapshotInfo]:
-        infos = []
+    def listing(self) -> SnapshotListing:
+        """Every snapshot that can be read, and every manifest that cannot, with the reason."""
+        infos, damaged = [], []
         for path in sorted(self.folder.glob("*.json")):
-            name = path.stem
             try:
-                m = self.read_manifest(name)
-            except SnapshotError:
-                continue
-            infos.append(info_of(m))
-        return sorted(infos, key=lambda i: i.created, reverse=True)
+                infos.append(info_of(self.read_manifest(path.stem)))
+            except SnapshotError as err:
+                damaged.append(DamagedFile(path.name, str(err)))
+        infos.sort(key=lambda i: i.created, reverse=True)
+        return SnapshotListing(tuple(infos), tuple(damaged))
+
+    def list(self) -> list[SnapshotInfo]:
+        return list(self.listing().infos)
 
     def latest(self) -> SnapshotInfo | None:
         infos = self.list()
@@ -183,34 +203,15 @@ def validate_manifest(manifest: object, name: str) -> dict:
     if not isinstance(manifest, dict):
         raise SnapshotError(f"snapshot {name!r} is corrupt: its manifest is not a JSON object")
     version = manifest.get("format_version")
-    if isinstance(version, int) and version > FORMAT_VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise SnapshotError(
             f"snapshot {name!r} has format version {version}, newer than this ContextWatch reads ({FORMAT_VERSION}): "
             "upgrade ContextWatch to restore it"
         )
-    for key, kind in _REQUIRED.items():
-        if key not in manifest or not isinstance(manifest[key], kind) or isinstance(manifest[key], bool):
-            raise SnapshotError(f"snapshot {name!r} is corrupt: field {key!r} is missing or has the wrong type")
+    try:
+        check_manifest(manifest, lambda file_name: blob_name_ok(name, file_name))
+    except UsageError as err:
+        raise SnapshotError(f"snapshot {name!r} is corrupt: {err}") from None
     if manifest["name"] != name:
         raise SnapshotError(f"snapshot {name!r} is corrupt: its manifest names {manifest['name']!r}")
-    kv = manifest["kv"]
-    if kv.get("file") is None:
-        if not (isinstance(kv.get("reason"), str) and kv.get("token_ids") == [] and kv.get("n_tokens") == 0
-                and kv.get("bytes") == 0):
-            raise SnapshotError(f"snapshot {name!r} is corrupt: it has no KV state and does not say why")
-    else:
-        _check_kv_state(kv, name)
-    messages = manifest["conversation"].get("messages")
-    if not isinstance(messages, list):
-        raise SnapshotError(f"snapshot {name!r} is corrupt: it has no message list")
     return manifest
-
-
-def _check_kv_state(kv: dict, name: str) -> None:
-    ids = kv.get("token_ids")
-    if not (isinstance(kv.get("bytes"), int) and isinstance(kv.get("sha256"), str)
-            and isinstance(ids, list) and all(isinstance(t, int) and not isinstance(t, bool) for t in ids)
-            and kv.get("n_tokens") == len(ids)):
-        raise SnapshotError(f"snapshot {name!r} is corrupt: its KV section is incomplete")
-    if not isinstance(kv.get("file"), str) or not blob_name_ok(name, kv["file"]):
-        raise SnapshotError(f"snapshot {name!r} is corrupt: it points at a KV file outside its own name")

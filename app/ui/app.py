@@ -531,11 +531,14 @@ def run_app(settings: Settings, model_path: Path, new: bool = False) -> int:
     from app.core.autosave import Autosave
     from app.core.session import Session
 
-    pending = None if new else Autosave().pending()
+    reader = Autosave()
+    pending = None if new else reader.pending()
     app = ContextWatchApp(
         settings,
         lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
         pending_resume=pending,
     )
+    if reader.notices:
+        app._startup_notes.extend((note, "warning") for note in reader.notices)
     app.run()
     return app.return_code or 0

@@ -46,7 +46,7 @@ def export_transcript(session: Any, fmt: str, folder: Path | None = None) -> Pat
         path = folder / f"conversation-{stamp}-{n}.{fmt}"
         n += 1
     try:
-        write_private(path, text.encode("utf-8"))
+        write_private(path, text.encode("utf-8", "replace"))
     except OSError as err:
         raise UsageError(f"could not write the transcript to {path}: {err.strerror or err}") from None
     return path

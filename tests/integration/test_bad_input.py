@@ -71,6 +71,9 @@ def test_data_folder_that_cannot_be_written():
 @pytest.mark.parametrize("content, words", [
     ("[1, 2]", "role"), ("{\"role\": \"user\"}", "JSON list"), ("not json", "not valid JSON"),
     ("[{\"role\": \"wizard\", \"content\": \"x\"}]", "unknown role"),
+    ("[{\"role\": \"user\", \"content\": \"\\ud800\"}]", "not valid Unicode"),
+    ("[{\"role\": \"user\", \"content\": \"x\", \"pinned\": \"no\"}]", "pinned must be true or false"),
+    pytest.param("[" * 100_000, "nested too deeply", id="nested-too-deeply"),
 ])
 def test_malformed_history_files(tmp_path, content, words):
     path = tmp_path / "h.json"

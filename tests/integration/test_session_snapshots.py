@@ -346,3 +346,41 @@ def test_run_resume_reports_a_restore_that_did_not_deliver(saved):
     restored = json.loads(proc.stdout)["restored"]
     assert restored["kv_restored"] is False and restored["evaluated"] > 20
     assert "re-evaluated" in restored["message"] and "from the KV state" not in restored["message"]
+
+
+def edit_manifest(name: str, edit) -> None:
+    path = SnapshotStore().folder / f"{name}.json"
+    manifest = json.loads(path.read_text())
+    edit(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def test_run_resume_and_show_on_a_damaged_manifest_end_in_one_line(saved):
+    edit_manifest("trip", lambda m: m.update(created=1e300))
+    for args in (("run", "--resume", "trip", "--prompt", "Hello"), ("snapshots", "show", "trip"),
+                 ("snapshots", "export", "trip")):
+        proc = run_cli(*args)
+        assert proc.returncode == 2, proc.stderr
+        [line] = proc.stderr.strip().splitlines()
+        assert line.startswith("contextwatch: error: snapshot 'trip' is corrupt: created must be between 0 and ")
+        assert line.endswith("got 1e+300")
+
+
+def test_token_ids_beyond_the_vocabulary(model_path, saved):
+    n_vocab = saved.engine.info.n_vocab
+
+    def beyond(manifest):
+        manifest["kv"]["token_ids"][-1] = n_vocab + 5
+
+    edit_manifest("trip", beyond)
+    [damaged] = SnapshotStore().listing().damaged
+    assert "beyond the vocabulary" in damaged.reason
+    edit_manifest("trip", lambda m: m["model"].pop("n_vocab"))  # as a snapshot of an earlier version
+    fresh = new_session(model_path)
+    try:
+        restored = fresh.restore_snapshot("trip")
+        assert restored["kv_restored"] is False
+        assert f"its token ids go beyond the model's vocabulary of {n_vocab:,}" in restored["message"]
+        assert fresh.engine.cached_ids() == conversation_ids(fresh)
+    finally:
+        fresh.close()

@@ -320,3 +320,27 @@ async def test_after_a_crash_the_offer_brings_back_the_reply_in_flight():
         assert "cut off: crash" in str(app.main.query_one(HistoryList).get_option_at_index(2).prompt)
     record = ConversationStore().load(pending["id"])
     assert record.in_flight is None and record.message_count == 2 and record.finished is True
+
+
+def test_damaged_saved_conversations_are_a_notice_when_the_dashboard_opens(monkeypatch):
+    from app.core.paths import data_dir
+    from app.ui import app as app_module
+
+    class Recorder:
+        def __init__(self, settings, factory, pending_resume=None):
+            self._startup_notes = []
+            self.return_code = 0
+            opened.append(self)
+
+        def run(self):
+            pass
+
+    opened = []
+    (data_dir() / "autosave.json").write_text('{"conversation": {"messages": "none"}}')
+    ConversationStore().path("20250101-000000-abcdef").write_text("{not json")
+    monkeypatch.setattr(app_module, "ContextWatchApp", Recorder)
+    app_module.run_app(Settings(), "/m/model.gguf")
+    notes = [note for note, severity in opened[0]._startup_notes if severity == "warning"]
+    assert len(notes) == 2
+    assert "autosave.json is damaged" in notes[0] and "moved aside to autosave.json.damaged" in notes[0]
+    assert notes[1] == "1 conversation file is damaged: the conversation list shows why"

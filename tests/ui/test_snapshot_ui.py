@@ -365,3 +365,37 @@ async def test_a_corrupt_snapshot_is_refused_and_nothing_changes():
         assert any("is truncated" in m for m in notifications(app))
         assert [m.content for m in app.messages()] == before
         assert status(app) == "restore failed"
+
+
+@async_test
+async def test_a_damaged_manifest_is_listed_last_with_its_reason_and_never_breaks_the_picker():
+    app = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.session.save_snapshot("good")
+        app.session.save_snapshot("bad")
+        path = SnapshotStore().folder / "bad.json"
+        manifest = json.loads(path.read_text())
+        manifest["created"] = 1e300
+        path.write_text(json.dumps(manifest))
+        await pilot.press("ctrl+r")  # the newest readable one
+        await settle(pilot)
+        assert app.session.calls[-1] == "restore_snapshot:good"
+        await pilot.press("f8")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, SnapshotPickerScreen)
+        assert [i.name for i in picker.infos] == ["good"]
+        assert [d.file_name for d in picker.damaged] == ["bad.json"]
+        row = [str(c) for c in picker.query_one(DataTable).get_row_at(1)]
+        assert row[0] == "bad.json" and row[1] == "damaged" and "created must be between" in row[2]
+        assert "1 damaged" in str(picker.query_one("#snapshots-info").render())
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.screen is picker
+        assert any("bad.json cannot be restored" in m for m in notifications(app))
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert picker.damaged == [] and not path.exists()

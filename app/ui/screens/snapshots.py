@@ -1,5 +1,6 @@
 """The snapshot picker: every saved snapshot, newest first; Enter restores one.
 
+Damaged snapshots are listed last with the reason: they can be deleted, not restored.
 Deleting asks first; renaming asks for the new name. Both are file operations on the
 snapshot store, never on the model: the screen dismisses with the name to restore and the
 app sends that to the engine thread.
@@ -17,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from app.core.field_checks import DamagedFile
 from app.core.formatting import fmt_bytes, fmt_int
 from app.core.growth_format import fmt_when
 from app.core.snapshots import SnapshotError, SnapshotInfo, SnapshotStore, check_name
@@ -57,6 +59,7 @@ class SnapshotPickerScreen(Screen[str | None]):
         self.store = store or SnapshotStore()
         self.snapshot_key = snapshot_key
         self.infos: list[SnapshotInfo] = []
+        self.damaged: list[DamagedFile] = []  # listed after the good ones, with the reason
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
@@ -74,7 +77,8 @@ class SnapshotPickerScreen(Screen[str | None]):
     def refresh_rows(self, select: str | None = None) -> None:
         table = self.query_one(DataTable)
         keep = select or (self.selected().name if self.selected() else None)
-        self.infos = self.store.list()
+        listing = self.store.listing()
+        self.infos, self.damaged = list(listing.infos), list(listing.damaged)
         table.clear(columns=True)
         for key, label in COLUMNS:
             table.add_column(label, key=key)
@@ -89,21 +93,26 @@ class SnapshotPickerScreen(Screen[str | None]):
                 Text(fmt_bytes(info.bytes) if info.kv_reason is None else "no KV state", justify="right"),
                 key=info.name,
             )
+        for damaged in self.damaged:
+            table.add_row(Text(damaged.file_name, style="italic"), "damaged", damaged.reason, "", "", "", "",
+                          key=f"damaged:{damaged.file_name}")
         names = [i.name for i in self.infos]
         if keep in names:
             table.move_cursor(row=names.index(keep))
         self._show_info()
 
     def _show_info(self) -> None:
+        damaged = (f" · {len(self.damaged)} damaged, listed last", "$text-warning") if self.damaged else ("", "")
         if self.infos:
             text = Content.assemble(
                 (f"{len(self.infos)} snapshot{'s' if len(self.infos) != 1 else ''}", "bold $text-primary"),
-                (f" in {self.store.folder}", "$text-muted"),
+                (f" in {self.store.folder}", "$text-muted"), damaged,
             )
         else:
             text = Content.assemble(
                 ("No snapshots yet", "bold $text-primary"),
                 (f"  ·  {self.snapshot_key or 'Ctrl+P › Snapshot'} on the main screen takes one", "$text-muted"),
+                damaged,
             )
         self.query_one("#snapshots-info", Static).update(text)
         self.sub_title = "Enter restores · d deletes · r renames · Esc closes"
@@ -120,14 +129,25 @@ class SnapshotPickerScreen(Screen[str | None]):
         event.stop()
         self.action_restore()
 
+    def selected_damaged(self) -> DamagedFile | None:
+        row = self.query_one(DataTable).cursor_row - len(self.infos)
+        return self.damaged[row] if 0 <= row < len(self.damaged) else None
+
     def action_restore(self) -> None:
         info = self.selected()
         if info is not None:
             self.dismiss(info.name)
+        elif (damaged := self.selected_damaged()) is not None:
+            self.notify(f"{damaged.file_name} cannot be restored: {damaged.reason}", severity="error")
 
     def action_delete(self) -> None:
         info = self.selected()
         if info is None:
+            damaged = self.selected_damaged()
+            if damaged is not None:
+                question = ConfirmScreen(f"Delete damaged snapshot {damaged.file_name}?", damaged.reason,
+                                         yes="Enter or y: delete")
+                self.app.push_screen(question, partial(self._delete, damaged.file_name.removesuffix(".json")))
             return
         question = ConfirmScreen(
             f"Delete snapshot {info.name}?",

@@ -1,0 +1,29 @@
+"""JSON to and from the bytes of our files, whatever the text inside holds.
+
+Reading: nesting too deep for the parser, or a number with more digits than Python converts, is
+a `JSONDecodeError` like any other malformed JSON, never a `RecursionError` or a bare `ValueError`. Writing: a lone surrogate (which UTF-8 cannot hold) becomes '?'
+instead of failing half way through a save.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def parse_json(raw: bytes) -> object:
+    return parse_json_text(raw.decode("utf-8"))
+
+
+def parse_json_text(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+    except ValueError as err:
+        raise json.JSONDecodeError(str(err).split(":")[0], text, 0) from None
+
+
+def json_bytes(data: object, indent: int | None = None) -> bytes:
+    return json.dumps(data, ensure_ascii=False, indent=indent).encode("utf-8", "replace")
