@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from app.commands.arg_types import positive_int
+from app.commands.arg_types import ranged
 from app.core.claude_import import import_claude_logs
 from app.core.formatting import DASH, fmt_int
 from app.core.growth_format import (
@@ -27,8 +27,8 @@ def add_parser(sub, model_flags) -> None:
         usage="%(prog)s [--limit N] [--min-growth T] [--session ID] [--sort KEY] [--json]\n"
         "       %(prog)s import PATH... [--json]",
     )
-    growth.add_argument("--limit", type=positive_int, default=10, metavar="N", help="show at most N turns (10)")
-    growth.add_argument("--min-growth", type=int, default=0, metavar="T", help="only turns that grew by T tokens or more (0)")
+    growth.add_argument("--limit", type=ranged("limit"), default=10, metavar="N", help="show at most N turns (10)")
+    growth.add_argument("--min-growth", type=ranged("min_growth"), default=0, metavar="T", help="only turns that grew by T tokens or more (0)")
     growth.add_argument("--session", metavar="ID", help="one session: its number or the other tool's session id")
     growth.add_argument("--sort", choices=tuple(SORTS), default="growth", help="order of the list (growth)")
     growth.add_argument("--json", action="store_true", help="print one JSON object instead of a table")

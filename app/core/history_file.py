@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from app.core.bounded_read import HISTORY_LIMIT, read_capped
 from app.core.conversation import Message
 from app.core.errors import UsageError
 
 
 def load_history(path: Path) -> list[Message]:
     try:
-        raw = path.read_bytes()
+        raw = read_capped(path, HISTORY_LIMIT)
     except FileNotFoundError:
         raise UsageError(f"history file not found: {path}") from None
     except IsADirectoryError:

@@ -134,8 +134,7 @@ class MemoryMonitor:
         gpu_reader: NvmlReader | None = None,
         history_limit: int = HISTORY_LIMIT,
     ) -> None:
-        if not interval > 0:
-            raise UsageError(f"memory sampling interval must be > 0 s, got {interval}")
+        check_value("memory_interval", interval)
         self.interval = interval
         self.on_level_change = on_level_change
         self._levels = LevelTracker(thresholds)

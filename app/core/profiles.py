@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core.bounded_read import TooLargeError, read_capped
 from app.core.errors import UsageError
 from app.core.paths import resource_dir
 
@@ -166,7 +167,9 @@ def load_profiles(path: Path | None = None) -> ProfileBook:
             raise ProfileError(str(err)) from None
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_capped(path)
+    except TooLargeError as err:
+        raise ProfileError(str(err)) from None
     except FileNotFoundError:
         raise ProfileError(f"{path}: profile file not found") from None
     except OSError as err:

@@ -11,7 +11,9 @@ from typing import Any
 
 import tomli_w
 
+from app.core.bounded_read import read_capped
 from app.core.errors import UsageError
+from app.core.limits import check_values
 from app.core.paths import config_dir, ensure_private_dir
 
 CONFIG_NAME = "config.toml"
@@ -59,6 +61,12 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in fields(Settings)}
+
+
+def check_settings(settings: Settings, where: str = "") -> None:
+    """Refuse any number out of its range, then a compression policy that cannot work."""
+    check_values(asdict(settings), where)
+    check_compression(settings)
 
 
 def check_compression(settings: Settings) -> None:
@@ -114,11 +122,13 @@ def load_settings(path: Path | None = None) -> Settings:
     if not path.exists():
         return Settings()
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        data = tomllib.loads(read_capped(path).decode("utf-8"))
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not valid TOML: nested too deeply") from None
     except OSError as err:
         raise UsageError(f"{path}: cannot read: {err.strerror}") from None
     for key, value in data.items():
@@ -127,6 +137,7 @@ def load_settings(path: Path | None = None) -> Settings:
         _check_type(path, key, value)
     if "n_ctx" in data and isinstance(data["n_ctx"], int) and data["n_ctx"] <= 0:
         raise UsageError(f"{path}: n_ctx must be a positive integer or \"auto\"")
+    check_values(data, f"{path}: ")
     values = {k: (float(v) if isinstance(getattr(Settings(), k), float) else v) for k, v in data.items()}
     return Settings(**values)
 

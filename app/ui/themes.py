@@ -12,6 +12,9 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from app.core.bounded_read import CONFIG_LIMIT, TooLargeError, read_capped
+from app.core.formatting import fmt_bytes
+
 DEFAULT_THEME = "contextwatch-dark"
 LAST_RESORT_THEME = "textual-dark"
 
@@ -45,7 +48,9 @@ def _color(path: Path, key: str, value: object) -> str:
 
 def theme_from_toml(path: Path) -> Theme:
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        data = tomllib.loads(read_capped(path).decode("utf-8"))
+    except TooLargeError:
+        raise ThemeFileError(f"{path.name}: too large (at most {fmt_bytes(CONFIG_LIMIT)})") from None
     except UnicodeDecodeError:
         raise ThemeFileError(f"{path.name}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as err:
