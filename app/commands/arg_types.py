@@ -59,4 +59,8 @@ def ranged(name: str):
 def argv_text(value: str) -> str:
     """Command-line text made valid UTF-8: bytes that are not UTF-8 (which sys.argv carries as lone
     surrogates) become U+FFFD before anything else sees them."""
-    return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    try:
+        raw = value.encode("utf-8", "surrogateescape")  # the bytes as given: one U+FFFD for each bad byte
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
