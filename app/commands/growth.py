@@ -51,7 +51,7 @@ def growth_command(args: argparse.Namespace) -> int:
         rows = store.top_growth(limit=args.limit, min_growth=args.min_growth, session_id=session_id, sort=args.sort)
     if args.json:
         print(json.dumps({"sort": args.sort, "session_id": session_id, "turns": [r.to_dict() for r in rows]},
-                         indent=2, ensure_ascii=False))
+                         indent=2, ensure_ascii=False, allow_nan=False))
     elif not rows:
         print("No turns recorded yet" if args.min_growth <= 0 and session_id is None else "No turns match")
     else:
@@ -72,7 +72,7 @@ def import_command(args: argparse.Namespace) -> int:
     with GrowthStore() as store:
         report = import_claude_logs(store, args.paths)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps(report.to_dict(), indent=2, allow_nan=False))
         return 0
     lines = [
         ("Files read", report.files),
@@ -97,7 +97,7 @@ def stats_command(args: argparse.Namespace) -> int:
         sessions = [store.session(session_id)] if session_id is not None else store.sessions()
     if args.json:
         print(json.dumps({"stats": stats.to_dict(), "sessions": [s.to_dict() for s in sessions]},
-                         indent=2, ensure_ascii=False))
+                         indent=2, ensure_ascii=False, allow_nan=False))
         return 0
     title = f"session {session_id}" if session_id is not None else f"all sessions ({len(sessions)})"
     rows = [

@@ -96,7 +96,7 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
         session.close()
     report["warnings"] = list(notices.messages)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         print("\n")
         print(format_report(report))

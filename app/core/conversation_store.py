@@ -146,7 +146,7 @@ class ConversationStore:
 
     def save(self, record: ConversationRecord) -> Path:
         path = self.path(record.id)
-        write_private(path, json.dumps(record.to_json(), ensure_ascii=False).encode("utf-8"))
+        write_private(path, json.dumps(record.to_json(), ensure_ascii=False, allow_nan=False).encode("utf-8"))
         return path
 
     def _read(self, path: Path) -> ConversationRecord:

@@ -44,7 +44,7 @@ def model_fingerprint(path: Path) -> dict:
         digest = content_hash(path)
         cache[key] = digest
         try:
-            write_private(_cache_path(), json.dumps(cache, indent=1).encode("utf-8"))
+            write_private(_cache_path(), json.dumps(cache, indent=1, allow_nan=False).encode("utf-8"))
         except OSError:
             pass
     return {"path": str(path), "size": stat.st_size, "sha256": digest}

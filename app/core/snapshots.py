@@ -92,10 +92,11 @@ class SnapshotStore:
             blob_path = self.folder / f"{name}.{digest[:16]}.kv"
             manifest["kv"] = dict(manifest["kv"], file=blob_path.name, bytes=len(blob), sha256=digest)
             manifest["kv"].pop("reason", None)
+        text = json.dumps(manifest, ensure_ascii=False, indent=1, allow_nan=False)
         try:
             if blob_path is not None:
                 write_private(blob_path, blob)
-            write_private(manifest_path, json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8"))
+            write_private(manifest_path, text.encode("utf-8"))
         except OSError as err:
             if blob_path is not None and (not manifest_path.exists()
                                           or blob_path.name not in manifest_path.read_text("utf-8", "replace")):
