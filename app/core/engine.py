@@ -45,6 +45,7 @@ class LoadOptions:
     def __post_init__(self) -> None:
         if isinstance(self.n_ctx, bool) or not isinstance(self.n_ctx, int) or self.n_ctx <= 0:
             raise UsageError(f"n_ctx must be a positive integer, got {self.n_ctx!r}")
+        check_value("n_ctx", self.n_ctx)
         check_value("n_batch", self.n_batch)
         if self.n_threads is not None:
             check_value("n_threads", self.n_threads)

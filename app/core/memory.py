@@ -20,6 +20,7 @@ import psutil
 from app.core.errors import UsageError
 from app.core.events import MemoryLevelChanged
 from app.core.gpu import GpuSample, NvmlReader, shared_reader
+from app.core.limits import check_value
 
 log = logging.getLogger(__name__)
 
