@@ -139,7 +139,12 @@ def load_settings(path: Path | None = None) -> Settings:
         raise UsageError(f"{path}: n_ctx must be a positive integer or \"auto\"")
     check_values(data, f"{path}: ")
     values = {k: (float(v) if isinstance(getattr(Settings(), k), float) else v) for k, v in data.items()}
-    return Settings(**values)
+    settings = Settings(**values)
+    try:
+        check_compression(settings)
+    except UsageError as err:
+        raise UsageError(f"{path}: {err}") from None
+    return settings
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
