@@ -107,8 +107,10 @@ class ChatFormatter:
 
 
     def _render_template(self, messages: Sequence[dict], add_generation_prompt: bool) -> str:
+        given = sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str))
         return self._compiled.environment.render_bounded(
             self._compiled,
+            given_chars=given,
             messages=list(messages),
             add_generation_prompt=add_generation_prompt,
             bos_token=self.bos_text,

@@ -12,6 +12,7 @@ CHAT = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hel
 HOSTILE = {
     "string multiplication": "{{ 'x' * 200000000 }}",
     "a huge range": "{% for i in range(100000000) %}{% endfor %}",
+    "a range too large to count": "{{ range(10 ** 30)|length }}",
     "nested loops": "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
     "output flood": "{% for i in range(10000) %}{% for j in range(10000) %}{{ 'abcdefgh' }}{% endfor %}{% endfor %}",
     "a huge power": "{{ 2 ** 100000000 }}",
@@ -40,7 +41,7 @@ def test_a_template_that_passes_a_limit_later_stops_that_render_with_one_line():
                               "{% if messages|length > 1 %}{{ 'y' * 100000000 }}{% endif %}")
     assert not formatter.uses_fallback
     start = time.monotonic()
-    with pytest.raises(ChatTemplateError, match="built a value larger than .* items: it was stopped"):
+    with pytest.raises(ChatTemplateError, match="built a value longer than 1,048,576 items beyond the chat.s own text: it was stopped"):
         formatter.render(CHAT)
     assert time.monotonic() - start < 5
     assert formatter.render(CHAT[:1]) == "hi"
@@ -53,3 +54,9 @@ def test_ordinary_templates_keep_working():
     formatter = ChatFormatter(template)
     assert formatter.warning is None
     assert formatter.render(CHAT) == "user=hi;assistant=hello;2|ababab|1024|[0, 1, 2]|[2, 1, 0]"
+
+
+def test_the_caps_grow_with_the_text_given():
+    formatter = ChatFormatter("{% for m in messages %}{{ '<' + m.role + '>' + m.content + '</>' }}{% endfor %}")
+    long_prompt = "lorem ipsum " * 400_000
+    assert formatter.render([{"role": "user", "content": long_prompt}]) == f"<user>{long_prompt}</>"
