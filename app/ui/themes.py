@@ -71,8 +71,8 @@ def theme_from_toml(path: Path) -> Theme:
     for key in NUMBER_KEYS:
         if key in data:
             value = data[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ThemeFileError(f"{path.name}: {key} must be a number")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ThemeFileError(f"{path.name}: {key} must be a number between 0 and 1")
             numbers[key] = float(value)
     dark = data.get("dark", True)
     if not isinstance(dark, bool):
