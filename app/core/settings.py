@@ -115,6 +115,8 @@ def _check_type(path: Path, key: str, value: Any) -> None:
         raise UsageError(f"{path}: {key} must be {expected[0].__name__}, got a boolean")
     if not isinstance(value, expected):
         raise UsageError(f"{path}: {key} must be {expected[0].__name__}, got {type(value).__name__} {value!r}")
+    if key in ("model", "profile") and "\x00" in value:
+        raise UsageError(f"{path}: {key} is a path and cannot hold a NUL character")
 
 
 def load_settings(path: Path | None = None) -> Settings:

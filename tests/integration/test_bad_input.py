@@ -53,6 +53,7 @@ def write_config(text: bytes):
     (b"seed = 99999999999999999999\n", "seed must be a whole number between -1 and 4294967295"),
     (b"max_tokens = 0\n", "max_tokens must be a whole number between 1 and"),
     (b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+    (b'profile = "a\\u0000b"\n', "profile is a path and cannot hold a NUL character"),
 ])
 def test_broken_config(text, words):
     write_config(text)
