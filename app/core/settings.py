@@ -13,7 +13,7 @@ import tomli_w
 
 from app.core.bounded_read import read_capped
 from app.core.errors import UsageError
-from app.core.limits import check_values
+from app.core.limits import check_value, check_values
 from app.core.paths import config_dir, ensure_private_dir
 
 CONFIG_NAME = "config.toml"
@@ -77,13 +77,8 @@ def check_compression(settings: Settings) -> None:
         raise UsageError(
             f"compress_strategy must be one of {', '.join(STRATEGIES)}, got {settings.compress_strategy!r}"
         )
-    for key in ("compress_trigger", "compress_target"):
-        value = getattr(settings, key)
-        if not 1 <= value <= 100:
-            raise UsageError(f"{key} must be between 1 and 100 (% of the budget), got {value:g}")
-    for key in ("reply_reserve", "keep_last_turns"):
-        if getattr(settings, key) < 0:
-            raise UsageError(f"{key} must be 0 or more, got {getattr(settings, key)}")
+    for key in ("compress_trigger", "compress_target", "reply_reserve", "keep_last_turns"):
+        check_value(key, getattr(settings, key))
 
 
 def config_path() -> Path:
