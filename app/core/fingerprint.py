@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from app.core.errors import UsageError
 from app.core.paths import data_dir
 from app.core.settings import write_private
 
@@ -21,7 +22,7 @@ def _read_cache() -> dict:
     try:
         data = json.loads(_cache_path().read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, UsageError):  # UsageError: the data folder cannot be made
         return {}
 
 
@@ -45,7 +46,7 @@ def model_fingerprint(path: Path) -> dict:
         cache[key] = digest
         try:
             write_private(_cache_path(), json.dumps(cache, indent=1, allow_nan=False).encode("utf-8"))
-        except OSError:
+        except (OSError, UsageError):
             pass
     return {"path": str(path), "size": stat.st_size, "sha256": digest}
 
