@@ -12,7 +12,7 @@ from app.core.errors import UsageError
 
 def load_history(path: Path) -> list[Message]:
     try:
-        raw = read_capped(path, HISTORY_LIMIT)
+        raw = read_capped(path, HISTORY_LIMIT, allow_pipe=True)
     except FileNotFoundError:
         raise UsageError(f"history file not found: {path}") from None
     except IsADirectoryError:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.bounded_read import TooLargeError, read_capped
+from app.core.bounded_read import FileLimitError, read_capped
 from app.core.errors import UsageError
 from app.core.paths import resource_dir
 
@@ -168,7 +168,7 @@ def load_profiles(path: Path | None = None) -> ProfileBook:
     path = Path(path)
     try:
         raw = read_capped(path)
-    except TooLargeError as err:
+    except FileLimitError as err:
         raise ProfileError(str(err)) from None
     except FileNotFoundError:
         raise ProfileError(f"{path}: profile file not found") from None

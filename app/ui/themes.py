@@ -12,8 +12,7 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from app.core.bounded_read import CONFIG_LIMIT, TooLargeError, read_capped
-from app.core.formatting import fmt_bytes
+from app.core.bounded_read import FileLimitError, read_capped
 
 DEFAULT_THEME = "contextwatch-dark"
 LAST_RESORT_THEME = "textual-dark"
@@ -49,8 +48,8 @@ def _color(path: Path, key: str, value: object) -> str:
 def theme_from_toml(path: Path) -> Theme:
     try:
         data = tomllib.loads(read_capped(path).decode("utf-8"))
-    except TooLargeError:
-        raise ThemeFileError(f"{path.name}: too large (at most {fmt_bytes(CONFIG_LIMIT)})") from None
+    except FileLimitError as err:
+        raise ThemeFileError(f"{path.name}: {err.reason}") from None
     except UnicodeDecodeError:
         raise ThemeFileError(f"{path.name}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as err:

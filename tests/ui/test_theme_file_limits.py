@@ -10,7 +10,7 @@ from app.ui.themes import ThemeFileError, theme_from_toml
 def test_a_huge_theme_file_is_refused(tmp_path):
     path = tmp_path / "big.toml"
     path.write_bytes(b'primary = "#112233"\n# ' + b"x" * (2 << 20) + b"\n")
-    with pytest.raises(ThemeFileError, match=r"^big.toml: too large \(at most 1.00 MiB\)$"):
+    with pytest.raises(ThemeFileError, match=r"^big.toml: too large \(2.00 MiB; at most 1.00 MiB\)$"):
         theme_from_toml(path)
 
 
