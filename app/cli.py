@@ -6,6 +6,7 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 
 from app import __version__
 from app.commands.arg_types import n_ctx_arg
@@ -68,6 +69,24 @@ def _dispatch(argv: list[str] | None) -> int:
     except KeyboardInterrupt:
         print("contextwatch: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        raise
+    except Exception as err:
+        return _unexpected(args, err)
+
+
+def _unexpected(args: argparse.Namespace, err: Exception) -> int:
+    """The one line for a failure nobody foresaw; `--verbose` adds the traceback."""
+    command = " ".join(filter(None, ("contextwatch", args.command, getattr(args, "action", None),
+                                     getattr(args, "growth_action", None))))
+    if getattr(args, "verbose", False):
+        traceback.print_exc()
+    where = f" ({err.filename})" if isinstance(err, OSError) and err.filename else ""
+    detail = (err.strerror if isinstance(err, OSError) and err.strerror else str(err)).splitlines()
+    text = f"{type(err).__name__}: {detail[0]}" if detail else type(err).__name__
+    hint = "" if getattr(args, "verbose", False) else " (contextwatch --verbose shows the traceback)"
+    print(f"{command}: error: {text}{where}{hint}", file=sys.stderr)
+    return 1
 
 
 def _stop_writing() -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from app.core.limits import FLAG_RANGES, SETTING_RANGES
+
 
 def positive_int(value: str) -> int:
     try:
@@ -16,7 +18,13 @@ def positive_int(value: str) -> int:
 
 
 def n_ctx_arg(value: str) -> int | str:
-    return value if value == "auto" else positive_int(value)
+    if value == "auto":
+        return value
+    n = positive_int(value)
+    problem = SETTING_RANGES["n_ctx"].problem(n)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return n
 
 
 def percent_arg(value: str) -> float:
@@ -27,3 +35,32 @@ def percent_arg(value: str) -> float:
     if not 0 < x <= 100:
         raise argparse.ArgumentTypeError(f"must be between 0 and 100, got {value}")
     return x
+
+
+def ranged(name: str):
+    """An argparse type for the setting or flag `name`, refusing what its range in `limits` refuses."""
+    rng = SETTING_RANGES.get(name) or FLAG_RANGES[name]
+
+    def parse(value: str) -> int | float:
+        try:
+            number = int(value) if rng.integer else float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {rng.describe()}, got {value!r}") from None
+        problem = rng.problem(number)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return number
+
+    parse.__name__ = name.replace("_", " ")
+    return parse
+
+
+
+def argv_text(value: str) -> str:
+    """Command-line text made valid UTF-8: bytes that are not UTF-8 (which sys.argv carries as lone
+    surrogates) become U+FFFD before anything else sees them."""
+    try:
+        raw = value.encode("utf-8", "surrogateescape")  # the bytes as given: one U+FFFD for each bad byte
+    except UnicodeEncodeError:
+        raw = value.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")

@@ -9,7 +9,7 @@ from app.core import llama_log
 from app.core.model_locator import find_model
 from app.core.errors import UsageError
 from app.core.paths import data_dir, llama_log_path
-from app.core.settings import Settings, load_settings
+from app.core.settings import Settings, check_settings, load_settings
 
 
 def prepare(args: argparse.Namespace, **overrides) -> tuple[Settings, Path]:
@@ -18,6 +18,7 @@ def prepare(args: argparse.Namespace, **overrides) -> tuple[Settings, Path]:
         profile=getattr(args, "profile", None),
         **overrides,
     )
+    check_settings(settings)
     model_path = find_model(getattr(args, "model", None), settings.model)
     try:
         llama_log.open_log(llama_log_path(), echo=getattr(args, "verbose", False))

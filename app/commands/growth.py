@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from app.commands.arg_types import positive_int
+from app.commands.arg_types import ranged
 from app.core.claude_import import import_claude_logs
 from app.core.formatting import DASH, fmt_int
 from app.core.growth_format import (
@@ -27,8 +27,8 @@ def add_parser(sub, model_flags) -> None:
         usage="%(prog)s [--limit N] [--min-growth T] [--session ID] [--sort KEY] [--json]\n"
         "       %(prog)s import PATH... [--json]",
     )
-    growth.add_argument("--limit", type=positive_int, default=10, metavar="N", help="show at most N turns (10)")
-    growth.add_argument("--min-growth", type=int, default=0, metavar="T", help="only turns that grew by T tokens or more (0)")
+    growth.add_argument("--limit", type=ranged("limit"), default=10, metavar="N", help="show at most N turns (10)")
+    growth.add_argument("--min-growth", type=ranged("min_growth"), default=0, metavar="T", help="only turns that grew by T tokens or more (0)")
     growth.add_argument("--session", metavar="ID", help="one session: its number or the other tool's session id")
     growth.add_argument("--sort", choices=tuple(SORTS), default="growth", help="order of the list (growth)")
     growth.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -51,7 +51,7 @@ def growth_command(args: argparse.Namespace) -> int:
         rows = store.top_growth(limit=args.limit, min_growth=args.min_growth, session_id=session_id, sort=args.sort)
     if args.json:
         print(json.dumps({"sort": args.sort, "session_id": session_id, "turns": [r.to_dict() for r in rows]},
-                         indent=2, ensure_ascii=False))
+                         indent=2, ensure_ascii=False, allow_nan=False))
     elif not rows:
         print("No turns recorded yet" if args.min_growth <= 0 and session_id is None else "No turns match")
     else:
@@ -72,7 +72,7 @@ def import_command(args: argparse.Namespace) -> int:
     with GrowthStore() as store:
         report = import_claude_logs(store, args.paths)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps(report.to_dict(), indent=2, allow_nan=False))
         return 0
     lines = [
         ("Files read", report.files),
@@ -97,7 +97,7 @@ def stats_command(args: argparse.Namespace) -> int:
         sessions = [store.session(session_id)] if session_id is not None else store.sessions()
     if args.json:
         print(json.dumps({"stats": stats.to_dict(), "sessions": [s.to_dict() for s in sessions]},
-                         indent=2, ensure_ascii=False))
+                         indent=2, ensure_ascii=False, allow_nan=False))
         return 0
     title = f"session {session_id}" if session_id is not None else f"all sessions ({len(sessions)})"
     rows = [

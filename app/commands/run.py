@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from app.commands.arg_types import percent_arg, positive_int
+from app.commands.arg_types import argv_text, percent_arg, ranged
 from app.commands.common import prepare
 from app.commands.notices import NoticeLines
 from app.core.compress_before import compress_before_prompt
@@ -24,12 +24,12 @@ from app.core.snapshots import SnapshotStore, check_name
 def add_parser(sub, model_flags) -> None:
     run = sub.add_parser("run", help="answer one prompt headless and print the report")
     model_flags(run)
-    run.add_argument("--prompt", required=True, metavar="TEXT", help="the prompt; '-' reads standard input")
-    run.add_argument("--max-tokens", type=positive_int, default=None, metavar="N")
+    run.add_argument("--prompt", type=argv_text, required=True, metavar="TEXT", help="the prompt; '-' reads standard input")
+    run.add_argument("--max-tokens", type=ranged("max_tokens"), default=None, metavar="N")
     run.add_argument("--warn-threshold", type=percent_arg, default=None, metavar="PCT")
-    run.add_argument("--system", metavar="TEXT", help="system prompt")
-    run.add_argument("--temperature", type=float, default=None, metavar="T")
-    run.add_argument("--seed", type=int, default=None, metavar="S")
+    run.add_argument("--system", type=argv_text, metavar="TEXT", help="system prompt")
+    run.add_argument("--temperature", type=ranged("temperature"), default=None, metavar="T")
+    run.add_argument("--seed", type=ranged("seed"), default=None, metavar="S")
     run.add_argument("--history", metavar="FILE.json", help="continue this conversation (a JSON list of role/content)")
     run.add_argument("--compress", choices=STRATEGIES, metavar="STRATEGY",
                      help="compress the history first: " + "|".join(STRATEGIES))
@@ -103,7 +103,7 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
         session.close()
     report["warnings"] = list(notices.messages)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        print(json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         print("\n")
         print(format_report(report))

@@ -42,15 +42,24 @@ def _kv_state(info) -> str:
     return fmt_bytes(info.bytes)
 
 
+def _open_store() -> SnapshotStore:
+    try:
+        return SnapshotStore()
+    except FileExistsError as err:
+        raise UsageError(f"{err.filename} is a file where the snapshots folder should be") from None
+    except OSError as err:
+        raise UsageError(f"the snapshots folder {err.filename or ''} cannot be used: {err.strerror or err}") from None
+
+
 def snapshots_command(args: argparse.Namespace) -> int:
-    store = SnapshotStore()
+    store = _open_store()
     if args.action == "list":
         listing = store.listing()
         infos = listing.infos
         for damaged in listing.damaged:
             print(f"contextwatch: warning: {damaged.file_name} is damaged: {damaged.reason}", file=sys.stderr)
         if args.json:
-            print(json.dumps([vars(i) for i in infos], indent=2))
+            print(json.dumps([vars(i) for i in infos], indent=2, allow_nan=False))
         elif not infos:
             print(f"no snapshots in {store.folder}")
         else:
@@ -67,7 +76,7 @@ def snapshots_command(args: argparse.Namespace) -> int:
             summary["kv"] = {k: v for k, v in manifest["kv"].items() if k != "token_ids"}
             summary["messages"] = info.messages
             summary["checkpoints"] = len(manifest["conversation"].get("checkpoints", []))
-            print(json.dumps(summary, indent=2))
+            print(json.dumps(summary, indent=2, allow_nan=False))
         else:
             print(f"Name: {info.name}\nSaved: {_when(info.created)}\nModel: {info.model_name} "
                   f"({manifest['model'].get('path')})\nn_ctx: {info.n_ctx}\nTokens in KV state: {fmt_int(info.tokens)}\n"
@@ -87,7 +96,7 @@ def snapshots_command(args: argparse.Namespace) -> int:
         try:
             write_private(out, text.encode("utf-8", "replace"))
         except OSError as err:
-            raise UsageError(f"cannot write {out}: {err.strerror or err}") from None
+            raise UsageError(f"cannot write the export to {out}: {err.strerror or err}") from None
     else:
         sys.stdout.write(text)
     return 0

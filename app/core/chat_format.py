@@ -14,12 +14,13 @@ from typing import Any, Sequence
 
 from jinja2 import TemplateError, nodes
 from jinja2.ext import Extension
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from app.core.errors import ContextWatchError
+from app.core.template_limits import BoundedSandbox, TemplateLimitError
 
 PLAIN_FORMAT = "using a plain 'role: text' format"
 PLAIN_FALLBACK_WARNING = f"this model has no chat template: {PLAIN_FORMAT}"
+TRIAL_CHAT = ({"role": "user", "content": "Hello"},)
 
 
 class ChatTemplateError(ContextWatchError):
@@ -50,8 +51,8 @@ class GenerationBlocks(Extension):
         return parser.parse_statements(("name:endgeneration",), drop_needle=True)
 
 
-def template_environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+def template_environment() -> BoundedSandbox:
+    env = BoundedSandbox(
         trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols", GenerationBlocks],
     )
     env.globals["raise_exception"] = _raise
@@ -75,6 +76,18 @@ class ChatFormatter:
             except TemplateError as err:
                 where = f"line {err.lineno}: " if getattr(err, "lineno", None) else ""
                 self.warning = f"the model's chat template does not parse ({where}{err.message}): {PLAIN_FORMAT}"
+                return
+            self._refuse_if_unbounded()
+
+    def _refuse_if_unbounded(self) -> None:
+        """A template that passes a limit on a one-line chat would on every turn: use the plain format."""
+        try:
+            self._render_template(TRIAL_CHAT, add_generation_prompt=True)
+        except TemplateLimitError as err:
+            self._compiled = None
+            self.warning = f"the model's chat template {err}: {PLAIN_FORMAT}"
+        except Exception:  # noqa: BLE001 - other failures depend on the messages; render reports them
+            pass
 
     @property
     def uses_fallback(self) -> bool:
@@ -84,16 +97,25 @@ class ChatFormatter:
         if self._compiled is None:
             return _render_plain(messages, add_generation_prompt)
         try:
-            return self._compiled.render(
-                messages=list(messages),
-                add_generation_prompt=add_generation_prompt,
-                bos_token=self.bos_text,
-                eos_token=self.eos_text,
-            )
+            return self._render_template(messages, add_generation_prompt)
         except ChatTemplateError:
             raise
+        except TemplateLimitError as err:
+            raise ChatTemplateError(f"the model's chat template {err}: it was stopped") from None
         except Exception as err:  # the sandbox raises SecurityError, templates raise anything
             raise ChatTemplateError(f"the model's chat template failed: {type(err).__name__}: {err}") from None
+
+
+    def _render_template(self, messages: Sequence[dict], add_generation_prompt: bool) -> str:
+        given = sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str))
+        return self._compiled.environment.render_bounded(
+            self._compiled,
+            given_chars=given,
+            messages=list(messages),
+            add_generation_prompt=add_generation_prompt,
+            bos_token=self.bos_text,
+            eos_token=self.eos_text,
+        )
 
 
 def _render_plain(messages: Sequence[dict], add_generation_prompt: bool) -> str:

@@ -22,6 +22,7 @@ from app.core.gguf_file import check_gguf
 from app.core.gil_calls import holding_gil
 from app.core.memory_check import check_memory
 from app.core.kv_cache import CACHE_TYPES, parse_cache_type, parse_logged_kv_bytes
+from app.core.limits import check_value
 from app.core.llama_loader import close_llama, open_llama
 from app.core.model_info import ModelInfo, read_model_info
 from app.core.sampling import SamplingParams, build_sampler
@@ -44,8 +45,11 @@ class LoadOptions:
     def __post_init__(self) -> None:
         if isinstance(self.n_ctx, bool) or not isinstance(self.n_ctx, int) or self.n_ctx <= 0:
             raise UsageError(f"n_ctx must be a positive integer, got {self.n_ctx!r}")
-        if self.n_batch <= 0:
-            raise UsageError(f"n_batch must be a positive integer, got {self.n_batch!r}")
+        check_value("n_ctx", self.n_ctx)
+        check_value("n_batch", self.n_batch)
+        if self.n_threads is not None:
+            check_value("n_threads", self.n_threads)
+        check_value("n_gpu_layers", self.n_gpu_layers)
         parse_cache_type(self.type_k)
         parse_cache_type(self.type_v)
         if self.type_v not in ("f16", "f32", "bf16") and not self.flash_attn:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from app.core.json_io import parse_json
+from app.core.errors import UsageError
 from app.core.paths import data_dir
 from app.core.settings import write_private
 
@@ -22,7 +23,7 @@ def _read_cache() -> dict:
     try:
         data = parse_json(_cache_path().read_bytes())
         return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
+    except (OSError, ValueError, UsageError):  # UsageError: the data folder cannot be made
         return {}
 
 
@@ -45,8 +46,8 @@ def model_fingerprint(path: Path) -> dict:
         digest = content_hash(path)
         cache[key] = digest
         try:
-            write_private(_cache_path(), json.dumps(cache, indent=1).encode("utf-8"))
-        except OSError:
+            write_private(_cache_path(), json.dumps(cache, indent=1, allow_nan=False).encode("utf-8"))
+        except (OSError, UsageError):
             pass
     return {"path": str(path), "size": stat.st_size, "sha256": digest}
 

@@ -31,6 +31,7 @@ from app.core.growth_records import (
     growth_percent,
 )
 from app.core.growth_schema import NewerSchemaError, migrate
+from app.core.limits import INT64_MAX
 from app.core.paths import data_dir, ensure_private_dir
 
 FILE_NAME = "growth.sqlite3"
@@ -224,7 +225,7 @@ class GrowthStore:
         """A session id from its number or from the id the other tool gave it."""
         with self._lock:
             text = str(ref).strip()
-            if text.isdigit():
+            if text.isascii() and text.isdigit() and int(text) <= INT64_MAX:
                 row = self._conn.execute("SELECT id FROM sessions WHERE id = ?", (int(text),)).fetchone()
                 if row:
                     return row[0]

@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from app.core.bounded_read import HISTORY_LIMIT, read_capped
 from app.core.conversation import Message
 from app.core.errors import UsageError
 from app.core.json_io import parse_json
 
 
-MAX_BYTES = 64 * 1024 * 1024
-
 
 def load_history(path: Path) -> list[Message]:
     try:
-        if path.is_file() and path.stat().st_size > MAX_BYTES:
-            raise UsageError(f"{path}: larger than {MAX_BYTES // 1024 // 1024} MiB, more than a history holds")
-        raw = path.read_bytes()
+        raw = read_capped(path, HISTORY_LIMIT, allow_pipe=True)
     except FileNotFoundError:
         raise UsageError(f"history file not found: {path}") from None
     except IsADirectoryError:

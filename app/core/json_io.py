@@ -26,4 +26,4 @@ def parse_json_text(text: str) -> object:
 
 
 def json_bytes(data: object, indent: int | None = None) -> bytes:
-    return json.dumps(data, ensure_ascii=False, indent=indent).encode("utf-8", "replace")
+    return json.dumps(data, ensure_ascii=False, indent=indent, allow_nan=False).encode("utf-8", "replace")

@@ -1,4 +1,8 @@
-"""Route llama.cpp's own log into a file in the data folder (never the terminal)."""
+"""Route llama.cpp's own log into a file in the data folder (never the terminal).
+
+The file is rotated when it passes ROTATE_BYTES (it grew to 28 MB in an afternoon of reloads):
+at open, and while writing, it moves to `llama.log.1`, replacing the one old file kept.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,28 @@ import threading
 from pathlib import Path
 
 _lock = threading.Lock()
-_state: dict = {"path": None, "fh": None, "echo": False, "callback": None}
+_state: dict = {"path": None, "fh": None, "echo": False, "callback": None, "size": 0}
+ROTATE_BYTES = 5 << 20
+
+
+def old_log_path(path: Path) -> Path:
+    return path.with_name(path.name + ".1")
+
+
+def _rotate_if_large(path: Path) -> None:
+    try:
+        if os.path.getsize(path) > ROTATE_BYTES:
+            os.replace(path, old_log_path(path))
+    except OSError:
+        pass
+
+
+def _open_file(path: Path) -> None:
+    _rotate_if_large(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.chmod(path, 0o600)
+    _state["fh"] = os.fdopen(fd, "ab", buffering=0)
+    _state["size"] = os.fstat(fd).st_size
 
 
 def install(path: Path, echo: bool = False) -> Path:
@@ -26,9 +51,7 @@ def open_log(path: Path, echo: bool = False) -> Path:
             _state["fh"].close()
             _state["fh"] = None
         if _state["fh"] is None:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            os.chmod(path, 0o600)
-            _state["fh"] = os.fdopen(fd, "ab", buffering=0)
+            _open_file(path)
         _state["path"] = path
         _state["echo"] = echo
     return path
@@ -50,12 +73,15 @@ def attach() -> None:
 
 
 def write(data: bytes) -> None:
-    fh = _state["fh"]
-    if fh is None:
+    if _state["fh"] is None:
         return
     with _lock:
         try:
-            fh.write(data)
+            if _state["size"] > ROTATE_BYTES:
+                _state["fh"].close()
+                _open_file(_state["path"])
+            _state["fh"].write(data)
+            _state["size"] += len(data)
         except (OSError, ValueError):
             pass
     if _state["echo"]:
@@ -79,6 +105,8 @@ def text_since(offset: int) -> str:
         return ""
     try:
         with open(path, "rb") as fh:
+            if offset > os.fstat(fh.fileno()).st_size:
+                offset = 0  # rotated since the mark: what is left is what followed it
             fh.seek(offset)
             return fh.read().decode("utf-8", "replace")
     except OSError:

@@ -20,6 +20,7 @@ import psutil
 from app.core.errors import UsageError
 from app.core.events import MemoryLevelChanged
 from app.core.gpu import GpuSample, NvmlReader, shared_reader
+from app.core.limits import check_value
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,7 @@ class MemoryMonitor:
         gpu_reader: NvmlReader | None = None,
         history_limit: int = HISTORY_LIMIT,
     ) -> None:
-        if not interval > 0:
-            raise UsageError(f"memory sampling interval must be > 0 s, got {interval}")
+        check_value("memory_interval", interval)
         self.interval = interval
         self.on_level_change = on_level_change
         self._levels = LevelTracker(thresholds)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from app.core.errors import UsageError
+
 APP_NAME = "contextwatch"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -18,7 +20,10 @@ def data_dir(create: bool = True) -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     path = Path(base) / APP_NAME
     if create:
-        ensure_private_dir(path)
+        try:
+            ensure_private_dir(path)
+        except OSError as err:
+            raise UsageError(f"the data folder {path} cannot be written: {err.strerror or err}") from None
     return path
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.core.bounded_read import FileLimitError, read_capped
 from app.core.errors import UsageError
 from app.core.json_io import parse_json_text
 from app.core.paths import resource_dir
@@ -167,7 +168,9 @@ def load_profiles(path: Path | None = None) -> ProfileBook:
             raise ProfileError(str(err)) from None
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_capped(path)
+    except FileLimitError as err:
+        raise ProfileError(str(err)) from None
     except FileNotFoundError:
         raise ProfileError(f"{path}: profile file not found") from None
     except OSError as err:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from app.core.errors import UsageError
+from app.core.limits import check_value
 
 DEFAULT_SEED = 0xFFFFFFFF  # llama.cpp's "pick a random seed"
 
@@ -21,14 +21,9 @@ class SamplingParams:
     max_tokens: int = 512
 
     def __post_init__(self) -> None:
-        if self.temperature < 0:
-            raise UsageError(f"temperature must be >= 0, got {self.temperature}")
-        if self.max_tokens < 1:
-            raise UsageError(f"max tokens must be a positive integer, got {self.max_tokens}")
-        if not 0 < self.top_p <= 1 or not 0 <= self.min_p <= 1:
-            raise UsageError("top_p must be in (0, 1] and min_p in [0, 1]")
-        if self.top_k < 0 or self.repeat_penalty <= 0:
-            raise UsageError("top_k must be >= 0 and repeat_penalty > 0")
+        for name in ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "seed", "max_tokens"):
+            if getattr(self, name) is not None:
+                check_value(name, getattr(self, name))
 
     @property
     def greedy(self) -> bool:

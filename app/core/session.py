@@ -26,7 +26,7 @@ from app.core.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
 from app.core.profiles import load_profiles, resolve_context
 from app.core.prompt_text import clean_prompt
 from app.core.sampling import SamplingParams
-from app.core.settings import Settings, check_compression
+from app.core.settings import Settings, check_settings
 from app.core.summarizer import ModelSummarizer
 from app.core.prompt_tokens import PromptTokens
 from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker, validate_threshold
@@ -64,7 +64,7 @@ class Session:
     record_growth: bool = True
 
     def __post_init__(self) -> None:
-        check_compression(self.settings)
+        check_settings(self.settings)
         validate_threshold(self.settings.warn_threshold, "warn_threshold")
         self.sampling()
         self.conversation = Conversation.with_system(self.settings.system_prompt)

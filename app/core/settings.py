@@ -11,7 +11,9 @@ from typing import Any
 
 import tomli_w
 
+from app.core.bounded_read import read_capped
 from app.core.errors import UsageError
+from app.core.limits import check_value, check_values
 from app.core.paths import config_dir, ensure_private_dir
 
 CONFIG_NAME = "config.toml"
@@ -61,6 +63,12 @@ class Settings:
 _FIELDS = {f.name: f for f in fields(Settings)}
 
 
+def check_settings(settings: Settings, where: str = "") -> None:
+    """Refuse any number out of its range, then a compression policy that cannot work."""
+    check_values(asdict(settings), where)
+    check_compression(settings)
+
+
 def check_compression(settings: Settings) -> None:
     """Refuse a compression policy that cannot work, naming the setting (config, flags or dialog)."""
     from app.core.compression import STRATEGIES
@@ -69,13 +77,8 @@ def check_compression(settings: Settings) -> None:
         raise UsageError(
             f"compress_strategy must be one of {', '.join(STRATEGIES)}, got {settings.compress_strategy!r}"
         )
-    for key in ("compress_trigger", "compress_target"):
-        value = getattr(settings, key)
-        if not 1 <= value <= 100:
-            raise UsageError(f"{key} must be between 1 and 100 (% of the budget), got {value:g}")
-    for key in ("reply_reserve", "keep_last_turns"):
-        if getattr(settings, key) < 0:
-            raise UsageError(f"{key} must be 0 or more, got {getattr(settings, key)}")
+    for key in ("compress_trigger", "compress_target", "reply_reserve", "keep_last_turns"):
+        check_value(key, getattr(settings, key))
 
 
 def config_path() -> Path:
@@ -107,6 +110,8 @@ def _check_type(path: Path, key: str, value: Any) -> None:
         raise UsageError(f"{path}: {key} must be {expected[0].__name__}, got a boolean")
     if not isinstance(value, expected):
         raise UsageError(f"{path}: {key} must be {expected[0].__name__}, got {type(value).__name__} {value!r}")
+    if key in ("model", "profile") and "\x00" in value:
+        raise UsageError(f"{path}: {key} is a path and cannot hold a NUL character")
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -114,11 +119,13 @@ def load_settings(path: Path | None = None) -> Settings:
     if not path.exists():
         return Settings()
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        data = tomllib.loads(read_capped(path).decode("utf-8"))
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"{path}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: not valid TOML: nested too deeply") from None
     except OSError as err:
         raise UsageError(f"{path}: cannot read: {err.strerror}") from None
     for key, value in data.items():
@@ -127,8 +134,14 @@ def load_settings(path: Path | None = None) -> Settings:
         _check_type(path, key, value)
     if "n_ctx" in data and isinstance(data["n_ctx"], int) and data["n_ctx"] <= 0:
         raise UsageError(f"{path}: n_ctx must be a positive integer or \"auto\"")
+    check_values(data, f"{path}: ")
     values = {k: (float(v) if isinstance(getattr(Settings(), k), float) else v) for k, v in data.items()}
-    return Settings(**values)
+    settings = Settings(**values)
+    try:
+        check_compression(settings)
+    except UsageError as err:
+        raise UsageError(f"{path}: {err}") from None
+    return settings
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:

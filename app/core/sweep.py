@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 from app.core.engine import CTX_ALIGN, Engine, GenerationResult, LoadOptions
 from app.core.errors import UsageError
 from app.core.kv_cache import KVCacheModel, parse_cache_type
+from app.core.limits import check_value
 from app.core.memory import MemoryMonitor
 from app.core.sampling import SamplingParams
 from app.core.settings import DEFAULT_SYSTEM_PROMPT
@@ -37,6 +38,7 @@ class SweepPoint:
     flash_attn: bool = False
 
     def __post_init__(self) -> None:
+        check_value("n_ctx", self.n_ctx)
         check_size(self.n_ctx)
         self.load_options(Path("model.gguf"))  # the same checks a load makes, before any load
 

@@ -83,7 +83,7 @@ def to_csv(results: Sequence[SweepResult]) -> str:
 
 
 def to_json_text(results: Sequence[SweepResult]) -> str:
-    return json.dumps([r.to_json() for r in results], indent=2)
+    return json.dumps([r.to_json() for r in results], indent=2, allow_nan=False)
 
 
 def result_warnings(results: Sequence[SweepResult]) -> list[str]:

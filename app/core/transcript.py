@@ -58,4 +58,4 @@ def to_json(manifest: dict) -> str:
         "messages": manifest["conversation"]["messages"],
         "checkpoints": manifest["conversation"].get("checkpoints", []),
     }
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"

@@ -17,7 +17,7 @@ from app.core.compression import SUMMARIZING, TRUNCATIONS, CompressionPlan, is_p
 from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_int
 from app.core.runner import CommandFinished
-from app.core.settings import check_compression, save_defaults
+from app.core.settings import check_settings, save_defaults
 from app.ui import bindings
 from app.ui.engine_guard import engine_idle
 from app.ui.palette import PaletteEntry
@@ -36,7 +36,7 @@ COMMANDS = (PREVIEW, APPLY, UNDO, SETTINGS)
 def change_settings(session: Any, values: dict):
     """Runs in the engine thread: the session's settings with `values` changed. Returns them."""
     changed = replace(session.settings, **values)
-    check_compression(changed)
+    check_settings(changed)
     session.settings = changed
     return changed
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from app.core.bounded_read import FileLimitError, read_capped
+
 DEFAULT_THEME = "contextwatch-dark"
 LAST_RESORT_THEME = "textual-dark"
 
@@ -45,7 +47,9 @@ def _color(path: Path, key: str, value: object) -> str:
 
 def theme_from_toml(path: Path) -> Theme:
     try:
-        data = tomllib.loads(path.read_bytes().decode("utf-8"))
+        data = tomllib.loads(read_capped(path).decode("utf-8"))
+    except FileLimitError as err:
+        raise ThemeFileError(f"{path.name}: {err.reason}") from None
     except UnicodeDecodeError:
         raise ThemeFileError(f"{path.name}: not valid UTF-8") from None
     except tomllib.TOMLDecodeError as err:
@@ -66,8 +70,8 @@ def theme_from_toml(path: Path) -> Theme:
     for key in NUMBER_KEYS:
         if key in data:
             value = data[key]
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ThemeFileError(f"{path.name}: {key} must be a number")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ThemeFileError(f"{path.name}: {key} must be a number between 0 and 1")
             numbers[key] = float(value)
     dark = data.get("dark", True)
     if not isinstance(dark, bool):

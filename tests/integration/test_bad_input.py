@@ -41,10 +41,19 @@ def write_config(text: bytes):
     (b'compress_strategy = "zip"\n', "compress_strategy must be one of"),
     (b"compress_trigger = 500.0\n", "compress_trigger must be between 1 and 100"),
     (b"compress_target = 0.0\n", "compress_target must be between 1 and 100"),
-    (b"keep_last_turns = -1\n", "keep_last_turns must be 0 or more"),
-    (b"reply_reserve = -5\n", "reply_reserve must be 0 or more"),
-    (b"top_p = 7.0\n", "top_p must be in (0, 1]"),
-    (b"warn_threshold = 150.0\n", "warn_threshold must be in (0, 100]"),
+    (b"keep_last_turns = -1\n", "keep_last_turns must be a whole number between 0 and"),
+    (b"reply_reserve = -5\n", "reply_reserve must be a whole number between 0 and"),
+    (b"top_p = 7.0\n", "top_p must be above 0 and at most 1, got 7"),
+    (b"warn_threshold = 150.0\n", "warn_threshold must be above 0 and at most 100"),
+    (b"n_threads = 100000\n", "n_threads must be a whole number between 1 and 512, got 100000"),
+    (b"n_batch = 0\n", "n_batch must be a whole number between 1 and"),
+    (b"memory_interval = 1e300\n", "memory_interval must be between 0.01 and 60"),
+    (b"temperature = nan\n", "temperature must be between 0 and 100, got nan"),
+    (b"top_p = inf\n", "top_p must be above 0 and at most 1, got inf"),
+    (b"seed = 99999999999999999999\n", "seed must be a whole number between -1 and 4294967295"),
+    (b"max_tokens = 0\n", "max_tokens must be a whole number between 1 and"),
+    (b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n", "nested too deeply"),
+    (b'profile = "a\\u0000b"\n', "profile is a path and cannot hold a NUL character"),
 ])
 def test_broken_config(text, words):
     write_config(text)

@@ -298,8 +298,8 @@ def test_a_history_file_too_large_is_refused_before_it_is_read(tmp_path, monkeyp
 
     path = tmp_path / "h.json"
     path.write_text('[{"role": "user", "content": "' + "x" * 2000 + '"}]')
-    monkeypatch.setattr(history_file, "MAX_BYTES", 1000)
-    with pytest.raises(UsageError, match="larger than"):
+    monkeypatch.setattr(history_file, "HISTORY_LIMIT", 1000)
+    with pytest.raises(UsageError, match="too large"):
         load_history(path)
 
 
