@@ -29,7 +29,9 @@ from app.ui.clipboard_actions import ClipboardActions
 from app.ui.compression_actions import PREVIEW as COMPRESSION_PREVIEW, CompressionActions
 from app.ui.context_actions import ContextSizeActions
 from app.ui.conversation_actions import ConversationActions
-from app.ui.engine_status import TURN_COMMANDS, compression_status, loaded_status, prefill_status, queued_status
+from app.ui.engine_status import (
+    TURN_COMMANDS, compression_status, count_status, loaded_status, prefill_status, queued_status,
+)
 from app.ui.messages import EngineMessage, LiveDataReady
 from app.ui.palette import ContextWatchCommands, PaletteEntry
 from app.ui.saved_sessions import SavedSessionActions
@@ -271,6 +273,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             ev.ModelLoaded: self._on_model_loaded,
             ev.SyncDone: self._on_sync_done,
             ev.PrefillProgress: self._on_prefill,
+            ev.CountProgress: self._on_count_progress,
             ev.CompressionStarted: self._on_compression_started,
             ev.GenerationDone: self._on_generation_done,
             ev.ThresholdCrossed: self._on_threshold,
@@ -326,6 +329,9 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def _on_prefill(self, event: ev.PrefillProgress) -> None:
         self.main.set_status(prefill_status(self.running, event.after, event.done, event.total), busy=True)
+
+    def _on_count_progress(self, event: ev.CountProgress) -> None:
+        self.main.set_status(count_status(self.running, event.done, event.total), busy=True)
 
     def _on_compression_started(self, event: ev.CompressionStarted) -> None:
         summarizes = event.strategy in SUMMARIZING

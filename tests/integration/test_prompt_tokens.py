@@ -43,6 +43,33 @@ class CountingEngine:
         return getattr(self._engine, name)
 
 
+class WorkCounter(CountingEngine):
+    """The real engine, counting template renders and the characters they produce, and tokenizer calls."""
+
+    def __init__(self, engine) -> None:
+        super().__init__(engine)
+        self.renders = self.rendered_chars = self.tokenize_calls = 0
+
+    def render(self, messages, add_generation_prompt=True):
+        text = self._engine.render(messages, add_generation_prompt)
+        self.renders += 1
+        self.rendered_chars += len(text)
+        return text
+
+    def tokenize(self, text, *args, **kwargs):
+        self.tokenize_calls += 1
+        return super().tokenize(text, *args, **kwargs)
+
+    def rendered_ids(self, text):
+        self.tokenize_calls += 1
+        self.tokenized_chars += len(text)
+        return self._engine.rendered_ids(text)
+
+
+def short_messages(n: int) -> list[Message]:
+    return [SYSTEM] + [Message(("user", "assistant")[i % 2], f"message {i} ok") for i in range(n)]
+
+
 def history(n_turns: int) -> list[Message]:
     messages = [SYSTEM]
     for i in range(n_turns):
@@ -108,5 +135,52 @@ def test_a_template_that_refuses_part_of_a_history_still_counts_every_message(en
         ids, counts = PromptTokens(engine).build(messages, add_generation_prompt=False)
         assert ids == engine.prompt_ids([m.as_chat() for m in messages], add_generation_prompt=False)
         assert len(counts) == 3 and all(c > 0 for c in counts)
+    finally:
+        engine.formatter = saved
+
+
+def work_of_building(engine, messages) -> WorkCounter:
+    counter = WorkCounter(engine)
+    PromptTokens(counter).build(messages, add_generation_prompt=True)
+    return counter
+
+
+def test_the_costs_of_a_long_history_take_work_linear_in_its_length(engine):
+    small, large = work_of_building(engine, short_messages(200)), work_of_building(engine, short_messages(2000))
+    for n, work in ((201, small), (2001, large)):
+        whole_text = len(engine.render([m.as_chat() for m in short_messages(n - 1)], add_generation_prompt=True))
+        assert work.renders <= 2 * n + 6
+        assert work.tokenize_calls <= n + 2
+        # a few messages around each one: a constant multiple, where every prefix again would be n / 2 times
+        assert work.rendered_chars <= 16 * whole_text
+        assert work.tokenized_chars <= 2 * whole_text
+    assert large.rendered_chars <= 12 * small.rendered_chars
+    assert large.tokenized_chars <= 12 * small.tokenized_chars
+
+
+def test_a_long_history_matches_a_whole_tokenization_and_reports_progress(engine):
+    messages = short_messages(120)
+    seen: list[tuple[int, int]] = []
+    prompt = PromptTokens(engine)
+    assert prompt.build(messages, True, lambda done, total: seen.append((done, total))) == whole(engine, messages, True)
+    assert seen[-1] == (121, 121) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+    edited = messages[:60] + [Message("user", "an edit in the middle")] + messages[61:]
+    counter = WorkCounter(engine)
+    prompt._engine = counter
+    assert prompt.build(edited, False) == whole(engine, edited, False)
+    assert counter.rendered_chars <= 16 * len(engine.render([m.as_chat() for m in edited], False))
+
+
+def test_a_template_that_renders_a_message_differently_when_it_is_last_is_still_exact(engine):
+    saved = engine.formatter
+    engine.formatter = ChatFormatter(
+        "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}"
+        "{% if loop.last %} (latest){% endif %}<|im_end|>\n{% endfor %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    )
+    try:
+        messages = short_messages(9)
+        for n in (3, 6, len(messages)):
+            assert PromptTokens(engine).build(messages[:n], True) == whole(engine, messages[:n], True)
     finally:
         engine.formatter = saved
