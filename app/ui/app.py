@@ -32,6 +32,7 @@ from app.ui.conversation_actions import ConversationActions
 from app.ui.engine_status import (
     TURN_COMMANDS, compression_status, count_status, loaded_status, prefill_status, queued_status,
 )
+from app.ui.key_guard import EarlyKeyRouting
 from app.ui.messages import EngineMessage, LiveDataReady
 from app.ui.palette import ContextWatchCommands, PaletteEntry
 from app.ui.saved_sessions import SavedSessionActions
@@ -60,7 +61,7 @@ def _theme_folder() -> Path | None:
 
 
 class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions, CompressionActions,
-                      ContextSizeActions, App[int],
+                      ContextSizeActions, EarlyKeyRouting, App[int],
                       inherit_bindings=False):
     TITLE = "ContextWatch"
     CSS_PATH = "app.tcss"
