@@ -32,7 +32,10 @@ def typed(text: str) -> list[events.Key]:
     return [events.Key("enter", None) if ch == "\n" else events.Key(ch, ch) for ch in text]
 
 
-async def deliver_late(pilot, keys: list[events.Key]) -> None:
+async def open_the_offer_then_deliver(pilot, gate: threading.Event, keys: list[events.Key]) -> None:
+    """Let the load finish so the resume offer opens, then deliver `keys`, typed before it."""
+    gate.set()
+    assert await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResumeScreen))
     for key in keys:
         key.set_sender(pilot.app)
         pilot.app.post_message(key)
@@ -46,10 +49,7 @@ async def test_text_typed_while_loading_stays_in_the_input_when_the_resume_offer
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press(*"draft")
-        queued = typed(" more")
-        gate.set()
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen))
-        await deliver_late(pilot, queued)
+        await open_the_offer_then_deliver(pilot, gate, typed(" more"))
         assert isinstance(app.screen, ResumeScreen)
         assert app.main.query_one(ChatInput).text == "draft more"
         await pilot.press("escape")  # pressed once the offer is on screen: it answers it
@@ -65,10 +65,7 @@ async def test_enter_typed_before_the_offer_sends_the_message_instead_of_answeri
     app = gated_app(gate)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        queued = typed("hello\n")
-        gate.set()
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen))
-        await deliver_late(pilot, queued)
+        await open_the_offer_then_deliver(pilot, gate, typed("hello\n"))
         assert await wait_for(pilot, lambda: "submit:hello" in app.session.calls)
         assert isinstance(app.screen, ResumeScreen)  # still waiting for its own answer
         assert "resume" not in app.session.calls
@@ -83,10 +80,7 @@ async def test_escape_typed_before_the_offer_does_not_decline_it():
     app = gated_app(gate)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        queued = typed("x") + [events.Key("escape", None)]
-        gate.set()
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen))
-        await deliver_late(pilot, queued)
+        await open_the_offer_then_deliver(pilot, gate, typed("x") + [events.Key("escape", None)])
         assert isinstance(app.screen, ResumeScreen)
         assert app.pending_resume is not None
         assert app.main.query_one(ChatInput).text == "x"
