@@ -104,7 +104,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self._held_dashboard: ev.DashboardUpdate | None = None
         self._unpainted_dashboard: ev.DashboardUpdate | None = None
         self._startup_notes: list[tuple[str, str]] = []
-        self.keymap: dict[str, str] = {}
+        self.keymap: dict[str, str] = self._checked_keymap()
         self._main_screen: MainScreen | None = None
         self._setup_themes(theme_folder if theme_folder is not None else _theme_folder())
 
@@ -121,7 +121,8 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if note:
             self._startup_notes.append((f"Theme: {note}", "warning"))
 
-    def _setup_keymap(self) -> None:
+    def _checked_keymap(self) -> dict[str, str]:
+        """`[keys]` without the unknown ids and the values that are not keys, each kind in one warning."""
         keymap = dict(self.settings.keys)
         unknown = bindings.unknown_ids(keymap)
         if unknown:
@@ -129,9 +130,14 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
                 (f"[keys] in config.toml names unknown binding id(s): {', '.join(unknown)}. "
                  "The help screen (F1) lists every id.", "warning")
             )
-            keymap = {k: v for k, v in keymap.items() if k not in unknown}
-        self.keymap = keymap
-        self.set_keymap(keymap)
+        bad = bindings.bad_keys({k: v for k, v in keymap.items() if k not in unknown})
+        if bad:
+            listed = "; ".join(f"{k} = {keymap[k]!r}: {problem}" for k, problem in sorted(bad.items()))
+            self._startup_notes.append(
+                (f"[keys] in config.toml has values that are not keys, so those bindings keep their "
+                 f"default keys: {listed}. The help screen (F1) lists every id and its key.", "warning")
+            )
+        return {k: v for k, v in keymap.items() if k not in unknown and k not in bad}
 
     def get_default_screen(self) -> MainScreen:
         self._main_screen = MainScreen(
@@ -140,15 +146,14 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         return self._main_screen
 
     def _history_keys_hint(self) -> str:
-        keymap = dict(self.settings.keys)
         hints = [
-            f"{bindings.effective_keys(b, keymap).split(',')[0]} {b.description.lower()}"
+            f"{bindings.effective_keys(b, self.keymap).split(',')[0]} {b.description.lower()}"
             for b in bindings.HISTORY.bindings
         ]
         return "\n".join("  ".join(hints[i:i + 2]) for i in range(0, len(hints), 2))
 
     def on_mount(self) -> None:
-        self._setup_keymap()
+        self.set_keymap(self.keymap)
         for message, severity in self._startup_notes:
             self.notify(message, severity=severity, timeout=10)
 
