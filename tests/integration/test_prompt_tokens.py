@@ -7,6 +7,7 @@ import pytest
 from app.core.chat_format import ChatFormatter
 from app.core.conversation import Message
 from app.core.prompt_tokens import PromptTokens
+from app.core.special_split import BLOCK_CHARS
 
 pytestmark = pytest.mark.model
 
@@ -184,3 +185,13 @@ def test_a_template_that_renders_a_message_differently_when_it_is_last_is_still_
             assert PromptTokens(engine).build(messages[:n], True) == whole(engine, messages[:n], True)
     finally:
         engine.formatter = saved
+
+
+def test_a_long_prompt_tokenized_in_blocks_is_its_whole_tokenization(engine, monkeypatch):
+    text = engine.render([m.as_chat() for m in short_messages(2000)], add_generation_prompt=True)
+    sizes: list[int] = []
+    tokenize = engine.tokenize
+    monkeypatch.setattr(engine, "tokenize", lambda piece, *a, **k: (sizes.append(len(piece)), tokenize(piece, *a, **k))[1])
+    ids = engine.rendered_ids(text)
+    assert len(sizes) > 3 and max(sizes) < 2 * BLOCK_CHARS  # no call takes the whole text
+    assert ids == engine.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
