@@ -195,3 +195,23 @@ def test_a_long_prompt_tokenized_in_blocks_is_its_whole_tokenization(engine, mon
     ids = engine.rendered_ids(text)
     assert len(sizes) > 3 and max(sizes) < 2 * BLOCK_CHARS  # no call takes the whole text
     assert ids == engine.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+
+def test_a_session_reports_how_far_the_costs_of_a_long_history_have_got(model_path, log_file):
+    from app.core.events import CountProgress
+    from app.core.session import COUNT_PROGRESS_FROM, Session
+    from app.core.settings import Settings
+
+    seen: list[CountProgress] = []
+    keep = lambda event: seen.append(event) if isinstance(event, CountProgress) else None  # noqa: E731
+    session = Session(Settings(n_ctx=512), model_path, sink=keep, record_growth=False)
+    session.load()
+    try:
+        session.load_history(short_messages(COUNT_PROGRESS_FROM)[1:])
+        step = COUNT_PROGRESS_FROM // 20
+        assert [(e.done, e.total) for e in seen] == [(d, COUNT_PROGRESS_FROM) for d in range(step, COUNT_PROGRESS_FROM + 1, step)]
+        seen.clear()
+        session.load_history(short_messages(20)[1:])  # a short one is counted without a word
+        assert seen == []
+    finally:
+        session.close()
