@@ -32,14 +32,19 @@ def typed(text: str) -> list[events.Key]:
     return [events.Key("enter", None) if ch == "\n" else events.Key(ch, ch) for ch in text]
 
 
-async def open_the_offer_then_deliver(pilot, gate: threading.Event, keys: list[events.Key]) -> None:
-    """Let the load finish so the resume offer opens, then deliver `keys`, typed before it."""
-    gate.set()
-    assert await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResumeScreen))
+async def deliver(pilot, keys: list[events.Key]) -> None:
+    """Hand `keys` to the app now, as a screen that was busy when they were typed does."""
     for key in keys:
         key.set_sender(pilot.app)
         pilot.app.post_message(key)
     await settle(pilot)
+
+
+async def open_the_offer_then_deliver(pilot, gate: threading.Event, keys: list[events.Key]) -> None:
+    """Let the load finish so the resume offer opens, then deliver `keys`, typed before it."""
+    gate.set()
+    assert await wait_for(pilot, lambda: isinstance(pilot.app.screen, ResumeScreen))
+    await deliver(pilot, keys)
 
 
 @async_test
@@ -84,3 +89,26 @@ async def test_escape_typed_before_the_offer_does_not_decline_it():
         assert isinstance(app.screen, ResumeScreen)
         assert app.pending_resume is not None
         assert app.main.query_one(ChatInput).text == "x"
+
+
+@async_test
+async def test_keys_typed_before_the_context_size_offer_opened_stay_out_of_it(monkeypatch):
+    from app.ui import context_actions
+    from app.ui.screens.context_size import ContextSizeScreen
+    from fake_tuning import tuning_app
+    from test_reload_ui import offer
+
+    monkeypatch.setattr(context_actions, "context_offer", offer)
+    app = tuning_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queued = typed("ab") + [events.Key("escape", None), events.Key("enter", None)]
+        await pilot.press("f10")
+        await settle(pilot)
+        assert isinstance(app.screen, ContextSizeScreen)
+        await deliver(pilot, queued)
+        assert isinstance(app.screen, ContextSizeScreen)  # neither Esc nor Enter reached it
+        assert "ab" in [m.content for m in app.messages()]  # the Enter sent what was typed before it
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is app.main
