@@ -12,6 +12,7 @@ SUITE = (
     ("bench_tui", "the dashboard: decode, responsiveness, first frame, memory"),
     ("bench_compression", "re-evaluation after compression"),
     ("bench_restore", "snapshot restore against re-evaluation"),
+    ("bench_history_size", "token costs of a long history: linear in its length"),
 )
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from app.commands.arg_types import argv_text, percent_arg, ranged
 from app.commands.common import prepare
 from app.commands.notices import NoticeLines
+from app.commands.progress_line import ProgressLine
 from app.core.compress_before import compress_before_prompt
 from app.core.compression import STRATEGIES
 from app.core.errors import UsageError
@@ -73,8 +74,11 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
     if not prompt.strip():
         raise UsageError("the prompt is empty")
 
+    progress = ProgressLine()
+
     def sink(event: object) -> None:
         notices(event)
+        progress(event)
         if not args.json and isinstance(event, TokenEvent):
             sys.stdout.write(event.text)
             sys.stdout.flush()

@@ -26,6 +26,7 @@ from app.core.limits import check_value
 from app.core.llama_loader import close_llama, open_llama
 from app.core.model_info import ModelInfo, read_model_info
 from app.core.sampling import SamplingParams, build_sampler
+from app.core.special_split import BLOCK_CHARS, blocks, most_frequent, safe_marker
 
 CTX_ALIGN = 256
 ProgressFn = Callable[[str, float], None]
@@ -100,6 +101,7 @@ class Engine:
         self.logged_kv_bytes: int | None = None
         self.load_seconds = 0.0
         self._pieces: dict[int, bytes] = {}
+        self._specials: dict[str, bool] | None = None  # special tokens' texts, and whether each takes lstrip
         self._kept: _KeptCache | None = None
 
     # ----- loading
@@ -139,6 +141,7 @@ class Engine:
         self.info = read_model_info(llm, options.path, file_bytes)
         self.logged_kv_bytes = parse_logged_kv_bytes(llama_log.text_since(mark))
         self._pieces = {}
+        self._specials = None
         self.warnings = []
         self.formatter = ChatFormatter(
             self.info.chat_template,
@@ -199,7 +202,32 @@ class Engine:
         llm = self.llm
         wants_bos = llm._model.add_bos_token() and llm.token_bos() >= 0
         add_bos = wants_bos and not (self.formatter.bos_text and text.startswith(self.formatter.bos_text))
-        return self.tokenize(text, add_bos=add_bos)
+        marker = self._block_marker(text) if len(text) > 2 * BLOCK_CHARS else None
+        if marker is None or (add_bos and llm._model.add_eos_token()):  # an EOS would land after the first block
+            return self.tokenize(text, add_bos=add_bos)
+        ids: list[int] = []
+        for i, block in enumerate(blocks(text, marker)):
+            ids.extend(self.tokenize(block, add_bos=add_bos and i == 0))
+        return ids
+
+    def _block_marker(self, text: str) -> str | None:
+        """The special token to cut a long text before: the most frequent in its head, when that is safe."""
+        if self._specials is None:
+            import llama_cpp
+
+            vocab = self.llm._model.vocab
+            special = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED \
+                | llama_cpp.LLAMA_TOKEN_ATTR_UNKNOWN
+            self._specials = {}
+            for token in range(llama_cpp.llama_vocab_n_tokens(vocab)):
+                attr = llama_cpp.llama_vocab_get_attr(vocab, token)
+                if attr & special:
+                    spelled = llama_cpp.llama_vocab_get_text(vocab, token).decode("utf-8", "replace")
+                    self._specials[spelled] = bool(attr & llama_cpp.LLAMA_TOKEN_ATTR_LSTRIP)
+        marker = most_frequent(text[:BLOCK_CHARS], self._specials)
+        if marker is None or not safe_marker(marker, self._specials[marker], self._specials):
+            return None
+        return marker
 
     def starts_with_special(self, ids: Sequence[int], text: str) -> bool:
         """True when `text`, tokenized as `ids`, begins with a whole control token like `<|im_start|>`."""

@@ -66,6 +66,15 @@ class PrefillProgress:
 
 
 @dataclass(frozen=True)
+class CountProgress:
+    """`done` of `total` messages of a long history given their token costs, before anything is evaluated."""
+
+    done: int
+    total: int
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
 class CompressionStarted:
     """A turn compresses the history before its prompt ("emergency" or "proactive"), with `strategy` first."""
 

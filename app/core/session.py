@@ -33,6 +33,8 @@ from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker, validate
 
 
 DASHBOARD_INTERVAL = 0.05  # seconds between dashboards while a reply streams: the UI's frame rate
+COUNT_PROGRESS_FROM = 500  # messages: a history this long reports how far its token costs have got
+COUNT_PROGRESS_STEPS = 20
 
 
 @dataclass(frozen=True)
@@ -187,13 +189,17 @@ class Session:
 
     def _refresh_costs(self, add_generation_prompt: bool = False) -> list[int]:
         """Per-message prompt costs, the prompt's token ids, and the usage breakdown."""
-        ids, counts = self.prompt.build(self.conversation.messages, add_generation_prompt)
+        ids, counts = self.prompt.build(self.conversation.messages, add_generation_prompt, self._count_progress)
         self.conversation.set_tokens(counts)
         self._prompt_len = len(ids)
         self._generated = 0
         self.usage.set_prompt(self._breakdown(len(ids)))
         self.usage.set_used(len(ids))
         return ids
+
+    def _count_progress(self, done: int, total: int) -> None:
+        if total >= COUNT_PROGRESS_FROM and (done == total or done % (total // COUNT_PROGRESS_STEPS) == 0):
+            self.sink(ev.CountProgress(done, total))
 
     def _breakdown(self, prompt_len: int) -> BudgetBreakdown:
         parts = {"system": 0, "summaries": 0, "user": 0, "assistant": 0}

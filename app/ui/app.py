@@ -29,7 +29,10 @@ from app.ui.clipboard_actions import ClipboardActions
 from app.ui.compression_actions import PREVIEW as COMPRESSION_PREVIEW, CompressionActions
 from app.ui.context_actions import ContextSizeActions
 from app.ui.conversation_actions import ConversationActions
-from app.ui.engine_status import TURN_COMMANDS, compression_status, loaded_status, prefill_status, queued_status
+from app.ui.engine_status import (
+    TURN_COMMANDS, compression_status, count_status, loaded_status, prefill_status, queued_status,
+)
+from app.ui.key_guard import EarlyKeyRouting
 from app.ui.messages import EngineMessage, LiveDataReady
 from app.ui.palette import ContextWatchCommands, PaletteEntry
 from app.ui.saved_sessions import SavedSessionActions
@@ -58,7 +61,7 @@ def _theme_folder() -> Path | None:
 
 
 class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions, CompressionActions,
-                      ContextSizeActions, App[int],
+                      ContextSizeActions, EarlyKeyRouting, App[int],
                       inherit_bindings=False):
     TITLE = "ContextWatch"
     CSS_PATH = "app.tcss"
@@ -101,7 +104,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self._held_dashboard: ev.DashboardUpdate | None = None
         self._unpainted_dashboard: ev.DashboardUpdate | None = None
         self._startup_notes: list[tuple[str, str]] = []
-        self.keymap: dict[str, str] = {}
+        self.keymap: dict[str, str] = self._checked_keymap()
         self._main_screen: MainScreen | None = None
         self._setup_themes(theme_folder if theme_folder is not None else _theme_folder())
 
@@ -118,7 +121,8 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if note:
             self._startup_notes.append((f"Theme: {note}", "warning"))
 
-    def _setup_keymap(self) -> None:
+    def _checked_keymap(self) -> dict[str, str]:
+        """`[keys]` without the unknown ids and the values that are not keys, each kind in one warning."""
         keymap = dict(self.settings.keys)
         unknown = bindings.unknown_ids(keymap)
         if unknown:
@@ -126,9 +130,14 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
                 (f"[keys] in config.toml names unknown binding id(s): {', '.join(unknown)}. "
                  "The help screen (F1) lists every id.", "warning")
             )
-            keymap = {k: v for k, v in keymap.items() if k not in unknown}
-        self.keymap = keymap
-        self.set_keymap(keymap)
+        bad = bindings.bad_keys({k: v for k, v in keymap.items() if k not in unknown})
+        if bad:
+            listed = "; ".join(f"{k} = {keymap[k]!r}: {problem}" for k, problem in sorted(bad.items()))
+            self._startup_notes.append(
+                (f"[keys] in config.toml has values that are not keys, so those bindings keep their "
+                 f"default keys: {listed}. The help screen (F1) lists every id and its key.", "warning")
+            )
+        return {k: v for k, v in keymap.items() if k not in unknown and k not in bad}
 
     def get_default_screen(self) -> MainScreen:
         self._main_screen = MainScreen(
@@ -137,15 +146,14 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         return self._main_screen
 
     def _history_keys_hint(self) -> str:
-        keymap = dict(self.settings.keys)
         hints = [
-            f"{bindings.effective_keys(b, keymap).split(',')[0]} {b.description.lower()}"
+            f"{bindings.effective_keys(b, self.keymap).split(',')[0]} {b.description.lower()}"
             for b in bindings.HISTORY.bindings
         ]
         return "\n".join("  ".join(hints[i:i + 2]) for i in range(0, len(hints), 2))
 
     def on_mount(self) -> None:
-        self._setup_keymap()
+        self.set_keymap(self.keymap)
         for message, severity in self._startup_notes:
             self.notify(message, severity=severity, timeout=10)
 
@@ -271,6 +279,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             ev.ModelLoaded: self._on_model_loaded,
             ev.SyncDone: self._on_sync_done,
             ev.PrefillProgress: self._on_prefill,
+            ev.CountProgress: self._on_count_progress,
             ev.CompressionStarted: self._on_compression_started,
             ev.GenerationDone: self._on_generation_done,
             ev.ThresholdCrossed: self._on_threshold,
@@ -326,6 +335,9 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def _on_prefill(self, event: ev.PrefillProgress) -> None:
         self.main.set_status(prefill_status(self.running, event.after, event.done, event.total), busy=True)
+
+    def _on_count_progress(self, event: ev.CountProgress) -> None:
+        self.main.set_status(count_status(self.running, event.done, event.total), busy=True)
 
     def _on_compression_started(self, event: ev.CompressionStarted) -> None:
         summarizes = event.strategy in SUMMARIZING

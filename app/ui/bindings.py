@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual.binding import Binding
+from textual.keys import REPLACED_KEYS, Keys, key_to_character
 
 
 _ALL_SCOPES: list["BindingScope"] = []
@@ -124,6 +125,35 @@ def all_binding_ids() -> set[str]:
 def unknown_ids(keymap: dict[str, str]) -> list[str]:
     known = all_binding_ids()
     return sorted(k for k in keymap if k not in known)
+
+
+MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
+NAMED_KEYS = frozenset(k.value.rpartition("+")[2] for k in Keys if not k.value.startswith("<"))
+
+
+def key_problem(value: object) -> str | None:
+    """Why `value` is not a key, or comma-separated keys, that Textual can bind; None when it is."""
+    if not isinstance(value, str):
+        return "not a string"
+    for key in value.split(","):
+        key = key.strip()
+        if len(key) == 1:  # any single character, "+" and "," included
+            continue
+        *modifiers, name = key.split("+")
+        if not key:
+            return "an empty key name"
+        wrong = [m for m in modifiers if m not in MODIFIERS]
+        if wrong or len(set(modifiers)) != len(modifiers):
+            return f"{key!r} has modifiers other than {', '.join(sorted(MODIFIERS))} (each once)"
+        if not (len(name) == 1 or name in NAMED_KEYS or key_to_character(REPLACED_KEYS.get(name, name))):
+            return f"{key!r} names no key" if name else f"{key!r} has no key after {'+'.join(modifiers)}+"
+    return None
+
+
+def bad_keys(keymap: dict[str, object]) -> dict[str, str]:
+    """The ids in `keymap` whose value is not a key, with the reason."""
+    problems = {binding_id: key_problem(value) for binding_id, value in keymap.items()}
+    return {binding_id: problem for binding_id, problem in problems.items() if problem is not None}
 
 
 def key_for(binding_id: str, keymap: dict[str, str]) -> str:

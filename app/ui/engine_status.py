@@ -17,6 +17,11 @@ def prefill_status(command: str | None, after: str, done: int, total: int) -> st
     return f"{after or command or 'the engine'} · re-reading the conversation · {progress}"
 
 
+def count_status(command: str | None, done: int, total: int) -> str:
+    """A long history being given its token costs, before the engine reads it."""
+    return f"{command or 'the engine'} · counting the conversation's tokens · {done:,} / {total:,} messages"
+
+
 def loaded_status(command: str | None, n_ctx: int) -> str:
     """The model is in memory but the command that loaded it is still at work."""
     return f"{command or 'load'}: model loaded at n_ctx {n_ctx:,} · working…"

@@ -37,7 +37,7 @@ def write_config(text: bytes):
     (b"colour = 1\n", "unknown setting 'colour'"),
     (b"temperature = true\n", "got a boolean"),
     (b"model = \"\xff\xfe\"\n", "not valid UTF-8"),
-    (b"[keys]\nquit = 5\n", "[keys]"),
+    (b"keys = 5\n", "[keys]"),
     (b'compress_strategy = "zip"\n', "compress_strategy must be one of"),
     (b"compress_trigger = 500.0\n", "compress_trigger must be between 1 and 100"),
     (b"compress_target = 0.0\n", "compress_target must be between 1 and 100"),

@@ -103,3 +103,21 @@ def test_the_resume_offer_after_the_load_ends_in_a_truthful_status(monkeypatch, 
     if key == "enter":  # the resumed conversation is read into the KV cache, with its progress shown
         total = sync.evaluated
         assert f"resume · re-reading the conversation · {total:,} / {total:,} tokens" in log.texts()
+
+
+@async_test
+async def test_a_long_history_being_counted_shows_its_progress(monkeypatch):
+    from app.core.events import CountProgress
+
+    log = StatusLog(monkeypatch)
+    app = fake_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.run_command("resume", lambda s: [s.sink(CountProgress(done, 4000)) for done in (200, 4000)])
+        await settle(pilot)
+    counted = [(text, busy, running) for text, busy, _, running in log.shown if "counting" in text]
+    assert counted == [
+        ("resume · counting the conversation's tokens · 200 / 4,000 messages", True, "resume"),
+        ("resume · counting the conversation's tokens · 4,000 / 4,000 messages", True, "resume"),
+    ]
+    assert not log.ready_while_busy()

@@ -16,6 +16,7 @@ from textual.widgets import Button, Static
 from app.core.compression import CompressionPlan, PlanItem
 from app.core.formatting import fmt_int
 from app.ui.bindings import BindingScope
+from app.ui.key_guard import OpensOnItsOwn
 from app.ui.widgets.compression_controls import strategy_label
 
 PREVIEW = BindingScope(
@@ -71,7 +72,7 @@ def new_summaries(plan: CompressionPlan) -> list[str]:
     return [m.content for m in plan.after if m.summary and m.id not in old]
 
 
-class CompressionPreviewScreen(ModalScreen[bool]):
+class CompressionPreviewScreen(OpensOnItsOwn, ModalScreen[bool]):
     CSS_PATH = "tuning.tcss"
     BINDINGS = list(PREVIEW.bindings)
 

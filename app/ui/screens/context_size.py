@@ -24,6 +24,7 @@ from app.core.profiles import ContextProfile
 from app.core.reload import ContextSetup
 from app.core.sweep import SweepPoint, over_train_warning
 from app.ui.bindings import BindingScope
+from app.ui.key_guard import OpensOnItsOwn
 from app.ui.widgets.compression_controls import strategy_label
 
 CONTEXT_DIALOG = BindingScope(
@@ -107,7 +108,7 @@ def check_request(size_text: str, chosen: int | None, type_k: str, type_v: str, 
     return ReloadRequest(n_ctx, type_k, type_v, flash_attn, strategy)
 
 
-class ContextSizeScreen(ModalScreen[ReloadRequest | None]):
+class ContextSizeScreen(OpensOnItsOwn, ModalScreen[ReloadRequest | None]):
     CSS_PATH = "tuning.tcss"
     BINDINGS = list(CONTEXT_DIALOG.bindings)
 

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from app.core.growth_format import prompt_excerpt
 from app.ui.bindings import BindingScope
+from app.ui.key_guard import OpensOnItsOwn
 
 RESUME = BindingScope(
     "resume",
@@ -62,7 +63,7 @@ def last_prompt(pending: dict) -> str | None:
     return None if user is None else pending["conversation"].messages[user].content
 
 
-class ResumeScreen(ModalScreen[bool]):
+class ResumeScreen(OpensOnItsOwn, ModalScreen[bool]):
     CSS_PATH = "saved_sessions.tcss"
     BINDINGS = list(RESUME.bindings)
 

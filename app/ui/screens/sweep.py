@@ -14,9 +14,10 @@ from app.core.sweep import SweepResult
 from app.core.sweep_charts import memory_spec, render, speed_spec
 from app.core.sweep_report import COLUMNS, table_rows
 from app.ui.bindings import SCREEN, VIEWER
+from app.ui.key_guard import OpensOnItsOwn
 
 
-class SweepScreen(Screen[None]):
+class SweepScreen(OpensOnItsOwn, Screen[None]):
     DEFAULT_CSS = """
     SweepScreen #sweep-table { height: auto; max-height: 50%; }
     SweepScreen #sweep-charts { height: auto; }

@@ -20,6 +20,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 from app.core.errors import UsageError
 from app.core.sweep import SweepPoint, parse_fill, sweep_points
 from app.ui.bindings import BindingScope
+from app.ui.key_guard import OpensOnItsOwn
 
 SWEEP_DIALOGS = BindingScope(
     "sweep_run",
@@ -55,7 +56,7 @@ def check_sweep(sizes: str, cache_types: str, fill: str, flash_attn: bool) -> Sw
     return SweepRequest(tuple(points), parse_fill(fill.strip()))
 
 
-class SweepSetupScreen(ModalScreen[SweepRequest | None]):
+class SweepSetupScreen(OpensOnItsOwn, ModalScreen[SweepRequest | None]):
     CSS_PATH = "tuning.tcss"
     BINDINGS = list(SWEEP_DIALOGS.bindings)
 
