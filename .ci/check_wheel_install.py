@@ -24,5 +24,6 @@ load_profiles(default_profiles_path())
 report = json.loads(run_json.read_text())
 assert report["tokens"]["generated"] >= 1, report["tokens"]
 assert report["context"]["profile_matched"], "the bundled model should match a shipped profile"
-assert report["warnings"] == [], report["warnings"]
+unexpected = [w for w in report["warnings"] if not w.startswith("memory level")]  # the machine's own load
+assert unexpected == [], unexpected
 print(f"wheel smoke test: ok ({package}; reply {report['reply']!r})")

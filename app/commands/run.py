@@ -115,5 +115,6 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
             print(restored["message"][:1].upper() + restored["message"][1:])
         if args.save_snapshot:
             snap = report["snapshot"]
-            print(f"Snapshot: saved {snap['name']} ({snap['tokens']:,} tokens)")
+            kept = f"{snap['tokens']:,} tokens" if snap["kv_saved"] else f"without its KV state: {snap['reason']}"
+            print(f"Snapshot: saved {snap['name']} ({kept})")
     return 0

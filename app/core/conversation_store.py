@@ -23,12 +23,12 @@ from app.core.field_checks import DamagedFile
 from app.core.json_io import json_bytes, parse_json
 from app.core.paths import data_dir, ensure_private_dir
 from app.core.settings import write_private
+from app.core.limits import MAX_N_CTX
 
 FORMAT_VERSION = 1
 FOLDER_NAME = "conversations"
 TITLE_MAX = 80
 UNTITLED = "New conversation"
-MAX_N_CTX = 1 << 24
 MAX_FILE_BYTES = 64 * 1024 * 1024
 _ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
 
@@ -43,7 +43,7 @@ def new_id(now: float | None = None) -> str:
 
 
 def check_id(conversation_id: str) -> str:
-    if not isinstance(conversation_id, str) or not _ID.match(conversation_id):
+    if not isinstance(conversation_id, str) or not _ID.fullmatch(conversation_id):
         raise ConversationError(f"invalid conversation id {conversation_id!r}")
     return conversation_id
 
@@ -188,7 +188,7 @@ class ConversationStore:
     def list(self) -> Listing:
         records, damaged = [], []
         for path in sorted(self.folder.glob("*.json")):
-            if not _ID.match(path.stem):
+            if not _ID.fullmatch(path.stem):
                 damaged.append(DamagedFile(path.name, "not a conversation file name"))
                 continue
             try:

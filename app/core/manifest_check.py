@@ -12,8 +12,8 @@ import re
 
 from app.core import field_checks as fields
 from app.core.conversation import Conversation
+from app.core.limits import MAX_N_CTX
 
-MAX_N_CTX = 1 << 24
 MAX_TOKEN_ID = 2**31 - 1  # llama.cpp token ids are 32-bit
 MAX_BLOB_BYTES = 1 << 40
 MAX_DEPTH = 32

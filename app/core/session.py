@@ -224,6 +224,7 @@ class Session:
         except (ContextFullError, Cancelled):
             if not self._quitting:
                 self.conversation.truncate(len(self.conversation) - 1)
+                self._autosave()
             self._refresh_costs()
             raise
 
@@ -241,6 +242,7 @@ class Session:
             return self._turn(sampling)
         except (ContextFullError, Cancelled):
             self.conversation.replace_all(before)
+            self._autosave()
             self._refresh_costs()
             raise
 
@@ -308,7 +310,6 @@ class Session:
         self._cancel.clear()
         context_before = self._prompt_len
         ids = self._refresh_costs(add_generation_prompt=True)
-        self._autosave()  # the question is kept before compression work that a quit may cut short
         ids = self._make_room(ids)
         compression = self._pending_report[0] if self._pending_report else None
         if compression is not None:
@@ -470,6 +471,7 @@ class Session:
         if not (emergency or proactive):
             return ids
         self._check_prompt_alone_fits()
+        self._autosave()  # the question is kept before compression work that a quit may cut short
         reason = "emergency" if emergency else "proactive"
         target = self._target(emergency)
         strategies = [self.settings.compress_strategy] if self.settings.auto_compress else []

@@ -25,6 +25,7 @@ MAX_VALUE_LEN = 1 << 20  # one string or list a template builds, beyond the text
 MAX_RANGE = 10_000
 MAX_INT_BITS = 4096
 RENDER_SECONDS = 2.0
+SECONDS_PER_GIVEN_MB = 2.0  # a long conversation may take its time, on a busy machine too
 _CHECK_EVERY = 256  # loop iterations between two looks at the clock
 _SIZED_STR_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 _SIZED_FILTERS = ("center", "indent", "wordwrap", "batch", "slice", "truncate")
@@ -42,6 +43,7 @@ class _Budget(threading.local):
     """What the render running in this thread may still do."""
 
     at: float | None = None
+    seconds: float = RENDER_SECONDS
     max_len: int = MAX_VALUE_LEN
 
 
@@ -95,7 +97,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
     def check_time(self) -> None:
         at = self._budget.at
         if at is not None and time.monotonic() > at:
-            raise TemplateLimitError(f"ran longer than {RENDER_SECONDS:g} s")
+            raise TemplateLimitError(f"ran longer than {self._budget.seconds:.3g} s")
 
     def refuse_size(self, value: Any) -> Any:
         if isinstance(value, (str, list, tuple)) and len(value) > self._budget.max_len:
@@ -152,7 +154,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         """`template.render(**context)`, streamed: TemplateLimitError past the size caps (raised by
         `given_chars`, the length of the text in `context`) or past `seconds`."""
         max_chars = MAX_OUTPUT_CHARS + given_chars
-        self._budget.at = time.monotonic() + seconds
+        self._budget.seconds = seconds + SECONDS_PER_GIVEN_MB * given_chars / 1e6
+        self._budget.at = time.monotonic() + self._budget.seconds
         self._budget.max_len = MAX_VALUE_LEN + given_chars
         parts: list[str] = []
         total = 0

@@ -248,6 +248,7 @@ class SavedSessionActions:
             self.notify(f"Transcript written to {result}", title="Export", timeout=10)
             self.main.set_status(f"transcript written to {result}")
         elif event.name == "resume":
-            count = sum(1 for m in self.messages() if m.role != "system")
+            count = result["messages"] if isinstance(result, dict) else sum(
+                1 for m in self.messages() if m.role != "system")  # a resume without a kept file says nothing
             self.notify(f"Resumed the last conversation: {count} messages.")
             self.main.set_status(f"resumed · {count} messages")

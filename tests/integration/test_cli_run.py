@@ -147,7 +147,7 @@ def test_compress_that_cannot_make_room_is_refused_in_one_line(tmp_path):
     proc = run_cli("run", "--prompt", "Hi", "--n-ctx", "1024", "--history", str(short_turns_file(tmp_path, 80)),
                    "--compress", "head")
     assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
+    lines = [line for line in proc.stderr.strip().splitlines() if "memory level" not in line]
     assert len(lines) == 1, proc.stderr
     assert "--compress head cannot make room: no message is long enough to cut" in lines[0]
     assert "sliding" in lines[0] and "Traceback" not in proc.stderr
@@ -158,9 +158,9 @@ def test_compress_that_falls_short_says_so_and_answers_when_the_prompt_fits(tmp_
     proc = run_cli("run", "--prompt", "Hi", "--n-ctx", "1024", "--history", str(short_turns_file(tmp_path, 30)),
                    "--compress", "middle", "--max-tokens", "4", "--temperature", "0", "--json")
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stderr.strip().splitlines()
+    lines = [line for line in proc.stderr.strip().splitlines() if "memory level" not in line]
     assert len(lines) == 1 and lines[0].startswith("contextwatch: warning: --compress middle: no message is long enough")
     assert "sliding" in lines[0] and lines[0].endswith("going on, since the prompt fits")
     report = json.loads(proc.stdout)
-    assert report["warnings"] == [lines[0].removeprefix("contextwatch: warning: ")]
+    assert lines[0].removeprefix("contextwatch: warning: ") in report["warnings"]
     assert report["compression"]["compressions"] == 0 and report["stop_reason"] != "context_full"

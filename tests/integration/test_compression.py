@@ -453,22 +453,28 @@ def test_a_summary_that_fails_falls_back_and_the_fallback_is_named(model_path, l
         assert any("summarize could not run" in n for n in notices)
 
 
-def test_quitting_while_auto_compression_summarizes_keeps_the_question(model_path, log_file):
+@pytest.mark.parametrize("quitting", [True, False])
+def test_a_summary_cut_short_keeps_the_question_only_when_quitting(model_path, log_file, quitting):
+    """Ctrl+Q while auto-compression writes its summary keeps the question; Esc gives it back to the input."""
     from app.core.autosave import Autosave
 
     with auto_summarizing(model_path, "hybrid") as session:
         session.autosave = Autosave()
+        before = list(session.conversation.messages)
         real_generate = session.engine.generate
 
         def generate(params, cancel=None, result=None):
             session.engine.generate = real_generate
             for step in real_generate(params, cancel, result):
-                session.cancel(quitting=True)  # Ctrl+Q while the summary is being written
+                session.cancel(quitting=quitting)
                 yield step
 
         session.engine.generate = generate
         with pytest.raises(Cancelled):
             session.submit("A question asked just before quitting.")
         kept = Autosave().pending()["conversation"].messages
-        assert kept[-1].role == "user" and kept[-1].content == "A question asked just before quitting."
         assert not any(m.summary for m in kept), "no half-written summary is kept"
+        if quitting:
+            assert kept[-1].role == "user" and kept[-1].content == "A question asked just before quitting."
+        else:
+            assert [m.content for m in kept] == [m.content for m in before]
