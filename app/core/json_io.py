@@ -8,15 +8,28 @@ instead of failing half way through a save.
 from __future__ import annotations
 
 import json
+import math
 
 
 def parse_json(raw: bytes) -> object:
     return parse_json_text(raw.decode("utf-8"))
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def parse_json_text(text: str) -> object:
+    """NaN, Infinity and numbers too large for a float are malformed too: nothing we write holds them."""
     try:
-        return json.loads(text)
+        return json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except json.JSONDecodeError:
         raise
     except RecursionError:
