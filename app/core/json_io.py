@@ -35,7 +35,8 @@ def parse_json_text(text: str) -> object:
     except RecursionError:
         raise json.JSONDecodeError("nested too deeply", text, 0) from None
     except ValueError as err:
-        raise json.JSONDecodeError(str(err).split(":")[0], text, 0) from None
+        message = str(err).split(":")[0]
+        raise json.JSONDecodeError(message, text, max(0, text.find(message.split(" ")[0]))) from None
 
 
 def json_bytes(data: object, indent: int | None = None) -> bytes:
