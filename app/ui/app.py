@@ -148,7 +148,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
     def _history_keys_hint(self) -> str:
         hints = [
             f"{bindings.effective_keys(b, self.keymap).split(',')[0]} {b.description.lower()}"
-            for b in bindings.HISTORY.bindings
+            for b in bindings.HISTORY.bindings + bindings.HISTORY_UNDO.bindings
         ]
         return "\n".join("  ".join(hints[i:i + 2]) for i in range(0, len(hints), 2))
 
