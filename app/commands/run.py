@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -44,8 +43,9 @@ def add_parser(sub, model_flags) -> None:
 
 def read_prompt(value: str) -> str:
     """The prompt as text; bytes that are not UTF-8, from standard input or the command line, become U+FFFD."""
-    data = sys.stdin.buffer.read() if value == "-" else os.fsencode(value)
-    return data.decode("utf-8", "replace")
+    if value != "-":
+        return argv_text(value)
+    return sys.stdin.buffer.read().decode("utf-8", "replace")
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -673,8 +673,7 @@ class Session:
         self.sink(ev.Notice(result["message"], "information" if not reasons else "warning"))
         self.sink(self._history_event())
         self.sink(self.dashboard())
-        self._autosave()
-        return result
+        return result  # resync kept the restored conversation
 
     # ----- growth history
 
