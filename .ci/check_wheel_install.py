@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import app
-from app.core.paths import resource_dir
-from app.core.profiles import default_profiles_path, load_profiles
-from app.ui.themes import load_theme_folder
+from app.core.config.paths import resource_dir
+from app.core.config.profiles import default_profiles_path, load_profiles
+from app.ui.display.themes import load_theme_folder
 
 run_json, venv = Path(sys.argv[1]), Path(sys.argv[2]).resolve()
 package = Path(app.__file__).resolve().parent

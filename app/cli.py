@@ -99,7 +99,7 @@ def _stop_writing() -> int:
 
 def open_dashboard(args: argparse.Namespace) -> int:
     from app.commands.common import prepare
-    from app.core.preflight import check_before_start
+    from app.core.config.preflight import check_before_start
 
     settings, model_path = prepare(args, theme=args.theme)
     check_before_start(settings, model_path)

@@ -16,7 +16,7 @@ from benchmarks.common import median, model_path, quiet_llama, table, write_sect
 
 
 def build_history():
-    from app.core.conversation import Message
+    from app.core.conversations.conversation import Message
 
     system = Message("system", ("You are a meticulous assistant who answers with care and cites facts. " * 24).strip(),
                      pinned=True)
@@ -32,8 +32,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.session import Session
-    from app.core.settings import Settings
+    from app.core.session.session import Session
+    from app.core.config.settings import Settings
 
     session = Session(Settings(n_ctx=4096, auto_compress=False), model_path())
     session.load()

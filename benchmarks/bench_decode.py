@@ -26,7 +26,7 @@ def raw_run(llm, ids, max_tokens):
 
 
 def engine_run(engine, ids, max_tokens):
-    from app.core.sampling import SamplingParams
+    from app.core.engine.llama.sampling import SamplingParams
 
     engine.reset()
     t0 = time.perf_counter()
@@ -36,15 +36,15 @@ def engine_run(engine, ids, max_tokens):
 
 
 def sampled_engine_run(engine, ids, max_tokens):
-    from app.core.memory import MemoryMonitor
+    from app.core.telemetry.memory import MemoryMonitor
 
     with MemoryMonitor(interval=0.05):
         return engine_run(engine, ids, max_tokens)
 
 
 def session_run(session, max_tokens):
-    from app.core.conversation import Conversation
-    from app.core.sampling import SamplingParams
+    from app.core.conversations.conversation import Conversation
+    from app.core.engine.llama.sampling import SamplingParams
 
     session.conversation = Conversation.with_system(session.settings.system_prompt)
     session.engine.reset()
@@ -67,8 +67,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--max-tokens", type=int, default=128)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.session import Session
-    from app.core.settings import Settings
+    from app.core.session.session import Session
+    from app.core.config.settings import Settings
 
     path = model_path()
     session = Session(Settings(n_ctx=N_CTX), path)

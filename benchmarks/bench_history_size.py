@@ -22,7 +22,7 @@ PREFIXES = (400, 1200)  # 4,000 whole prefixes take over a minute
 
 
 def history(n: int):
-    from app.core.conversation import Message
+    from app.core.conversations.conversation import Message
 
     return [Message("system", "You are a helpful assistant.")] + [
         Message(("user", "assistant")[i % 2], f"message {i} ok") for i in range(n)
@@ -53,7 +53,7 @@ class Counting:
 
 
 def build(engine, n: int, prefixes: bool):
-    from app.core.prompt_tokens import PromptTokens
+    from app.core.engine.prompt_tokens import PromptTokens
 
     messages = history(n)
     counting = Counting(engine)
@@ -73,7 +73,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.engine import Engine, LoadOptions
+    from app.core.engine.llama.engine import Engine, LoadOptions
 
     engine = Engine()
     engine.load(LoadOptions(path=model_path(), n_ctx=512))

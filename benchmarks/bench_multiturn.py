@@ -41,8 +41,8 @@ def raw_ttft(llm, messages, nine_turns: list[int]) -> float:
 
 
 def our_ttft(session, messages) -> float:
-    from app.core.conversation import Conversation, Message
-    from app.core.sampling import SamplingParams
+    from app.core.conversations.conversation import Conversation, Message
+    from app.core.engine.llama.sampling import SamplingParams
 
     session.conversation = Conversation([Message(m["role"], m["content"]) for m in messages])
     session.resync()  # nine turns in the cache
@@ -58,8 +58,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.session import Session
-    from app.core.settings import Settings
+    from app.core.session.session import Session
+    from app.core.config.settings import Settings
 
     path = model_path()
     session = Session(Settings(n_ctx=4096, auto_compress=False, system_prompt=SYSTEM), path, record_growth=False)

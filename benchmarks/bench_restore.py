@@ -15,7 +15,7 @@ FOLLOW_UP = "Thanks. Now answer in one word: done?"
 
 
 def conversation_of(engine, target: int):
-    from app.core.conversation import Conversation, Message
+    from app.core.conversations.conversation import Conversation, Message
 
     conv = Conversation([Message("system", "You are a helpful assistant.", pinned=True)])
     i = 0
@@ -27,7 +27,7 @@ def conversation_of(engine, target: int):
 
 
 def ttft(session, sink_times) -> float:
-    from app.core.sampling import SamplingParams
+    from app.core.engine.llama.sampling import SamplingParams
 
     sink_times.clear()
     t0 = time.perf_counter()
@@ -40,9 +40,9 @@ def main(argv=None) -> dict:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.session import Session
-    from app.core.settings import Settings
-    from app.core.snapshots import SnapshotStore
+    from app.core.session.session import Session
+    from app.core.config.settings import Settings
+    from app.core.snapshots.store import SnapshotStore
 
     times: list[float] = []
     sink = lambda e: times.append(e.t) if type(e).__name__ == "TokenEvent" else None  # noqa: E731

@@ -76,9 +76,9 @@ async def tui_side(runs: int) -> dict:
     sys.setswitchinterval(0.001)  # as the dashboard sets it
     from textual import events
 
-    from app.core.runner import EngineRunner
-    from app.core.session import Session
-    from app.core.settings import Settings
+    from app.core.session.runner import EngineRunner
+    from app.core.session.session import Session
+    from app.core.config.settings import Settings
     from app.ui.app import ContextWatchApp
     from app.ui.widgets.chat_input import ChatInput
 
@@ -182,7 +182,7 @@ def start_to_first_frame() -> dict:
 
 BARE = """
 import contextlib, io, sys, time, psutil, llama_cpp
-from app.core.weight_buffers import model_params_for_this_cpu
+from app.core.engine.llama.weight_buffers import model_params_for_this_cpu
 with contextlib.redirect_stderr(io.StringIO()), model_params_for_this_cpu():
     llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=int(sys.argv[2]), verbose=True)
 time.sleep(1.0)

@@ -17,14 +17,14 @@ HEADER = "# Benchmark results\n\nEach section is rewritten by the command named 
 
 def quiet_llama() -> Path:
     """Send llama.cpp's log to a temp file, as the product does."""
-    from app.core import llama_log
+    from app.core.engine.llama import log as llama_log
 
     path = Path(tempfile.mkdtemp(prefix="cw-bench-")) / "llama.log"
     return llama_log.install(path)
 
 
 def model_path() -> Path:
-    from app.core.model_locator import bundled_model
+    from app.core.config.model_locator import bundled_model
 
     path = bundled_model()
     if path is None:

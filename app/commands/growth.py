@@ -6,9 +6,9 @@ import argparse
 import json
 
 from app.commands.arg_types import ranged
-from app.core.claude_import import import_claude_logs
+from app.core.growth.claude_import import import_claude_logs
 from app.core.formatting import DASH, fmt_int
-from app.core.growth_format import (
+from app.core.growth.format import (
     fmt_average,
     fmt_context_change,
     fmt_growth,
@@ -16,8 +16,8 @@ from app.core.growth_format import (
     fmt_when,
     prompt_excerpt,
 )
-from app.core.growth_records import SORTS, GrowthRow, SessionInfo
-from app.core.growth_store import GrowthStore
+from app.core.growth.records import SORTS, GrowthRow, SessionInfo
+from app.core.growth.store import GrowthStore
 
 
 def add_parser(sub, model_flags) -> None:

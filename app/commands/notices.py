@@ -6,7 +6,7 @@ import sys
 import threading
 
 from app.core import events as ev
-from app.core.memory import MemoryLevel
+from app.core.telemetry.memory import MemoryLevel
 
 LABELS = {"information": "note", "warning": "warning", "error": "error"}
 

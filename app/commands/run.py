@@ -11,14 +11,14 @@ from app.commands.arg_types import argv_text, percent_arg, ranged
 from app.commands.common import prepare
 from app.commands.notices import NoticeLines
 from app.commands.progress_line import ProgressLine
-from app.core.compress_before import compress_before_prompt
-from app.core.compression import STRATEGIES
+from app.core.compression.compress_before import compress_before_prompt
+from app.core.compression.strategies import STRATEGIES
 from app.core.errors import UsageError
 from app.core.events import Notice, TokenEvent
-from app.core.history_file import load_history
-from app.core.report import build_report, format_report
-from app.core.session import Session
-from app.core.snapshots import SnapshotStore, check_name
+from app.core.conversations.history_file import load_history
+from app.core.session.report import build_report, format_report
+from app.core.session.session import Session
+from app.core.snapshots.store import SnapshotStore, check_name
 
 
 def add_parser(sub, model_flags) -> None:

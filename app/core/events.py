@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Optional
 
 if TYPE_CHECKING:
-    from app.core.compression_stats import CompressionStats
-    from app.core.kv_cache import KVCacheInfo
-    from app.core.latency import LatencyStats
-    from app.core.memory import MemorySnapshot, MemoryLevel
-    from app.core.usage import ContextUsage
+    from app.core.compression.stats import CompressionStats
+    from app.core.telemetry.kv_cache import KVCacheInfo
+    from app.core.telemetry.latency import LatencyStats
+    from app.core.telemetry.memory import MemorySnapshot, MemoryLevel
+    from app.core.telemetry.usage import ContextUsage
 
 
 def now() -> float:
@@ -38,7 +38,7 @@ class LoadProgress:
 
 @dataclass(frozen=True)
 class ModelLoaded:
-    info: "object"  # app.core.model_info.ModelInfo
+    info: "object"  # app.core.engine.llama.model_info.ModelInfo
     n_ctx: int
     load_seconds: float
     warnings: tuple[str, ...] = ()

@@ -14,34 +14,34 @@ from typing import Any, Callable, Iterable
 from textual.app import App
 
 from app.core import events as ev
-from app.core.compression import SUMMARIZING
-from app.core.conversation import Message
-from app.core.paths import resource_dir
-from app.core.prompt_text import clean_prompt
-from app.core.runner import CommandFinished, CommandStarted, EngineRunner
+from app.core.compression.strategies import SUMMARIZING
+from app.core.conversations.conversation import Message
+from app.core.config.paths import resource_dir
+from app.core.conversations.prompt_text import clean_prompt
+from app.core.session.runner import CommandFinished, CommandStarted, EngineRunner
 from app.core.errors import ContextWatchError
-from app.core.settings import Settings, save_defaults
+from app.core.config.settings import Settings, save_defaults
 from app.ui import bindings
-from app.ui.alerts import memory_alert, stop_note, threshold_alert
-from app.ui.bridge import EventBridge
-from app.ui.chart_data import ChartData
-from app.ui.clipboard_actions import ClipboardActions
-from app.ui.compression_actions import PREVIEW as COMPRESSION_PREVIEW, CompressionActions
-from app.ui.context_actions import ContextSizeActions
-from app.ui.conversation_actions import ConversationActions
-from app.ui.engine_status import (
+from app.ui.display.alerts import memory_alert, stop_note, threshold_alert
+from app.ui.engine_link.bridge import EventBridge
+from app.ui.display.chart_data import ChartData
+from app.ui.actions.clipboard import ClipboardActions
+from app.ui.actions.compression import PREVIEW as COMPRESSION_PREVIEW, CompressionActions
+from app.ui.actions.context_size import ContextSizeActions
+from app.ui.actions.conversations import ConversationActions
+from app.ui.engine_link.engine_status import (
     TURN_COMMANDS, compression_status, count_status, loaded_status, prefill_status, queued_status,
 )
-from app.ui.key_guard import EarlyKeyRouting
-from app.ui.messages import EngineMessage, LiveDataReady
-from app.ui.palette import ContextWatchCommands, PaletteEntry
-from app.ui.saved_sessions import SavedSessionActions
+from app.ui.actions.early_keys import EarlyKeyRouting
+from app.ui.engine_link.messages import EngineMessage, LiveDataReady
+from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
+from app.ui.actions.saved_sessions import SavedSessionActions
 from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.edit_message import EditMessageScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.main import MainScreen
 from app.ui.screens.sweep_run import SweepProgress
-from app.ui.themes import choose_theme, load_theme_folder
+from app.ui.display.themes import choose_theme, load_theme_folder
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.compression_controls import strategy_label
 from app.ui.widgets.history_pane import HistoryList
@@ -540,8 +540,8 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
 def run_app(settings: Settings, model_path: Path, new: bool = False) -> int:
     """Open the dashboard on the real model, offering the last conversation unless `new`."""
-    from app.core.autosave import Autosave
-    from app.core.session import Session
+    from app.core.conversations.autosave import Autosave
+    from app.core.session.session import Session
 
     reader = Autosave()
     pending = None if new else reader.pending()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.core import llama_log
-from app.core.engine import Engine, LoadOptions
-from app.core.model_locator import bundled_model
+from app.core.engine.llama import log as llama_log
+from app.core.engine.llama.engine import Engine, LoadOptions
+from app.core.config.model_locator import bundled_model
 
 
 @pytest.fixture(scope="session")

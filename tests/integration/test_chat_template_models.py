@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from app.core.engine import Engine, LoadOptions
+from app.core.engine.llama.engine import Engine, LoadOptions
 from gguf_copy import copy_with_metadata
 
 TEMPLATE_KEY = "tokenizer.chat_template"

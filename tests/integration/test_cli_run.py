@@ -75,7 +75,7 @@ def bad_files(tmp_path):
     not_gguf.write_text("this is not a model\n" * 10)
     empty = tmp_path / "empty.gguf"
     empty.write_bytes(b"")
-    from app.core.model_locator import bundled_model
+    from app.core.config.model_locator import bundled_model
 
     truncated = tmp_path / "truncated.gguf"
     with open(bundled_model(), "rb") as fh:

@@ -6,14 +6,14 @@ import contextlib
 
 import pytest
 
-from app.core.compression import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress, transcript
-from app.core.conversation import Message
-from app.core.engine import common_prefix
+from app.core.compression.strategies import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress, transcript
+from app.core.conversations.conversation import Message
+from app.core.engine.llama.engine import common_prefix
 from app.core.errors import Cancelled, ContextFullError, UsageError
 from app.core.events import StopReason
-from app.core.session import Session
-from app.core.settings import Settings
-from app.core.summarizer import ModelSummarizer
+from app.core.session.session import Session
+from app.core.config.settings import Settings
+from app.core.compression.summarizer import ModelSummarizer
 
 SYSTEM = "You are a concise assistant. " * 4
 
@@ -435,7 +435,7 @@ def test_auto_compression_that_needs_a_second_strategy_names_both(model_path, lo
 
 
 def test_a_summary_that_fails_falls_back_and_the_fallback_is_named(model_path, log_file, monkeypatch):
-    import app.core.session as session_module
+    import app.core.session.session as session_module
 
     class Failing(ModelSummarizer):
         def __call__(self, prefix, old):
@@ -456,7 +456,7 @@ def test_a_summary_that_fails_falls_back_and_the_fallback_is_named(model_path, l
 @pytest.mark.parametrize("quitting", [True, False])
 def test_a_summary_cut_short_keeps_the_question_only_when_quitting(model_path, log_file, quitting):
     """Ctrl+Q while auto-compression writes its summary keeps the question; Esc gives it back to the input."""
-    from app.core.autosave import Autosave
+    from app.core.conversations.autosave import Autosave
 
     with auto_summarizing(model_path, "hybrid") as session:
         session.autosave = Autosave()

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from app.core.engine import Engine, GenerationResult, LoadOptions, TokenTextDecoder, common_prefix
+from app.core.engine.llama.engine import Engine, GenerationResult, LoadOptions, TokenTextDecoder, common_prefix
 from app.core.errors import ContextFullError, UsageError
 from app.core.events import StopReason
-from app.core.sampling import SamplingParams
+from app.core.engine.llama.sampling import SamplingParams
 
 GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=24)
 

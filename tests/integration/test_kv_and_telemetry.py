@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
-from app.core import llama_log
-from app.core.engine import Engine, LoadOptions
-from app.core.kv_cache import KVCacheModel, kv_bytes
-from app.core.session import Session
-from app.core.settings import Settings
+from app.core.engine.llama import log as llama_log
+from app.core.engine.llama.engine import Engine, LoadOptions
+from app.core.telemetry.kv_cache import KVCacheModel, kv_bytes
+from app.core.session.session import Session
+from app.core.config.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_run_with_auto_n_ctx_reports_its_reason():
 
 
 def test_turns_are_recorded_in_the_growth_database(model_path, log_file):
-    from app.core.growth_store import GrowthStore
+    from app.core.growth.store import GrowthStore
 
     session = Session(Settings(n_ctx=2048, temperature=0.0, max_tokens=12), model_path)
     session.load()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.chat_format import ChatFormatter
-from app.core.conversation import Message
-from app.core.prompt_tokens import PromptTokens
-from app.core.special_split import BLOCK_CHARS
+from app.core.engine.chat_format import ChatFormatter
+from app.core.conversations.conversation import Message
+from app.core.engine.prompt_tokens import PromptTokens
+from app.core.engine.special_split import BLOCK_CHARS
 
 pytestmark = pytest.mark.model
 
@@ -199,8 +199,8 @@ def test_a_long_prompt_tokenized_in_blocks_is_its_whole_tokenization(engine, mon
 
 def test_a_session_reports_how_far_the_costs_of_a_long_history_have_got(model_path, log_file):
     from app.core.events import CountProgress
-    from app.core.session import COUNT_PROGRESS_FROM, Session
-    from app.core.settings import Settings
+    from app.core.session.session import COUNT_PROGRESS_FROM, Session
+    from app.core.config.settings import Settings
 
     seen: list[CountProgress] = []
     keep = lambda event: seen.append(event) if isinstance(event, CountProgress) else None  # noqa: E731

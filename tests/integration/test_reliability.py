@@ -11,18 +11,18 @@ import sys
 import textwrap
 import time
 
-from app.core.growth_store import GrowthStore
-from app.core.paths import data_dir
-from app.core.session import Session
-from app.core.settings import Settings
-from app.core.snapshots import SnapshotStore
+from app.core.growth.store import GrowthStore
+from app.core.config.paths import data_dir
+from app.core.session.session import Session
+from app.core.config.settings import Settings
+from app.core.snapshots.store import SnapshotStore
 
 
 def test_kill_9_while_writing_snapshots_leaves_no_corrupt_file(model_path):
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from app.core.session import Session
-        from app.core.settings import Settings
+        from app.core.session.session import Session
+        from app.core.config.settings import Settings
         s = Session(Settings(n_ctx=2048, temperature=0.0, max_tokens=24), Path({str(model_path)!r}))
         s.load()
         s.submit("Tell me about the moon and the tides in some detail.")

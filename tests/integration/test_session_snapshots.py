@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from app.core.autosave import Autosave
+from app.core.conversations.autosave import Autosave
 from app.core.events import Notice
-from app.core.session import Session
-from app.core.settings import Settings
-from app.core.snapshots import FORMAT_VERSION, SnapshotError, SnapshotStore
+from app.core.session.session import Session
+from app.core.config.settings import Settings
+from app.core.snapshots.store import FORMAT_VERSION, SnapshotError, SnapshotStore
 
 GREEDY = dict(temperature=0.0, max_tokens=24, n_ctx=2048)
 
@@ -142,7 +142,7 @@ def test_snapshot_names_never_escape_the_folder(saved, name):
 def test_disk_full_while_writing_keeps_the_old_snapshot(saved, monkeypatch):
     import errno
 
-    import app.core.snapshots as snapshots
+    import app.core.snapshots.store as snapshots
 
     store = SnapshotStore()
     old_manifest = (store.folder / "trip.json").read_text()
@@ -220,9 +220,9 @@ def test_run_resume_reports_restored_tokens(saved):
 def test_kill_9_during_generation_then_resume(model_path, tmp_path):
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from app.core.autosave import Autosave
-        from app.core.session import Session
-        from app.core.settings import Settings
+        from app.core.conversations.autosave import Autosave
+        from app.core.session.session import Session
+        from app.core.config.settings import Settings
         s = Session(Settings(n_ctx=2048, temperature=0.0, max_tokens=2000, repeat_penalty=1.0), Path({str(model_path)!r}),
                     autosave=Autosave(interval=0.2))
         s.load()

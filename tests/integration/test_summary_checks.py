@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import app.core.session as session_module
+import app.core.session.session as session_module
 from app.core import events as ev
-from app.core.compression import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress
-from app.core.conversation import Message
-from app.core.prompt_tokens import PromptTokens
-from app.core.session import Session
-from app.core.settings import Settings
-from app.core.summarizer import ModelSummarizer
-from app.core.summary_text import prose_words
+from app.core.compression.strategies import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress
+from app.core.conversations.conversation import Message
+from app.core.engine.prompt_tokens import PromptTokens
+from app.core.session.session import Session
+from app.core.config.settings import Settings
+from app.core.compression.summarizer import ModelSummarizer
+from app.core.compression.summary_text import prose_words
 
 BARE_HEADING = "## Summary\n\n```\n```"
 WRITTEN = "The user asked about rivers and towns; the assistant named each river and the town it passes."

@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from app.core.sweep import SweepPoint, SweepResult, run_sweep
+from app.core.sweep.run import SweepPoint, SweepResult, run_sweep
 
 FIELDS = [f.name for f in dataclasses.fields(SweepResult)]
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from app.core.compression import Tokenizer, compress
-from app.core.conversation import Message
-from app.core.prompt_tokens import PromptTokens
+from app.core.compression.strategies import Tokenizer, compress
+from app.core.conversations.conversation import Message
+from app.core.engine.prompt_tokens import PromptTokens
 
 LINE = "The quick brown fox jumps over the lazy dog near the river bank. "
 

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from app.core.engine import Engine
+from app.core.engine.llama.engine import Engine
 
 HOLD_LIMIT = 120.0  # seconds: a test that never releases fails instead of hanging
 

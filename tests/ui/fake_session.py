@@ -1,4 +1,4 @@
-"""A scripted stand-in for `app.core.session.Session`: same methods, fixed numbers, no model.
+"""A scripted stand-in for `app.core.session.session.Session`: same methods, fixed numbers, no model.
 
 It emits the same event sequence a real turn does, so snapshots of the UI are deterministic.
 `InlineRunner` runs each command at once on the calling thread, like `EngineRunner` would.
@@ -10,18 +10,18 @@ import time
 from dataclasses import dataclass, field, replace
 
 from app.core import events as ev
-from app.core.compression_stats import CompressionStats
-from app.core.conversation import Conversation
-from app.core.engine import SyncResult
+from app.core.compression.stats import CompressionStats
+from app.core.conversations.conversation import Conversation
+from app.core.engine.llama.engine import SyncResult
 from app.core.errors import ContextWatchError
-from app.core.kv_cache import KVCacheInfo
-from app.core.latency import LatencyStats
-from app.core.memory import MemoryLevel, MemorySnapshot
-from app.core.model_info import ModelInfo
-from app.core.runner import CommandFinished, CommandStarted
-from app.core.settings import Settings
-from app.core.snapshots import SnapshotStore, check_name
-from app.core.usage import BudgetBreakdown, ContextUsage
+from app.core.telemetry.kv_cache import KVCacheInfo
+from app.core.telemetry.latency import LatencyStats
+from app.core.telemetry.memory import MemoryLevel, MemorySnapshot
+from app.core.engine.llama.model_info import ModelInfo
+from app.core.session.runner import CommandFinished, CommandStarted
+from app.core.config.settings import Settings
+from app.core.snapshots.store import SnapshotStore, check_name
+from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
 
 MIB = 1024 * 1024
 N_CTX = 2048
@@ -111,7 +111,7 @@ class FakeSession:
         self.extra_user = 0  # tokens `fill_context` adds, counted as user text
         self.calls: list[str] = []
         self.stats = CompressionStats()
-        self.autosave = autosave  # an app.core.autosave.Autosave on the test's data folder, when given
+        self.autosave = autosave  # an app.core.conversations.autosave.Autosave on the test's data folder, when given
         self.deleted = None
         self.quitting = False
 

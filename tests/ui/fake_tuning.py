@@ -7,10 +7,10 @@ Plans come from core's own strategies; tokens are words (a message costs its wor
 from __future__ import annotations
 
 from app.core import events as ev
-from app.core.compression import compress
-from app.core.compression_stats import CompressionReport
+from app.core.compression.strategies import compress
+from app.core.compression.stats import CompressionReport
 from app.core.errors import UsageError
-from app.core.settings import Settings
+from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from fake_session import FakeSession, InlineRunner
 

@@ -6,7 +6,7 @@ import asyncio
 import functools
 import time
 
-from app.core.settings import Settings
+from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from app.ui.screens.main import MainScreen
 from app.ui.widgets.chat_input import ChatInput

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.core import llama_log
-from app.core.model_locator import bundled_model
+from app.core.engine.llama import log as llama_log
+from app.core.config.model_locator import bundled_model
 
 
 @pytest.fixture(scope="module")

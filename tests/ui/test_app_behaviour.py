@@ -9,9 +9,9 @@ from textual.command import CommandPalette
 from textual.widgets import DataTable
 
 from app.core.events import StopReason
-from app.core.memory import MemoryLevel
-from app.core.runner import EngineRunner
-from app.core.settings import Settings, config_path, load_settings
+from app.core.telemetry.memory import MemoryLevel
+from app.core.session.runner import EngineRunner
+from app.core.config.settings import Settings, config_path, load_settings
 from app.ui import bindings
 from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.edit_message import EditMessageScreen
@@ -270,7 +270,7 @@ async def test_unknown_theme_falls_back_with_one_notification():
 
 @async_test
 async def test_broken_theme_file_falls_back_with_one_notification(tmp_path):
-    from app.core.paths import resource_dir
+    from app.core.config.paths import resource_dir
 
     for path in resource_dir("themes").glob("*.toml"):
         (tmp_path / path.name).write_bytes(path.read_bytes())

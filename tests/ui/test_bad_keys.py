@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.settings import config_path, load_settings
+from app.core.config.settings import config_path, load_settings
 from app.ui import bindings
 from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.help import HelpScreen

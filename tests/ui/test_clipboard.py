@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets.markdown import MarkdownBlock
 
-from app.core.settings import Settings
+from app.core.config.settings import Settings
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.conversation_view import MessageBlock, ReplyBlock, StreamingReply
 from harness import SIZE, async_test, fake_app, notifications, send, settle

@@ -7,8 +7,8 @@ from textual.command import CommandPalette
 from textual.widgets import Button, Checkbox, Input, Static
 
 from app.core.errors import UsageError
-from app.core.paths import config_dir
-from app.core.settings import Settings, load_settings
+from app.core.config.paths import config_dir
+from app.core.config.settings import Settings, load_settings
 from app.ui import bindings
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.compression_settings import CompressionSettingsScreen, check_values

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input
 
-from app.core.autosave import Autosave
-from app.core.conversation_store import ConversationStore
-from app.core.runner import EngineRunner
-from app.core.settings import Settings
+from app.core.conversations.autosave import Autosave
+from app.core.conversations.store import ConversationStore
+from app.core.session.runner import EngineRunner
+from app.core.config.settings import Settings
 from app.ui import bindings
 from app.ui.app import ContextWatchApp
 from app.ui.screens.confirm import ConfirmScreen
@@ -323,7 +323,7 @@ async def test_after_a_crash_the_offer_brings_back_the_reply_in_flight():
 
 
 def test_damaged_saved_conversations_are_a_notice_when_the_dashboard_opens(monkeypatch):
-    from app.core.paths import data_dir
+    from app.core.config.paths import data_dir
     from app.ui import app as app_module
 
     class Recorder:

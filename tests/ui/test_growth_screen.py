@@ -9,8 +9,8 @@ from textual.app import App
 from textual.color import Color
 from textual.widgets import DataTable, Static
 
-from app.core.growth_records import TurnRecord
-from app.core.growth_store import GrowthStore
+from app.core.growth.records import TurnRecord
+from app.core.growth.store import GrowthStore
 from app.ui.screens.growth import GrowthScreen
 
 T0 = 1_700_000_000.0

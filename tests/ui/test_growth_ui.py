@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.core.growth_records import TurnRecord
-from app.core.growth_store import GrowthStore
+from app.core.growth.records import TurnRecord
+from app.core.growth.store import GrowthStore
 from app.ui.screens.growth import GrowthScreen
 from app.ui.widgets.conversation_view import MessageBlock
 from app.ui.widgets.history_pane import HistoryList

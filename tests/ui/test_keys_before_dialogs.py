@@ -11,8 +11,8 @@ import threading
 
 from textual import events
 
-from app.core.runner import EngineRunner
-from app.core.settings import Settings
+from app.core.session.runner import EngineRunner
+from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from app.ui.screens.resume import ResumeScreen
 from app.ui.widgets.chat_input import ChatInput
@@ -93,7 +93,7 @@ async def test_escape_typed_before_the_offer_does_not_decline_it():
 
 @async_test
 async def test_keys_typed_before_the_context_size_offer_opened_stay_out_of_it(monkeypatch):
-    from app.ui import context_actions
+    from app.ui.actions import context_size as context_actions
     from app.ui.screens.context_size import ContextSizeScreen
     from fake_tuning import tuning_app
     from test_reload_ui import offer

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.core.events import DashboardUpdate, StopReason
-from app.core.session import Session
-from app.core.settings import Settings
+from app.core.session.session import Session
+from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.context_gauge import ContextGauge
@@ -103,7 +103,7 @@ async def test_escape_before_the_first_token_gives_the_message_back(model_path):
             gate.hold(sync_start)  # the engine stops as it starts to read the prompt
             await send(pilot, question)
             assert await wait_for(pilot, lambda: gate.held is not None and app.generating, TURN_TIMEOUT)
-            assert gate.held.caller == "app.core.session"
+            assert gate.held.caller == "app.core.session.session"
             await pilot.press("escape")
             gate.release()
         assert await wait_for(pilot, lambda: not app.pending_commands, TURN_TIMEOUT)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.runner import EngineRunner
+from app.core.session.runner import EngineRunner
 from app.ui.widgets.chat_input import ChatInput
 from harness import async_test, fake_app, settle, wait_for
 

@@ -16,12 +16,12 @@ from textual.widgets import Button, Checkbox, Input, OptionList, Select
 
 from app.core import events as ev
 from app.core.formatting import fmt_bytes
-from app.core.kv_cache import kv_bytes
-from app.core.profiles import load_profiles, resolve_context
-from app.core.reload import ContextSetup
-from app.core.runner import EngineRunner
-from app.core.sweep import SweepResult
-from app.ui import context_actions
+from app.core.telemetry.kv_cache import kv_bytes
+from app.core.config.profiles import load_profiles, resolve_context
+from app.core.session.reload import ContextSetup
+from app.core.session.runner import EngineRunner
+from app.core.sweep.run import SweepResult
+from app.ui.actions import context_size as context_actions
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.context_size import V_NEEDS_FA, ContextOffer, ContextSizeScreen
 from app.ui.screens.sweep import SweepScreen

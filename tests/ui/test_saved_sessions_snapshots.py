@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from app.core.conversation import Conversation
-from app.core.settings import Settings
+from app.core.conversations.conversation import Conversation
+from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from app.ui.widgets.chat_input import ChatInput
 from fake_session import INFO, FakeSession, InlineRunner
@@ -61,7 +61,7 @@ def test_resume_offer(snap_compare):
 
 
 def test_conversation_list(snap_compare):
-    from app.core.conversation_store import ConversationRecord, ConversationStore
+    from app.core.conversations.store import ConversationRecord, ConversationStore
 
     store = ConversationStore()
     for n, (question, extra) in enumerate((

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.ui.themes import ThemeFileError, theme_from_toml
+from app.ui.display.themes import ThemeFileError, theme_from_toml
 
 
 def test_a_huge_theme_file_is_refused(tmp_path):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, OptionList, Select
 
-from app.core.conversation import Message
-from app.core.engine import Engine
-from app.core.session import Session
-from app.core.settings import Settings
+from app.core.conversations.conversation import Message
+from app.core.engine.llama.engine import Engine
+from app.core.session.session import Session
+from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
-from app.ui.compression_actions import PREVIEW
+from app.ui.actions.compression import PREVIEW
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.context_size import ContextSizeScreen
 from app.ui.screens.sweep import SweepScreen
@@ -188,7 +188,7 @@ async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives
             gate.hold(sync_start)  # the first prompt of the turn is the summary's
             await pilot.press("enter")
             assert await wait_for(pilot, lambda: gate.held is not None and app.generating, WORK_TIMEOUT)
-            assert gate.held.caller == "app.core.summarizer"
+            assert gate.held.caller == "app.core.compression.summarizer"
             await pilot.press("escape")
             gate.release()
         assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
@@ -214,7 +214,7 @@ async def test_esc_cancels_a_summary_preview(model_path):
             app.preview_compression("summarize")
             assert "Esc cancels" in str(app.main.query_one(CompressionControls).result)
             assert await wait_for(pilot, lambda: gate.held is not None and app.runner.current == PREVIEW, WORK_TIMEOUT)
-            assert gate.held.caller == "app.core.summarizer"
+            assert gate.held.caller == "app.core.compression.summarizer"
             await pilot.press("escape")
             gate.release()
         assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.ui import context_actions
+from app.ui.actions import context_size as context_actions
 from app.ui.widgets.chat_input import ChatInput
 from fake_tuning import tuning_app
 from harness import SIZE, settle

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from app.core.usage import BudgetBreakdown, ContextUsage
-from app.ui.clipboard_actions import copied_note
-from app.ui.engine_status import compression_status, prefill_status, queued_status
+from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
+from app.ui.actions.clipboard import copied_note
+from app.ui.engine_link.engine_status import compression_status, prefill_status, queued_status
 from app.ui.widgets.levels import context_state
 
 BASE = ContextUsage(

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from app.core.bounded_read import FileLimitError, read_capped
+from app.core.files.bounded_read import FileLimitError, read_capped
 
 
 def test_a_file_within_the_cap_is_read_whole(tmp_path):

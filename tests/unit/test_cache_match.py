@@ -1,6 +1,6 @@
 """What of the KV cache a snapshot keeps, and what a restore promises."""
 
-from app.core.cache_match import promised_reuse, shortfall_reason, snapshot_cache
+from app.core.snapshots.cache_match import promised_reuse, shortfall_reason, snapshot_cache
 
 CONVERSATION = list(range(100, 140))  # 40 prompt ids; the last message starts at 30
 

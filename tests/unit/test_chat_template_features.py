@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from app.core.chat_format import ChatFormatter, ChatTemplateError
+from app.core.engine.chat_format import ChatFormatter, ChatTemplateError
 
 CHAT = [
     {"role": "system", "content": "Be brief."},

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app.core.chat_format import PLAIN_FORMAT, ChatFormatter, ChatTemplateError
+from app.core.engine.chat_format import PLAIN_FORMAT, ChatFormatter, ChatTemplateError
 
 CHAT = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
 HOSTILE = {

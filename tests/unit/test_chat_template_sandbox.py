@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.chat_format import ChatFormatter, ChatTemplateError
+from app.core.engine.chat_format import ChatFormatter, ChatTemplateError
 
 MESSAGES = [{"role": "user", "content": "hi"}]
 ESCAPES = [

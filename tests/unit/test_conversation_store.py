@@ -8,12 +8,12 @@ import stat
 
 import pytest
 
-from app.core.autosave import Autosave
-from app.core.conversation import Conversation
-from app.core.conversation_store import (
+from app.core.conversations.autosave import Autosave
+from app.core.conversations.conversation import Conversation
+from app.core.conversations.store import (
     ConversationError, ConversationRecord, ConversationStore, check_title, new_id, title_from,
 )
-from app.core.paths import data_dir
+from app.core.config.paths import data_dir
 
 
 def chat(*turns: str) -> Conversation:

@@ -11,17 +11,17 @@ import time
 
 import pytest
 
-from app.core.autosave import Autosave
-from app.core.claude_import import import_claude_logs
-from app.core.conversation import Conversation
-from app.core.conversation_store import ConversationError, ConversationStore
+from app.core.conversations.autosave import Autosave
+from app.core.growth.claude_import import import_claude_logs
+from app.core.conversations.conversation import Conversation
+from app.core.conversations.store import ConversationError, ConversationStore
 from app.core.errors import UsageError
-from app.core.growth_records import TurnRecord
-from app.core.growth_store import GrowthStore
-from app.core.history_file import load_history
-from app.core.paths import data_dir
-from app.core.profiles import ProfileError, load_profiles
-from app.core.snapshots import SnapshotError, SnapshotStore, check_name
+from app.core.growth.records import TurnRecord
+from app.core.growth.store import GrowthStore
+from app.core.conversations.history_file import load_history
+from app.core.config.paths import data_dir
+from app.core.config.profiles import ProfileError, load_profiles
+from app.core.snapshots.store import SnapshotError, SnapshotStore, check_name
 
 DEEP = "[" * 100_000 + "]" * 100_000
 
@@ -294,7 +294,7 @@ def test_a_growth_database_with_text_for_a_number_says_so_in_one_line():
 
 
 def test_a_history_file_too_large_is_refused_before_it_is_read(tmp_path, monkeypatch):
-    import app.core.history_file as history_file
+    import app.core.conversations.history_file as history_file
 
     path = tmp_path / "h.json"
     path.write_text('[{"role": "user", "content": "' + "x" * 2000 + '"}]')

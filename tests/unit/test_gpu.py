@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.core.gpu import GpuSample, NvmlReader, gpu_free_bytes, read_gpus
+from app.core.telemetry.gpu import GpuSample, NvmlReader, gpu_free_bytes, read_gpus
 
 GIB = 1024**3
 

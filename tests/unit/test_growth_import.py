@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from app.core.claude_import import import_claude_logs
+from app.core.growth.claude_import import import_claude_logs
 from app.core.errors import UsageError
-from app.core.growth_store import GrowthStore
+from app.core.growth.store import GrowthStore
 
 
 def user(session: str | None, at: str, content, uuid: str) -> dict:

@@ -9,10 +9,10 @@ import threading
 import pytest
 
 from app.core.errors import UsageError
-from app.core.growth_records import TurnRecord
-from app.core.growth_schema import LATEST
-from app.core.growth_store import FILE_NAME, GrowthStore
-from app.core.paths import data_dir
+from app.core.growth.records import TurnRecord
+from app.core.growth.schema import LATEST
+from app.core.growth.store import FILE_NAME, GrowthStore
+from app.core.config.paths import data_dir
 
 T0 = 1_700_000_000.0
 

@@ -1,7 +1,7 @@
 import pytest
 
 from app.core.errors import UsageError
-from app.core.kv_cache import (
+from app.core.telemetry.kv_cache import (
     CACHE_TYPES,
     KVCacheInfo,
     KVCacheModel,

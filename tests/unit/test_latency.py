@@ -1,7 +1,7 @@
 import pytest
 
 from app.core.errors import UsageError
-from app.core.latency import LatencyTracker
+from app.core.telemetry.latency import LatencyTracker
 
 
 def run_turn(tracker: LatencyTracker, t0: float, prefill_s: float, latencies_ms: list[float]) -> float:

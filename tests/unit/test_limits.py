@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from app.core.engine import LoadOptions
+from app.core.engine.llama.engine import LoadOptions
 from app.core.errors import UsageError
 from app.core.limits import SETTING_RANGES, check_value
-from app.core.memory import MemoryMonitor
-from app.core.sampling import SamplingParams
-from app.core.settings import Settings, check_settings
-from app.core.transcript import to_json
+from app.core.telemetry.memory import MemoryMonitor
+from app.core.engine.llama.sampling import SamplingParams
+from app.core.config.settings import Settings, check_settings
+from app.core.conversations.transcript import to_json
 
 BAD = [
     ("n_threads", 100_000), ("n_threads", 0), ("n_batch", 0), ("n_batch", 10**9), ("memory_interval", 1e300),
@@ -58,7 +58,7 @@ def test_core_objects_check_their_own_numbers():
 
 
 def test_the_settings_dialogs_go_through_the_same_checks():
-    from app.ui.compression_actions import change_settings
+    from app.ui.actions.compression import change_settings
 
     class FakeSession:
         settings = Settings()

@@ -7,7 +7,7 @@ import pytest
 jinja2 = pytest.importorskip("jinja2")
 llama_chat_format = pytest.importorskip("llama_cpp.llama_chat_format")
 
-from app.core.llama_loader import _lenient_chat_handlers  # noqa: E402
+from app.core.engine.llama.loader import _lenient_chat_handlers  # noqa: E402
 
 BROKEN = "{% for m in messages %}{{ m.content }"
 

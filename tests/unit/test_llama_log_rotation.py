@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core import llama_log
+from app.core.engine.llama import log as llama_log
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import pytest
 
 from app.core.errors import UsageError
 from app.core.events import MemoryLevelChanged
-from app.core.memory import LevelThresholds, LevelTracker, MemoryLevel
+from app.core.telemetry.memory import LevelThresholds, LevelTracker, MemoryLevel
 
 N, W, C, E = MemoryLevel.NORMAL, MemoryLevel.WARNING, MemoryLevel.CRITICAL, MemoryLevel.EMERGENCY
 

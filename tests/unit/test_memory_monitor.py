@@ -4,8 +4,8 @@ import psutil
 import pytest
 
 from app.core.errors import UsageError
-from app.core.gpu import NvmlReader
-from app.core.memory import LevelThresholds, MemoryLevel, MemoryMonitor, MemorySnapshot
+from app.core.telemetry.gpu import NvmlReader
+from app.core.telemetry.memory import LevelThresholds, MemoryLevel, MemoryMonitor, MemorySnapshot
 
 MB = 1024 * 1024
 

@@ -6,7 +6,7 @@ import io
 
 from app.commands.notices import NoticeLines
 from app.core import events as ev
-from app.core.memory import MemoryLevel
+from app.core.telemetry.memory import MemoryLevel
 
 
 def test_each_notice_is_one_line_labelled_by_its_severity():

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import pytest
 
 from app.core.errors import UsageError
-from app.core.profiles import (
+from app.core.config.profiles import (
     ContextProfile,
     ProfileError,
     load_profiles,

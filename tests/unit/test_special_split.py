@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.special_split import blocks, most_frequent, safe_marker
+from app.core.engine.special_split import blocks, most_frequent, safe_marker
 
 SPECIALS = ["<|im_start|>", "<|im_end|>", "<|endoftext|>"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.core.conversation import Message
-from app.core.summary_text import (
+from app.core.conversations.conversation import Message
+from app.core.compression.summary_text import (
     SUMMARY_PREFIX, finished_sentences, prose_words, summary_problem, transcript, without_markers,
 )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.cells import cell_len
 
-from app.ui.text_wrap import wrap_keeping_text
+from app.ui.display.text_wrap import wrap_keeping_text
 
 SAMPLES = [
     "",

@@ -4,8 +4,8 @@ import pytest
 
 from app.core.errors import UsageError
 from app.core.events import ThresholdCrossed
-from app.core.profiles import ContextProfile
-from app.core.usage import BudgetBreakdown, ContextUsage, UsageTracker
+from app.core.config.profiles import ContextProfile
+from app.core.telemetry.usage import BudgetBreakdown, ContextUsage, UsageTracker
 
 FOUR_K = ContextProfile(4096, 3481, "4K", 1, "Minimal")
 SMALL = ContextProfile(1000, 800, "1000", 1, "Minimal", custom=True)

@@ -1,6 +1,6 @@
 """The AMX weight buffers that crash llama.cpp are left out only on CPUs that have AMX."""
 
-from app.core.weight_buffers import cpu_flags, extra_buffers_safe, model_params_for_this_cpu
+from app.core.engine.llama.weight_buffers import cpu_flags, extra_buffers_safe, model_params_for_this_cpu
 
 
 def test_cpu_flags_are_read_from_the_flags_line(tmp_path):

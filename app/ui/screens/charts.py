@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from app.ui.bindings import SCREEN, VIEWER
-from app.ui.chart_data import ChartData
+from app.ui.display.chart_data import ChartData
 from app.ui.widgets.plot_chart import PlotChart
 
 REFRESH_SECONDS = 1.0

@@ -13,10 +13,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from app.core.compression import CompressionPlan, PlanItem
+from app.core.compression.strategies import CompressionPlan, PlanItem
 from app.core.formatting import fmt_int
 from app.ui.bindings import BindingScope
-from app.ui.key_guard import OpensOnItsOwn
+from app.ui.actions.early_keys import OpensOnItsOwn
 from app.ui.widgets.compression_controls import strategy_label
 
 PREVIEW = BindingScope(

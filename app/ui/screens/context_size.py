@@ -16,15 +16,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from app.core.compression import STRATEGIES
+from app.core.compression.strategies import STRATEGIES
 from app.core.errors import UsageError
 from app.core.formatting import fmt_bytes, fmt_int
-from app.core.kv_cache import kv_bytes
-from app.core.profiles import ContextProfile
-from app.core.reload import ContextSetup
-from app.core.sweep import SweepPoint, over_train_warning
+from app.core.telemetry.kv_cache import kv_bytes
+from app.core.config.profiles import ContextProfile
+from app.core.session.reload import ContextSetup
+from app.core.sweep.run import SweepPoint, over_train_warning
 from app.ui.bindings import BindingScope
-from app.ui.key_guard import OpensOnItsOwn
+from app.ui.actions.early_keys import OpensOnItsOwn
 from app.ui.widgets.compression_controls import strategy_label
 
 CONTEXT_DIALOG = BindingScope(

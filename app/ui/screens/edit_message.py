@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
-from app.core.conversation import Message
+from app.core.conversations.conversation import Message
 from app.ui.bindings import EDITOR
 
 

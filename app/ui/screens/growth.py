@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_int
-from app.core.growth_format import (
+from app.core.growth.format import (
     fmt_average,
     fmt_context_change,
     fmt_growth,
@@ -24,8 +24,8 @@ from app.core.growth_format import (
     growth_level,
     prompt_excerpt,
 )
-from app.core.growth_records import GrowthRow
-from app.core.growth_store import GrowthStore
+from app.core.growth.records import GrowthRow
+from app.core.growth.store import GrowthStore
 from app.ui.bindings import SCREEN, BindingScope
 
 GROWTH = BindingScope(

@@ -14,12 +14,12 @@ from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
-from app.core.conversation import Message
+from app.core.conversations.conversation import Message
 from app.core.events import (
     DashboardUpdate, LoadProgress, MemoryLevelChanged, SyncDone, TurnFinished,
 )
 from app.ui.bindings import SCREEN
-from app.ui.live_buffer import LiveBatch
+from app.ui.engine_link.live_buffer import LiveBatch
 from app.ui.widgets.alert_banner import AlertBanner
 from app.ui.widgets.budget_bar import BudgetBar
 from app.ui.widgets.chat_input import ChatInput

@@ -15,9 +15,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from app.core.growth_format import prompt_excerpt
+from app.core.growth.format import prompt_excerpt
 from app.ui.bindings import BindingScope
-from app.ui.key_guard import OpensOnItsOwn
+from app.ui.actions.early_keys import OpensOnItsOwn
 
 RESUME = BindingScope(
     "resume",

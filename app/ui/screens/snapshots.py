@@ -18,12 +18,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from app.core.field_checks import DamagedFile
+from app.core.files.field_checks import DamagedFile
 from app.core.formatting import fmt_bytes, fmt_int
-from app.core.growth_format import fmt_when
-from app.core.snapshots import SnapshotError, SnapshotInfo, SnapshotStore, check_name
+from app.core.growth.format import fmt_when
+from app.core.snapshots.store import SnapshotError, SnapshotInfo, SnapshotStore, check_name
 from app.ui.bindings import SCREEN, BindingScope, effective_keys
-from app.ui.palette import ContextWatchCommands, PaletteEntry
+from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
 from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.name_prompt import NamePromptScreen
 

@@ -10,11 +10,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from app.core.sweep import SweepResult
-from app.core.sweep_charts import memory_spec, render, speed_spec
-from app.core.sweep_report import COLUMNS, table_rows
+from app.core.sweep.run import SweepResult
+from app.core.sweep.charts import memory_spec, render, speed_spec
+from app.core.sweep.report import COLUMNS, table_rows
 from app.ui.bindings import SCREEN, VIEWER
-from app.ui.key_guard import OpensOnItsOwn
+from app.ui.actions.early_keys import OpensOnItsOwn
 
 
 class SweepScreen(OpensOnItsOwn, Screen[None]):

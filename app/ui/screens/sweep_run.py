@@ -18,9 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
 from app.core.errors import UsageError
-from app.core.sweep import SweepPoint, parse_fill, sweep_points
+from app.core.sweep.run import SweepPoint, parse_fill, sweep_points
 from app.ui.bindings import BindingScope
-from app.ui.key_guard import OpensOnItsOwn
+from app.ui.actions.early_keys import OpensOnItsOwn
 
 SWEEP_DIALOGS = BindingScope(
     "sweep_run",

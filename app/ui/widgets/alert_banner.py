@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from app.core.memory import MemoryLevel
+from app.core.telemetry.memory import MemoryLevel
 
 
 class AlertBanner(Widget):

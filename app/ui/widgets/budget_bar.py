@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from app.core.formatting import fmt_int
-from app.core.usage import ContextUsage
+from app.core.telemetry.usage import ContextUsage
 from app.ui.widgets.bars import header, stacked_bar
 from app.ui.widgets.text_block import LivePanel
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.reactive import reactive
 
-from app.core.compression_stats import CompressionStats
+from app.core.compression.stats import CompressionStats
 from app.core.formatting import DASH, fmt_int
 from app.ui.widgets.bars import LABEL, badge, header, row
 from app.ui.widgets.compression_controls import strategy_label

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from app.core.formatting import fmt_int
-from app.core.usage import ContextUsage
+from app.core.telemetry.usage import ContextUsage
 from app.ui.widgets.bars import LABEL, badge, header, level_bar, row
 from app.ui.widgets.levels import context_state, context_style
 from app.ui.widgets.text_block import LivePanel

@@ -17,8 +17,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
-from app.core.conversation import Message
-from app.ui.text_wrap import wrap_keeping_text
+from app.core.conversations.conversation import Message
+from app.ui.display.text_wrap import wrap_keeping_text
 
 
 class MessageBlock(Static):

@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from app.core.conversation import Message
+from app.core.conversations.conversation import Message
 from app.core.events import SyncDone
 from app.core.formatting import fmt_int
 from app.ui.bindings import HISTORY, HISTORY_UNDO

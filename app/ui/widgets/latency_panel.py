@@ -10,7 +10,7 @@ from textual.widgets import Sparkline
 
 from app.core.events import TurnFinished
 from app.core.formatting import DASH, fmt_int, fmt_ms
-from app.core.latency import LatencyStats
+from app.core.telemetry.latency import LatencyStats
 from app.ui.widgets.bars import header, row
 from app.ui.widgets.text_block import TextBlock
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.core.memory import MemoryLevel
-from app.core.usage import ContextUsage
+from app.core.telemetry.memory import MemoryLevel
+from app.core.telemetry.usage import ContextUsage
 
 MEMORY_STYLES = {
     MemoryLevel.NORMAL: "$success",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.content import Content
 
 from app.core.formatting import fmt_bytes, fmt_int, fmt_signed_bytes
-from app.core.kv_cache import KVCacheInfo
-from app.core.memory import MemorySnapshot
+from app.core.telemetry.kv_cache import KVCacheInfo
+from app.core.telemetry.memory import MemorySnapshot
 from app.ui.widgets.bars import LABEL, badge, header, row
 from app.ui.widgets.levels import MEMORY_STYLES
 from app.ui.widgets.text_block import LivePanel

@@ -6,7 +6,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from app.ui.plotting import bar_chart, line_chart
+from app.ui.display.plotting import bar_chart, line_chart
 
 
 class PlotChart(Widget):

@@ -9,7 +9,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from app.core.formatting import fmt_bytes, fmt_int
-from app.core.reload import ContextSetup
+from app.core.session.reload import ContextSetup
 from app.ui.widgets.bars import LABEL, header
 
 BEFORE_WIDTH = 14
@@ -17,7 +17,7 @@ BEFORE_WIDTH = 14
 
 @dataclass(frozen=True)
 class ReloadOutcome:
-    """What `app.core.reload.reload` returned, typed for the panel."""
+    """What `app.core.session.reload.reload` returned, typed for the panel."""
 
     before: ContextSetup
     after: ContextSetup

@@ -1,0 +1,1 @@
+"""Compression strategies, their plans, summaries and counters."""

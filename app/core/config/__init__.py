@@ -1,0 +1,1 @@
+"""config.toml, profiles, where files live, and what is checked before the dashboard opens."""

@@ -1,0 +1,1 @@
+"""The conversation, its text, and the conversations kept on disk."""

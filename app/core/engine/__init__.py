@@ -1,0 +1,1 @@
+"""The engine seam: what a session needs from a model, and the model-agnostic prompt work."""

@@ -1,0 +1,1 @@
+"""Reading the files we and others wrote: bounded, checked, never trusted."""

@@ -1,0 +1,1 @@
+"""The per-turn context growth history and its reports."""

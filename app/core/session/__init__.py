@@ -1,0 +1,1 @@
+"""One chat session, its engine thread, reloads and the headless report."""

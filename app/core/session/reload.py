@@ -1,0 +1,98 @@
+"""Retune a running session: a new n_ctx, KV cache type or flash attention, the conversation kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from app.core.compression.strategies import CompressionPlan
+from app.core.engine.llama.engine import LoadOptions
+from app.core.errors import UsageError
+from app.core.events import Notice
+from app.core.config.profiles import resolve_context
+
+
+@dataclass(frozen=True)
+class ContextSetup:
+    """What the sidebar compares before and after a reload."""
+
+    n_ctx: int
+    type_k: str
+    type_v: str
+    flash_attn: bool
+    kv_bytes: int
+    rss_bytes: int
+    effective: int
+    tier: int
+    tier_name: str
+    size_label: str
+
+
+def current_setup(session) -> ContextSetup:
+    usage = session.usage.snapshot()
+    s = session.settings
+    return ContextSetup(
+        n_ctx=session.engine.n_ctx, type_k=s.type_k, type_v=s.type_v, flash_attn=s.flash_attn,
+        kv_bytes=session.kv.allocated_bytes, rss_bytes=session.memory.sample_now().rss_bytes,
+        effective=usage.effective, tier=usage.tier, tier_name=usage.tier_name, size_label=usage.size_label,
+    )
+
+
+def _options(session, n_ctx, type_k, type_v, flash_attn) -> LoadOptions:
+    """Validate the request before anything is unloaded (bad sizes and types are refused here)."""
+    if isinstance(n_ctx, bool) or not isinstance(n_ctx, int) or n_ctx <= 0:
+        raise UsageError(f"n_ctx must be a positive integer, got {n_ctx!r}")
+    if n_ctx < 256:
+        raise UsageError(f"n_ctx {n_ctx} is too small: use at least 256")
+    return LoadOptions(
+        path=session.model_path, n_ctx=n_ctx, n_batch=session.settings.n_batch, n_threads=session.settings.n_threads,
+        type_k=type_k, type_v=type_v, flash_attn=flash_attn, n_gpu_layers=session.settings.n_gpu_layers,
+    )
+
+
+def preview_reload(session, n_ctx: int, type_k: str | None = None, type_v: str | None = None,
+                   flash_attn: bool | None = None, strategy: str | None = None) -> CompressionPlan | None:
+    """None when the history fits the new size as it is; else the compression that would make it fit."""
+    s = session.settings
+    options = _options(session, n_ctx, type_k or s.type_k, type_v or s.type_v,
+                       s.flash_attn if flash_attn is None else flash_attn)
+    size = -(-options.n_ctx // 256) * 256
+    used = len(session.engine.prompt_ids(session.conversation.as_chat()))
+    reserve = min(s.reply_reserve, size // 4)
+    if used + reserve <= size:
+        return None
+    profile, _ = session.book.match(session.engine.info.name, session.engine.info.basename,
+                                    session.engine.info.architecture)
+    effective = resolve_context(session.book, profile, size).effective_context_size
+    target = min(int(effective * s.compress_target / 100), size - reserve)
+    return session.preview_compression(strategy or s.compress_strategy, target=target)
+
+
+def reload(session, n_ctx: int, type_k: str | None = None, type_v: str | None = None,
+           flash_attn: bool | None = None, plan: CompressionPlan | None = None) -> dict:
+    """Load the model again with the new settings and re-evaluate the (compressed) conversation."""
+    s = session.settings
+    options = _options(session, n_ctx, type_k or s.type_k, type_v or s.type_v,
+                       s.flash_attn if flash_attn is None else flash_attn)
+    before = current_setup(session)
+    if plan is not None and plan.changed:
+        session.apply_compression(plan, reason="reload", sync=False)
+    old_settings = s
+    session.settings = replace(s, n_ctx=options.n_ctx, type_k=options.type_k, type_v=options.type_v,
+                               flash_attn=options.flash_attn)
+    try:
+        session.load(options.n_ctx)
+    except Exception:
+        session.settings = old_settings
+        session.load(old_settings.n_ctx if isinstance(old_settings.n_ctx, int) else before.n_ctx)
+        session.resync()
+        raise
+    used = len(session.engine.prompt_ids(session.conversation.as_chat()))
+    if used + min(session.reserve, 16) > session.engine.n_ctx:
+        session.sink(Notice(f"the conversation needs {used} tokens, more than n_ctx {session.engine.n_ctx}: "
+                            "compress it before the next message", "warning"))
+        sync = None
+    else:
+        sync = session.resync()
+    after = current_setup(session)
+    return {"before": before, "after": after, "reevaluated": sync.evaluated if sync else 0,
+            "seconds": sync.seconds if sync else 0.0}

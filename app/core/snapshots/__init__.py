@@ -1,0 +1,1 @@
+"""Saved sessions: manifests, KV state files and the checks on both."""

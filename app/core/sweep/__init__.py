@@ -1,0 +1,1 @@
+"""The context-size sweep and its reports."""

@@ -1,0 +1,1 @@
+"""The app's actions, one mixin per area, and the command palette."""

@@ -1,0 +1,1 @@
+"""Presentation helpers: alert words, chart data, plotting, wrapping, themes."""
