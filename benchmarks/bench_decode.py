@@ -26,7 +26,7 @@ def raw_run(llm, ids, max_tokens):
 
 
 def engine_run(engine, ids, max_tokens):
-    from app.core.engine.llama.sampling import SamplingParams
+    from app.core.engine.sampling import SamplingParams
 
     engine.reset()
     t0 = time.perf_counter()
@@ -44,7 +44,7 @@ def sampled_engine_run(engine, ids, max_tokens):
 
 def session_run(session, max_tokens):
     from app.core.conversations.conversation import Conversation
-    from app.core.engine.llama.sampling import SamplingParams
+    from app.core.engine.sampling import SamplingParams
 
     session.conversation = Conversation.with_system(session.settings.system_prompt)
     session.engine.reset()

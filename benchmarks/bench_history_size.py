@@ -73,9 +73,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.engine.llama.engine import Engine, LoadOptions
+    from app.core.engine.llama.engine import LlamaEngine
+    from app.core.engine.load_options import LoadOptions
 
-    engine = Engine()
+    engine = LlamaEngine()
     engine.load(LoadOptions(path=model_path(), n_ctx=512))
     sides = [(n, False) for n in OURS] + [(n, True) for n in PREFIXES]
     results = alternate(args.runs, *[lambda n=n, p=p: build(engine, n, p) for n, p in sides])

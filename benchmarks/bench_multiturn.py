@@ -42,7 +42,7 @@ def raw_ttft(llm, messages, nine_turns: list[int]) -> float:
 
 def our_ttft(session, messages) -> float:
     from app.core.conversations.conversation import Conversation, Message
-    from app.core.engine.llama.sampling import SamplingParams
+    from app.core.engine.sampling import SamplingParams
 
     session.conversation = Conversation([Message(m["role"], m["content"]) for m in messages])
     session.resync()  # nine turns in the cache

@@ -27,7 +27,7 @@ def conversation_of(engine, target: int):
 
 
 def ttft(session, sink_times) -> float:
-    from app.core.engine.llama.sampling import SamplingParams
+    from app.core.engine.sampling import SamplingParams
 
     sink_times.clear()
     t0 = time.perf_counter()

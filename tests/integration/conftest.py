@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.core.engine.llama import log as llama_log
-from app.core.engine.llama.engine import Engine, LoadOptions
+from app.core.engine.llama.engine import LlamaEngine
+from app.core.engine.load_options import LoadOptions
 from app.core.config.model_locator import bundled_model
 
 
@@ -25,7 +26,7 @@ def log_file(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def engine(model_path, log_file):
-    eng = Engine()
+    eng = LlamaEngine()
     eng.load(LoadOptions(path=model_path, n_ctx=2048, n_batch=64))
     yield eng
     eng.close()

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from app.core.engine.llama.engine import Engine, LoadOptions
+from app.core.engine.llama.engine import LlamaEngine
+from app.core.engine.load_options import LoadOptions
 from gguf_copy import copy_with_metadata
 
 TEMPLATE_KEY = "tokenizer.chat_template"
@@ -33,7 +34,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_template_that_does_not_parse_loads_with_the_plain_format(broken_template_model, log_file):
-    engine = Engine()
+    engine = LlamaEngine()
     try:
         info = engine.load(LoadOptions(path=broken_template_model, n_ctx=512, n_batch=64))
         assert info.chat_template == BROKEN_TEMPLATE

@@ -8,7 +8,7 @@ import pytest
 
 from app.core.compression.strategies import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress, transcript
 from app.core.conversations.conversation import Message
-from app.core.engine.llama.engine import common_prefix
+from app.core.engine.results import common_prefix
 from app.core.errors import Cancelled, ContextFullError, UsageError
 from app.core.events import StopReason
 from app.core.session.session import Session

@@ -6,10 +6,13 @@ import threading
 
 import pytest
 
-from app.core.engine.llama.engine import Engine, GenerationResult, LoadOptions, TokenTextDecoder, common_prefix
+from app.core.engine.llama.engine import LlamaEngine, TokenTextDecoder
+from app.core.engine.results import GenerationResult, common_prefix
+from app.core.engine.load_options import LoadOptions
+from app.core.engine.protocol import Engine
 from app.core.errors import ContextFullError, UsageError
 from app.core.events import StopReason
-from app.core.engine.llama.sampling import SamplingParams
+from app.core.engine.sampling import SamplingParams
 
 GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=24)
 
@@ -30,6 +33,10 @@ def test_model_info_reads_the_gguf(engine):
     assert info.has_chat_template
     assert engine.n_ctx == 2048
     assert engine.warnings == []
+
+
+def test_a_loaded_llama_engine_is_an_engine(engine):
+    assert isinstance(engine, LlamaEngine) and isinstance(engine, Engine)
 
 
 def test_chat_template_renders_chatml(engine):
@@ -72,7 +79,7 @@ def test_stop_at_max_tokens(engine, chat):
 
 
 def test_stop_at_exhausted_context_without_error(model_path, log_file):
-    small = Engine()
+    small = LlamaEngine()
     small.load(LoadOptions(path=model_path, n_ctx=256, n_batch=64))
     try:
         counting = ", ".join(str(i) for i in range(1, 200))

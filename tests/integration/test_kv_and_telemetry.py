@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from app.core.engine.llama import log as llama_log
-from app.core.engine.llama.engine import Engine, LoadOptions
+from app.core.engine.llama.engine import LlamaEngine
+from app.core.engine.load_options import LoadOptions
 from app.core.telemetry.kv_cache import KVCacheModel, kv_bytes
 from app.core.session.session import Session
 from app.core.config.settings import Settings
@@ -20,7 +21,7 @@ from app.core.config.settings import Settings
     [(2048, "f16", "f16", False), (4096, "f16", "f16", False), (4096, "q8_0", "f16", False), (2048, "q8_0", "q8_0", True)],
 )
 def test_computed_kv_bytes_equal_the_logged_size(model_path, log_file, n_ctx, type_k, type_v, flash):
-    engine = Engine()
+    engine = LlamaEngine()
     try:
         info = engine.load(LoadOptions(path=model_path, n_ctx=n_ctx, type_k=type_k, type_v=type_v, flash_attn=flash))
         computed = kv_bytes(info.n_layer, engine.n_ctx, info.n_head_kv, info.head_dim_k, info.head_dim_v, type_k, type_v)

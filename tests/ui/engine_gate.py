@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from app.core.engine.llama.engine import Engine
+from app.core.engine.llama.engine import LlamaEngine
 
 HOLD_LIMIT = 120.0  # seconds: a test that never releases fails instead of hanging
 
@@ -61,7 +61,7 @@ class EngineGate:
 
         return gated
 
-    def engine(self) -> Engine:
+    def engine(self) -> LlamaEngine:
         """An engine that can be held as it starts to evaluate a prompt (`SyncStart`)."""
         return GatedEngine(self)
 
@@ -77,7 +77,7 @@ def sync_start(point: object) -> bool:
     return isinstance(point, SyncStart)
 
 
-class GatedEngine(Engine):
+class GatedEngine(LlamaEngine):
     def __init__(self, gate: EngineGate) -> None:
         super().__init__()
         self.gate = gate

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field, replace
 from app.core import events as ev
 from app.core.compression.stats import CompressionStats
 from app.core.conversations.conversation import Conversation
-from app.core.engine.llama.engine import SyncResult
+from app.core.engine.results import SyncResult
 from app.core.errors import ContextWatchError
 from app.core.telemetry.kv_cache import KVCacheInfo
 from app.core.telemetry.latency import LatencyStats
 from app.core.telemetry.memory import MemoryLevel, MemorySnapshot
-from app.core.engine.llama.model_info import ModelInfo
+from app.core.engine.model_info import ModelInfo
 from app.core.session.runner import CommandFinished, CommandStarted
 from app.core.config.settings import Settings
 from app.core.snapshots.store import SnapshotStore, check_name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.engine.llama.engine import common_prefix
+from app.core.engine.results import common_prefix
 from app.core.session.session import Session
 from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp

@@ -6,7 +6,7 @@ import pytest
 from textual.widgets import Input, OptionList, Select
 
 from app.core.conversations.conversation import Message
-from app.core.engine.llama.engine import Engine
+from app.core.engine.llama.engine import LlamaEngine
 from app.core.session.session import Session
 from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
@@ -39,7 +39,7 @@ def real_app(model_path, gate: EngineGate | None = None, **overrides) -> Context
     settings = Settings(**options)
 
     def session(sink) -> Session:
-        return Session(settings, model_path, sink=sink, engine=gate.engine() if gate is not None else Engine())
+        return Session(settings, model_path, sink=sink, engine=gate.engine() if gate is not None else LlamaEngine())
 
     return ContextWatchApp(settings, session)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from app.core.engine.llama.engine import LoadOptions
+from app.core.engine.load_options import LoadOptions
 from app.core.errors import UsageError
 from app.core.limits import SETTING_RANGES, check_value
 from app.core.telemetry.memory import MemoryMonitor
-from app.core.engine.llama.sampling import SamplingParams
+from app.core.engine.sampling import SamplingParams
 from app.core.config.settings import Settings, check_settings
 from app.core.conversations.transcript import to_json
 

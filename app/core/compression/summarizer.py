@@ -11,10 +11,10 @@ from typing import Sequence
 
 from app.core.compression.plan import Tokenizer
 from app.core.conversations.conversation import Message
-from app.core.engine.llama.engine import GenerationResult
+from app.core.engine.results import GenerationResult
 from app.core.errors import Cancelled, ContextFullError
 from app.core.events import StopReason
-from app.core.engine.llama.sampling import SamplingParams
+from app.core.engine.sampling import SamplingParams
 from app.core.compression.summary_chunks import chunks
 from app.core.compression.summary_text import finished_sentences, transcript, without_markers
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from app.core.compression.strategies import CompressionPlan
-from app.core.engine.llama.engine import LoadOptions
+from app.core.engine.load_options import LoadOptions, aligned_n_ctx
 from app.core.errors import UsageError
 from app.core.events import Notice
 from app.core.config.profiles import resolve_context
@@ -43,10 +43,8 @@ def _options(session, n_ctx, type_k, type_v, flash_attn) -> LoadOptions:
         raise UsageError(f"n_ctx must be a positive integer, got {n_ctx!r}")
     if n_ctx < 256:
         raise UsageError(f"n_ctx {n_ctx} is too small: use at least 256")
-    return LoadOptions(
-        path=session.model_path, n_ctx=n_ctx, n_batch=session.settings.n_batch, n_threads=session.settings.n_threads,
-        type_k=type_k, type_v=type_v, flash_attn=flash_attn, n_gpu_layers=session.settings.n_gpu_layers,
-    )
+    return LoadOptions.from_settings(session.settings, session.model_path, n_ctx,
+                                     type_k=type_k, type_v=type_v, flash_attn=flash_attn)
 
 
 def preview_reload(session, n_ctx: int, type_k: str | None = None, type_v: str | None = None,
@@ -55,7 +53,7 @@ def preview_reload(session, n_ctx: int, type_k: str | None = None, type_v: str |
     s = session.settings
     options = _options(session, n_ctx, type_k or s.type_k, type_v or s.type_v,
                        s.flash_attn if flash_attn is None else flash_attn)
-    size = -(-options.n_ctx // 256) * 256
+    size = aligned_n_ctx(options.n_ctx)
     used = len(session.engine.prompt_ids(session.conversation.as_chat()))
     reserve = min(s.reply_reserve, size // 4)
     if used + reserve <= size:

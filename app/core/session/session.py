@@ -18,14 +18,17 @@ from app.core.snapshots.cache_match import SnapshotCache, promised_reuse, shortf
 from app.core.compression.stats import STEP_JOIN, CompressionReport, CompressionStats, Contribution
 from app.core.conversations.conversation import Checkpoint, Conversation, Message
 from app.core.conversations.store import has_messages
-from app.core.engine.llama.engine import Engine, LoadOptions, SyncResult
+from app.core.engine.llama.engine import LlamaEngine
+from app.core.engine.protocol import Engine
+from app.core.engine.load_options import LoadOptions
+from app.core.engine.results import SyncResult
 from app.core.errors import Cancelled, ContextFullError, ContextWatchError, ModelLoadError, UsageError
 from app.core.telemetry.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.telemetry.latency import LatencyStats, LatencyTracker
 from app.core.telemetry.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
 from app.core.config.profiles import load_profiles, resolve_context
 from app.core.conversations.prompt_text import clean_prompt
-from app.core.engine.llama.sampling import SamplingParams
+from app.core.engine.sampling import SamplingParams
 from app.core.config.settings import Settings, check_settings
 from app.core.compression.summarizer import ModelSummarizer
 from app.core.engine.prompt_tokens import PromptTokens
@@ -61,7 +64,7 @@ class Session:
     settings: Settings
     model_path: Path
     sink: ev.EventSink = ev.discard
-    engine: Engine = field(default_factory=Engine)
+    engine: Engine = field(default_factory=LlamaEngine)
     autosave: Autosave | None = None
     record_growth: bool = True
 
@@ -111,16 +114,7 @@ class Session:
 
         if requested == "auto":
             requested = self._auto_n_ctx(progress)
-        options = LoadOptions(
-            path=self.model_path,
-            n_ctx=requested,
-            n_batch=settings.n_batch,
-            n_threads=settings.n_threads,
-            type_k=settings.type_k,
-            type_v=settings.type_v,
-            flash_attn=settings.flash_attn,
-            n_gpu_layers=settings.n_gpu_layers,
-        )
+        options = LoadOptions.from_settings(settings, self.model_path, requested)
         info = self.engine.load(options, progress)
         n_ctx_real = self.engine.n_ctx
         model_profile, matched = self.book.match(info.name, info.basename, info.architecture)
@@ -295,15 +289,11 @@ class Session:
         self.sink(ev.PrefillProgress(done, total, after))
 
     def sampling(self) -> SamplingParams:
-        s = self.settings
-        return SamplingParams(
-            temperature=s.temperature, top_k=s.top_k, top_p=s.top_p, min_p=s.min_p,
-            repeat_penalty=s.repeat_penalty, seed=s.seed, max_tokens=s.max_tokens,
-        )
+        return SamplingParams.from_settings(self.settings)
 
     def _turn(self, sampling: SamplingParams | None, unsend_unanswered: bool = False) -> TurnResult:
         """One reply; with `unsend_unanswered`, a new question cancelled before any reply leaves the history."""
-        from app.core.engine.llama.engine import GenerationResult
+        from app.core.engine.results import GenerationResult
 
         params = sampling or self.sampling()
         t_submit = time.perf_counter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from app.core.engine.llama.engine import common_prefix
+from app.core.engine.results import common_prefix
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The one owner of `llama_cpp.Llama`: load, tokenize, sync the KV cache, decode step by step.
+"""The one owner of `llama_cpp.Llama`, behind the `Engine` protocol: load, tokenize, sync the KV cache, decode.
 
 Every method runs in the single engine thread; only `cancel` events cross threads.
 """
@@ -7,91 +7,40 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import os
 import threading
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Iterator, Sequence
 
 from app.core.engine.llama import log as llama_log
+from app.core.engine.capabilities import EngineCapabilities
 from app.core.engine.chat_format import ChatFormatter
 from app.core.errors import ContextFullError, ModelLoadError, UsageError
 from app.core.events import StopReason
 from app.core.engine.gguf_file import check_gguf
 from app.core.engine.llama.gil_calls import holding_gil
-from app.core.telemetry.memory_check import check_memory
-from app.core.telemetry.kv_cache import CACHE_TYPES, parse_cache_type, parse_logged_kv_bytes
-from app.core.limits import check_value
+from app.core.engine.llama.memory_check import check_memory
+from app.core.engine.load_options import LoadOptions, ProgressFn, aligned_n_ctx, default_threads
+from app.core.engine.model_info import ModelInfo
+from app.core.engine.protocol import PrefillProgressFn
+from app.core.engine.results import GenerationResult, Step, SyncResult, common_prefix
+from app.core.engine.sampling import SamplingParams
+from app.core.telemetry.kv_cache import CACHE_TYPES, parse_logged_kv_bytes
 from app.core.engine.llama.loader import close_llama, open_llama
-from app.core.engine.llama.model_info import ModelInfo, read_model_info
-from app.core.engine.llama.sampling import SamplingParams, build_sampler
+from app.core.engine.llama.model_info import read_model_info
+from app.core.engine.llama.sampling import build_sampler
 from app.core.engine.special_split import BLOCK_CHARS, blocks, most_frequent, safe_marker
 
-CTX_ALIGN = 256
-ProgressFn = Callable[[str, float], None]
+LLAMA_CAPABILITIES = EngineCapabilities(
+    can_save_state=True, can_shift_cache=False, counts_tokens_locally=True, can_change_n_ctx=True,
+)
 
 
-@dataclass(frozen=True)
-class LoadOptions:
-    path: Path
-    n_ctx: int = 4096
-    n_batch: int = 512
-    n_threads: int | None = None
-    type_k: str = "f16"
-    type_v: str = "f16"
-    flash_attn: bool = False
-    n_gpu_layers: int = 0
+class LlamaEngine:
+    """The `Engine` protocol on an in-process `llama_cpp.Llama`."""
 
-    def __post_init__(self) -> None:
-        if isinstance(self.n_ctx, bool) or not isinstance(self.n_ctx, int) or self.n_ctx <= 0:
-            raise UsageError(f"n_ctx must be a positive integer, got {self.n_ctx!r}")
-        check_value("n_ctx", self.n_ctx)
-        check_value("n_batch", self.n_batch)
-        if self.n_threads is not None:
-            check_value("n_threads", self.n_threads)
-        check_value("n_gpu_layers", self.n_gpu_layers)
-        parse_cache_type(self.type_k)
-        parse_cache_type(self.type_v)
-        if self.type_v not in ("f16", "f32", "bf16") and not self.flash_attn:
-            raise UsageError(f"a quantized V cache ({self.type_v}) needs flash attention on")
+    capabilities = LLAMA_CAPABILITIES
 
-
-@dataclass(frozen=True)
-class SyncResult:
-    reused: int
-    evaluated: int
-    seconds: float
-    cancelled: bool = False
-
-
-@dataclass(frozen=True)
-class Step:
-    """One generated token, timed when it was sampled."""
-
-    token_id: int
-    text: str
-    t: float
-
-
-@dataclass
-class GenerationResult:
-    reason: StopReason = StopReason.EOG
-    token_ids: list[int] = field(default_factory=list)
-    text: str = ""
-    parts: list[str] = field(default_factory=list)  # the text so far, while generating
-
-
-def default_threads() -> int:
-    """Half the logical cores (llama-cpp-python's own default): one core stays free for the UI."""
-    return max(1, (os.cpu_count() or 2) // 2)
-
-
-def _aligned(n_ctx: int) -> int:
-    return -(-n_ctx // CTX_ALIGN) * CTX_ALIGN
-
-
-class Engine:
     def __init__(self) -> None:
         self._llm = None
         self.info: ModelInfo | None = None
@@ -115,7 +64,7 @@ class Engine:
         report("checking the model file", 0.05)
         file_bytes = check_gguf(options.path)
         llama_log.attach()
-        check_memory(options.path, file_bytes, _aligned(options.n_ctx), options.type_k, options.type_v,
+        check_memory(options.path, file_bytes, aligned_n_ctx(options.n_ctx), options.type_k, options.type_v,
                      options.n_gpu_layers > 0)
         self.close()
         report("loading weights", 0.15)
@@ -123,7 +72,7 @@ class Engine:
         mark = llama_log.mark()
         llm = open_llama(
             options.path,
-            n_ctx=_aligned(options.n_ctx),
+            n_ctx=aligned_n_ctx(options.n_ctx),
             n_batch=options.n_batch,
             n_ubatch=options.n_batch,
             n_threads=options.n_threads or default_threads(),
@@ -271,7 +220,7 @@ class Engine:
         self,
         ids: Sequence[int],
         cancel: threading.Event | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: PrefillProgressFn | None = None,
     ) -> SyncResult:
         """Make the KV cache hold exactly `ids`: keep the common prefix, evaluate the rest."""
         llm = self.llm
@@ -452,7 +401,7 @@ class _KeptCache:
 class TokenTextDecoder:
     """Token ids in, text out, holding back the bytes of a character split across tokens."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: LlamaEngine) -> None:
         self._piece = engine.piece
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
 
@@ -462,10 +411,3 @@ class TokenTextDecoder:
     def flush(self) -> str:
         return self._decoder.decode(b"", final=True)
 
-
-def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i

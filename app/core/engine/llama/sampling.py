@@ -1,36 +1,10 @@
-"""Sampling settings and the one llama.cpp sampler chain built for each turn."""
+"""The one llama.cpp sampler chain built for each turn from its SamplingParams."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
-from app.core.limits import check_value
+from app.core.engine.sampling import SamplingParams
 
 DEFAULT_SEED = 0xFFFFFFFF  # llama.cpp's "pick a random seed"
-
-
-@dataclass(frozen=True)
-class SamplingParams:
-    temperature: float = 0.7
-    top_k: int = 40
-    top_p: float = 0.95
-    min_p: float = 0.05
-    repeat_penalty: float = 1.1
-    penalty_last_n: int = 64
-    seed: int | None = None
-    max_tokens: int = 512
-
-    def __post_init__(self) -> None:
-        for name in ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "seed", "max_tokens"):
-            if getattr(self, name) is not None:
-                check_value(name, getattr(self, name))
-
-    @property
-    def greedy(self) -> bool:
-        return self.temperature == 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def build_sampler(params: SamplingParams, n_vocab: int):

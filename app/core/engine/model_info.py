@@ -1,0 +1,37 @@
+"""What we know about a loaded model, read from its GGUF metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    path: str
+    file_bytes: int
+    name: str
+    basename: str
+    architecture: str
+    description: str
+    n_params: int
+    weights_bytes: int
+    n_ctx_train: int
+    n_layer: int
+    n_head: int
+    n_head_kv: int
+    n_embd: int
+    head_dim_k: int
+    head_dim_v: int
+    n_vocab: int
+    chat_template: str | None
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(self.chat_template)
+
+    @property
+    def params_label(self) -> str:
+        n = self.n_params
+        if n >= 1e9:
+            return f"{n / 1e9:.1f}B"
+        return f"{n / 1e6:.0f}M"

@@ -1,0 +1,41 @@
+"""What an engine hands back: a cache sync's counts, one generated token, and a finished generation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from app.core.events import StopReason
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    reused: int
+    evaluated: int
+    seconds: float
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One generated token, timed when it was sampled."""
+
+    token_id: int
+    text: str
+    t: float
+
+
+@dataclass
+class GenerationResult:
+    reason: StopReason = StopReason.EOG
+    token_ids: list[int] = field(default_factory=list)
+    text: str = ""
+    parts: list[str] = field(default_factory=list)  # the text so far, while generating
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
