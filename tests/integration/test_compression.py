@@ -435,13 +435,13 @@ def test_auto_compression_that_needs_a_second_strategy_names_both(model_path, lo
 
 
 def test_a_summary_that_fails_falls_back_and_the_fallback_is_named(model_path, log_file, monkeypatch):
-    import app.core.session.session as session_module
+    import app.core.compression.policy as policy_module
 
     class Failing(ModelSummarizer):
         def __call__(self, prefix, old):
             raise ContextFullError("the context is too small to summarize anything")
 
-    monkeypatch.setattr(session_module, "ModelSummarizer", Failing)
+    monkeypatch.setattr(policy_module, "ModelSummarizer", Failing)
     with auto_summarizing(model_path, "summarize") as session:
         notices = []
         session.sink = lambda e: notices.append(e.message) if hasattr(e, "message") else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import app.core.session.session as session_module
+import app.core.compression.policy as policy_module
 from app.core import events as ev
 from app.core.compression.strategies import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress
 from app.core.conversations.conversation import Message
@@ -117,7 +117,7 @@ def test_a_paragraph_longer_than_the_model_can_read_is_split_not_cut(engine):
 
 
 def test_auto_compression_falls_back_when_the_summary_is_refused(model_path, log_file, monkeypatch):
-    monkeypatch.setattr(session_module, "ModelSummarizer", lambda engine, cancel=None: bare_heading)
+    monkeypatch.setattr(policy_module, "ModelSummarizer", lambda engine, cancel=None: bare_heading)
     events = []
     settings = Settings(n_ctx=1024, temperature=0.0, max_tokens=8, auto_compress=True,
                         compress_strategy="summarize", compress_trigger=50, reply_reserve=128)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from app.core.compression.strategies import CompressionPlan
-from app.core.engine.load_options import LoadOptions, aligned_n_ctx
+from app.core.compression.policy import MIN_REPLY_TOKENS, reply_reserve
+from app.core.engine.load_options import CTX_ALIGN, LoadOptions, aligned_n_ctx
 from app.core.errors import UsageError
 from app.core.events import Notice
 from app.core.config.profiles import resolve_context
@@ -41,8 +42,8 @@ def _options(session, n_ctx, type_k, type_v, flash_attn) -> LoadOptions:
     """Validate the request before anything is unloaded (bad sizes and types are refused here)."""
     if isinstance(n_ctx, bool) or not isinstance(n_ctx, int) or n_ctx <= 0:
         raise UsageError(f"n_ctx must be a positive integer, got {n_ctx!r}")
-    if n_ctx < 256:
-        raise UsageError(f"n_ctx {n_ctx} is too small: use at least 256")
+    if n_ctx < CTX_ALIGN:
+        raise UsageError(f"n_ctx {n_ctx} is too small: use at least {CTX_ALIGN}")
     return LoadOptions.from_settings(session.settings, session.model_path, n_ctx,
                                      type_k=type_k, type_v=type_v, flash_attn=flash_attn)
 
@@ -55,7 +56,7 @@ def preview_reload(session, n_ctx: int, type_k: str | None = None, type_v: str |
                        s.flash_attn if flash_attn is None else flash_attn)
     size = aligned_n_ctx(options.n_ctx)
     used = len(session.engine.prompt_ids(session.conversation.as_chat()))
-    reserve = min(s.reply_reserve, size // 4)
+    reserve = reply_reserve(s.reply_reserve, size)
     if used + reserve <= size:
         return None
     profile, _ = session.book.match(session.engine.info.name, session.engine.info.basename,
@@ -85,7 +86,7 @@ def reload(session, n_ctx: int, type_k: str | None = None, type_v: str | None = 
         session.resync()
         raise
     used = len(session.engine.prompt_ids(session.conversation.as_chat()))
-    if used + min(session.reserve, 16) > session.engine.n_ctx:
+    if used + min(session.reserve, MIN_REPLY_TOKENS) > session.engine.n_ctx:
         session.sink(Notice(f"the conversation needs {used} tokens, more than n_ctx {session.engine.n_ctx}: "
                             "compress it before the next message", "warning"))
         sync = None

@@ -8,21 +8,25 @@ from __future__ import annotations
 import threading
 import time
 from functools import partial
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core import events as ev
-from app.core.compression.strategies import STRATEGIES, SUMMARIZING, CompressionPlan, Tokenizer, compress
+from app.core.compression.policy import CompressionPolicy
+from app.core.compression.stats import CompressionStats
+from app.core.compression.strategies import CompressionPlan
 from app.core.conversations.autosave import Autosave
-from app.core.snapshots.cache_match import SnapshotCache, promised_reuse, shortfall_reason, snapshot_cache
-from app.core.compression.stats import STEP_JOIN, CompressionReport, CompressionStats, Contribution
-from app.core.conversations.conversation import Checkpoint, Conversation, Message
+from app.core.conversations.conversation import Conversation, Message
 from app.core.conversations.store import has_messages
 from app.core.engine.llama.engine import LlamaEngine
 from app.core.engine.protocol import Engine
-from app.core.engine.load_options import LoadOptions
-from app.core.engine.results import SyncResult
-from app.core.errors import Cancelled, ContextFullError, ContextWatchError, ModelLoadError, UsageError
+from app.core.engine.load_options import CTX_ALIGN, LoadOptions
+from app.core.engine.results import GenerationResult, SyncResult
+from app.core.errors import Cancelled, ContextFullError, UsageError
+from app.core.growth.recorder import GrowthRecorder
+from app.core.session.dashboard import budget_breakdown, dashboard_update, history_event
+from app.core.snapshots.service import SnapshotService
 from app.core.telemetry.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.telemetry.latency import LatencyStats, LatencyTracker
 from app.core.telemetry.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
@@ -30,10 +34,11 @@ from app.core.config.profiles import load_profiles, resolve_context
 from app.core.conversations.prompt_text import clean_prompt
 from app.core.engine.sampling import SamplingParams
 from app.core.config.settings import Settings, check_settings
-from app.core.compression.summarizer import ModelSummarizer
 from app.core.engine.prompt_tokens import PromptTokens
-from app.core.telemetry.usage import BudgetBreakdown, ContextUsage, UsageTracker, validate_threshold
+from app.core.telemetry.usage import ContextUsage, UsageTracker, validate_threshold
 
+if TYPE_CHECKING:
+    from app.core.growth.store import GrowthStore
 
 DASHBOARD_INTERVAL = 0.05  # seconds between dashboards while a reply streams: the UI's frame rate
 COUNT_PROGRESS_FROM = 500  # messages: a history this long reports how far its token costs have got
@@ -93,12 +98,10 @@ class Session:
         self._cancel = threading.Event()
         self._quitting = False  # the app is closing: a reply cut short is kept, marked so
         self.deleted: tuple[int, Message] | None = None  # the last deleted message and its place, for undo
-        self.stats = CompressionStats()
-        self._contributions: list[tuple[Checkpoint, Contribution]] = []
-        self.growth = None
-        self.growth_session: int | None = None
+        self.compression = CompressionPolicy(self)
+        self.snapshots = SnapshotService(self)
+        self.growth_recorder = GrowthRecorder(lambda event: self.sink(event), enabled=self.record_growth)
         self._autosaved = False
-        self._pending_report: tuple[str, str, int, int] | None = None
         self._prompt_len = 0
         self._generated = 0
         self._tokens_seen = 0
@@ -130,7 +133,7 @@ class Session:
             warnings.append(f"{info.name} is not in the profiles file: using its default entry")
         if n_ctx_real > info.n_ctx_train:
             warnings.append(f"n_ctx {n_ctx_real} is above what {info.name} was trained on ({info.n_ctx_train})")
-        self._open_growth(info.name, n_ctx_real)
+        self.growth_recorder.open(info.name, n_ctx_real)
         self.memory.set_baseline()
         if not self.memory.running:
             self.memory.start()
@@ -143,7 +146,7 @@ class Session:
     def _auto_n_ctx(self, progress) -> int:
         from app.core.telemetry.autosize import choose_n_ctx, free_memory_bytes
 
-        probe = self.engine.load(LoadOptions(path=self.model_path, n_ctx=256), progress)
+        probe = self.engine.load(LoadOptions(path=self.model_path, n_ctx=CTX_ALIGN), progress)
         model_profile, _ = self.book.match(probe.name, probe.basename, probe.architecture)
         self.engine.close()
         chosen = choose_n_ctx(
@@ -161,8 +164,7 @@ class Session:
 
     def close(self) -> None:
         self.memory.stop()
-        if self.growth is not None:
-            self.growth.close()
+        self.growth_recorder.close()
         if self.autosave is not None and self._autosaved:
             self.autosave.mark_finished()  # only the conversation this session has open: a crashed one stays unfinished
         self.engine.close()
@@ -170,16 +172,10 @@ class Session:
     # ----- numbers
 
     def dashboard(self) -> ev.DashboardUpdate:
-        return ev.DashboardUpdate(
-            usage=self.usage.snapshot(),
-            latency=self.latency.snapshot(),
-            memory=self.memory.latest(),
-            kv=self.kv.info(self.engine.n_tokens),  # what the cache holds, not what the prompt will need
-            compression=replace(self.stats),
-        )
+        return dashboard_update(self.usage, self.latency, self.memory, self.kv, self.engine.n_tokens, self.stats)
 
     def _history_event(self) -> ev.HistoryChanged:
-        return ev.HistoryChanged(tuple(self.conversation.messages))
+        return history_event(self.conversation)
 
     def _refresh_costs(self, add_generation_prompt: bool = False) -> list[int]:
         """Per-message prompt costs, the prompt's token ids, and the usage breakdown."""
@@ -187,21 +183,13 @@ class Session:
         self.conversation.set_tokens(counts)
         self._prompt_len = len(ids)
         self._generated = 0
-        self.usage.set_prompt(self._breakdown(len(ids)))
+        self.usage.set_prompt(budget_breakdown(self.conversation.messages, len(ids)))
         self.usage.set_used(len(ids))
         return ids
 
     def _count_progress(self, done: int, total: int) -> None:
         if total >= COUNT_PROGRESS_FROM and (done == total or done % (total // COUNT_PROGRESS_STEPS) == 0):
             self.sink(ev.CountProgress(done, total))
-
-    def _breakdown(self, prompt_len: int) -> BudgetBreakdown:
-        parts = {"system": 0, "summaries": 0, "user": 0, "assistant": 0}
-        for m in self.conversation.messages:
-            key = "summaries" if m.summary else m.role
-            parts[key] += m.tokens
-        parts["assistant"] += max(0, prompt_len - sum(parts.values()))  # the reply's header
-        return BudgetBreakdown(**parts)
 
     # ----- turns
 
@@ -280,7 +268,7 @@ class Session:
         self.sink(self.dashboard())
         result = self.engine.sync(ids, self._cancel, self._prefill_progress)
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
-        self._record_compression(result)
+        self.compression.record(result)
         self.sink(self.dashboard())
         self._autosave()
         return result
@@ -293,24 +281,23 @@ class Session:
 
     def _turn(self, sampling: SamplingParams | None, unsend_unanswered: bool = False) -> TurnResult:
         """One reply; with `unsend_unanswered`, a new question cancelled before any reply leaves the history."""
-        from app.core.engine.results import GenerationResult
-
         params = sampling or self.sampling()
         t_submit = time.perf_counter()
         self._cancel.clear()
         context_before = self._prompt_len
         ids = self._refresh_costs(add_generation_prompt=True)
-        ids = self._make_room(ids)
-        compression = self._pending_report[0] if self._pending_report else None
+        ids = self.compression.make_room(ids)
+        pending = self.compression.pending_report
+        compression = pending[0] if pending else None
         if compression is not None:
             self._autosave()
         self.sink(self._history_event())
         self.latency.start_turn(t_submit)
         crossed = False
-        reread = f"{self._pending_report[1]} compression" if self._pending_report else ""
+        reread = f"{pending[1]} compression" if pending else ""
         sync = self.engine.sync(ids, self._cancel, partial(self._prefill_progress, after=reread))
         self.sink(ev.SyncDone(sync.reused, sync.evaluated, sync.seconds))
-        self._record_compression(sync)
+        self.compression.record(sync)
         self.latency.prefill_done(sync.evaluated, time.perf_counter())
         outcome = GenerationResult(reason=ev.StopReason.CANCELLED)
         if not sync.cancelled:
@@ -373,139 +360,23 @@ class Session:
     # ----- compression
 
     @property
-    def reserve(self) -> int:
-        return min(self.settings.reply_reserve, self.engine.n_ctx // 4)
+    def stats(self) -> CompressionStats:
+        return self.compression.stats
 
-    def _target(self, emergency: bool) -> int:
-        target = int(self.usage.snapshot().effective * self.settings.compress_target / 100)
-        if emergency:
-            target = min(target, self.engine.n_ctx - self.reserve)
-        return target
+    @property
+    def reserve(self) -> int:
+        return self.compression.reserve
 
     def preview_compression(self, strategy: str, index: int | None = None,
                             target: int | None = None, protect_last: bool = False) -> CompressionPlan:
         """What `strategy` would do now; summaries are written by the model here, once."""
-        if strategy not in STRATEGIES:
-            raise UsageError(f"unknown compression strategy {strategy!r}: expected one of {', '.join(STRATEGIES)}")
-        self._refresh_costs()
-        self._cancel.clear()
-        return self._plan(strategy, index, target, protect_last)
-
-    def _plan(self, strategy: str, index: int | None, target: int | None, protect_last: bool) -> CompressionPlan:
-        """A plan, summarized under the cancel flag as it stands: Esc during a turn reaches the summary.
-
-        A summary is written on the model's cache, which holds the conversation: the cache comes
-        back as it was, whether the plan is applied, cancelled or fails.
-        """
-        with self.engine.cache_kept():
-            return compress(
-                strategy, Tokenizer(self.engine), self.conversation.messages,
-                self._target(emergency=False) if target is None else target,
-                ModelSummarizer(self.engine, self._cancel), self.settings.keep_last_turns, index, protect_last,
-            )
+        return self.compression.preview(strategy, index, target, protect_last)
 
     def apply_compression(self, plan: CompressionPlan, reason: str = "manual", sync: bool = True) -> SyncResult | None:
-        if tuple(self.conversation.messages) != plan.before:
-            raise UsageError("the history changed since this preview: preview again")
-        if not plan.changed:
-            raise UsageError(f"{plan.strategy} has nothing to compress here")
-        self.conversation.apply_compression(plan.strategy, plan.after, plan.tokens_before, plan.tokens_after)
-        contribution = self.stats.add(plan.saved, plan.summary_tokens)
-        self._contributions.append((self.conversation.checkpoints[-1], contribution))
-        pending = self._pending_report
-        if pending is None:
-            self._pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)
-        else:  # a second strategy in the same turn: one report names both steps
-            self._pending_report = (pending[0] + STEP_JOIN + plan.strategy, reason, pending[2], plan.tokens_after)
-        result = self.resync() if sync else None
-        self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
-        return result
+        return self.compression.apply(plan, reason, sync)
 
     def undo_compression(self) -> SyncResult:
-        checkpoints = self.conversation.checkpoints
-        if checkpoints:
-            need = len(self.engine.prompt_ids([m.as_chat() for m in checkpoints[-1].messages]))
-            if need > self.engine.n_ctx:
-                raise ContextFullError(
-                    f"undoing {checkpoints[-1].strategy} would need {need:,} tokens but the context holds "
-                    f"{self.engine.n_ctx:,}: load the model with a larger n_ctx first; the history stays compressed"
-                )
-        checkpoint = self.conversation.undo_compression()
-        self._take_back(checkpoint)
-        result = self.resync()
-        self.sink(ev.Notice(f"undid {checkpoint.strategy}: the history is back to {checkpoint.tokens_before} tokens"))
-        return result
-
-    def _take_back(self, checkpoint: Checkpoint) -> None:
-        """Undo what counting this compression added; one restored from a file was not counted here."""
-        for i in range(len(self._contributions) - 1, -1, -1):
-            if self._contributions[i][0] == checkpoint:
-                self.stats.take_back(self._contributions.pop(i)[1])
-                self._pending_report = None
-                return
-
-    def _record_compression(self, sync: SyncResult) -> None:
-        if self._pending_report is None:
-            return
-        strategy, reason, before, after = self._pending_report
-        self._pending_report = None
-        self.stats.last = CompressionReport(strategy, reason, before, after, sync.reused, sync.evaluated, sync.seconds)
-
-    def _make_room(self, ids: list[int]) -> list[int]:
-        """Compress before the request when it would pass the trigger, or not fit at all."""
-        n_ctx = self.engine.n_ctx
-        effective = self.usage.snapshot().effective
-        need = len(ids) + self.reserve
-        emergency = need > n_ctx
-        proactive = self.settings.auto_compress and len(ids) > effective * self.settings.compress_trigger / 100
-        if not (emergency or proactive):
-            return ids
-        self._check_prompt_alone_fits()
-        self._autosave()  # the question is kept before compression work that a quit may cut short
-        reason = "emergency" if emergency else "proactive"
-        target = self._target(emergency)
-        strategies = [self.settings.compress_strategy] if self.settings.auto_compress else []
-        strategies += [s for s in ("sliding", "middle") if s not in strategies]
-        self.sink(ev.CompressionStarted(reason, strategies[0]))
-        for strategy in strategies:
-            try:
-                plan = self._plan(strategy, None, target, protect_last=True)
-            except Cancelled:
-                raise
-            except ContextWatchError as err:
-                if strategy not in SUMMARIZING:
-                    raise
-                self.sink(ev.Notice(f"{reason} compression: {strategy} could not run ({err}); "
-                                    "falling back to the next strategy", "warning"))
-                continue
-            if plan.changed:
-                self.apply_compression(plan, reason, sync=False)
-            elif plan.problem:
-                self.sink(ev.Notice(f"{reason} compression with {strategy}: {plan.problem}", "warning"))
-            ids = self._refresh_costs(add_generation_prompt=True)
-            if len(ids) + self.reserve <= n_ctx and (emergency or len(ids) <= target or strategy != strategies[0]):
-                break
-        fits = len(ids) + min(self.reserve, 16) <= n_ctx
-        if emergency and fits:
-            self.stats.overflows_prevented += 1
-        if not fits:
-            raise ContextFullError(
-                f"the conversation needs {len(ids)} tokens but the context holds {n_ctx}, "
-                "even after compression; shorten the prompt or start a new session"
-            )
-        return ids
-
-    def _check_prompt_alone_fits(self) -> None:
-        """Compression shortens the history, never the new prompt: refuse before changing anything."""
-        messages = self.conversation.messages
-        kept = [m for i, m in enumerate(messages[:-1]) if m.pinned or (i == 0 and m.role == "system")]
-        ids = self.engine.prompt_ids([m.as_chat() for m in kept + [messages[-1]]])
-        n_ctx = self.engine.n_ctx
-        if len(ids) + min(self.reserve, 16) > n_ctx:
-            raise ContextFullError(
-                f"the prompt needs {len(ids)} tokens with the system prompt and pinned messages, "
-                f"but the context holds {n_ctx}; shorten the prompt or load a larger n_ctx"
-            )
+        return self.compression.undo()
 
     # ----- snapshots and autosave
 
@@ -555,145 +426,36 @@ class Session:
         return self.resync()
 
     def snapshot_manifest(self, name: str) -> dict:
-        from app.core.snapshots.fingerprint import model_fingerprint
-
-        info = self.engine.info
-        lat = self.latency.snapshot()
-        return {
-            "name": name, "created": time.time(),
-            "model": dict(model_fingerprint(self.model_path), name=info.name, n_vocab=info.n_vocab),
-            "n_ctx": self.engine.n_ctx,
-            "cache": {"type_k": self.settings.type_k, "type_v": self.settings.type_v},
-            "sampling": self.sampling().to_dict(),
-            "conversation": self.conversation.state_json(),
-            "metrics": {"turns": lat.session_turns, "avg_ttft_ms": lat.session_avg_ttft_ms,
-                        "decode_tps": lat.session_decode_tps, "context_used": self.usage.snapshot().used,
-                        "compression": self.stats.to_json()},
-            "kv": {"n_tokens": self.engine.n_tokens, "token_ids": self.engine.cached_ids()},
-        }
+        return self.snapshots.manifest(name)
 
     def save_snapshot(self, name: str, store=None) -> dict:
         """Save the conversation, with the KV state only when the cache holds the conversation's tokens."""
-        from app.core.snapshots.store import SnapshotStore, check_name
-
-        store = store or SnapshotStore()
-        check_name(name)
-        start = time.perf_counter()
-        kept = self._cache_for_snapshot()
-        manifest = self.snapshot_manifest(name)
-        blob = None
-        if kept.reason is None:
-            blob = self.engine.state_bytes()
-        else:
-            manifest["kv"] = {"n_tokens": 0, "token_ids": [], "reason": kept.reason}
-        store.save(manifest, blob)
-        seconds = time.perf_counter() - start
-        tokens = manifest["kv"]["n_tokens"]
-        if blob is not None:
-            self.sink(ev.Notice(f"saved snapshot {name}: {tokens:,} tokens, "
-                                f"{len(blob) / 1024 / 1024:.1f} MiB in {seconds:.2f} s"))
-        else:
-            self.sink(ev.Notice(f"saved snapshot {name} without its KV state because {kept.reason}: "
-                                "a restore re-evaluates the conversation", "warning"))
-        self.sink(self.dashboard())
-        return {"name": name, "tokens": tokens, "bytes": len(blob or b""), "seconds": seconds,
-                "kv_saved": blob is not None, "reason": kept.reason}
-
-    def _cache_for_snapshot(self) -> SnapshotCache:
-        """What the cache holds of the conversation; cached tokens past that are dropped from it."""
-        chat = self.conversation.as_chat()
-        ids = self.engine.prompt_ids(chat, add_generation_prompt=False)
-        last_at = len(self.engine.prompt_ids(chat[:-1], add_generation_prompt=False)) if len(chat) > 1 else 0
-        kept = snapshot_cache(self.engine.cached_ids(), ids, last_at)
-        if kept.reason is None and self.engine.trim(kept.keep) < kept.keep:
-            return SnapshotCache(0, "the KV cache could not drop the tokens after the conversation's")
-        return kept
+        return self.snapshots.save(name, store)
 
     def restore_snapshot(self, name: str, store=None) -> dict:
-        """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate.
-
-        A loaded state is verified at once: the conversation is synced and must reuse every
-        token the manifest promised, or the restore reports what was re-evaluated and why.
-        """
-        from app.core.snapshots.fingerprint import model_fingerprint, same_model
-        from app.core.snapshots.store import SnapshotStore
-
-        store = store or SnapshotStore()
-        manifest, blob = store.load(name)
-        conversation = Conversation.from_state_json(manifest["conversation"], f"snapshot {name!r}")
-        fingerprint = model_fingerprint(self.model_path)
-        reasons = []
-        if blob is None:
-            reasons.append(f"it was saved without a KV state ({manifest['kv']['reason']})")
-        if not same_model(manifest["model"], fingerprint):
-            reasons.append(f"it was saved with another model ({Path(manifest['model'].get('path', '?')).name})")
-        if manifest["n_ctx"] != self.engine.n_ctx:
-            reasons.append(f"it was saved at n_ctx {manifest['n_ctx']}, this session has {self.engine.n_ctx}")
-        if manifest["cache"] != {"type_k": self.settings.type_k, "type_v": self.settings.type_v}:
-            reasons.append("its KV cache types differ")
-        start = time.perf_counter()
-        self._keep_current(origin=f"snapshot {name}")
-        self.conversation = conversation
-        listed = manifest["kv"]["token_ids"]
-        sync = None
-        if not reasons:
-            try:
-                held = self.engine.load_state_bytes(blob, listed)
-            except ModelLoadError as err:
-                reasons.append(str(err))
-            else:
-                sync = self.resync()
-                promised = promised_reuse(len(listed), self._prompt_len)
-                if sync.reused < promised:
-                    reasons.append(shortfall_reason(promised, sync.reused, held, len(listed)))
-        if sync is None:
-            self.engine.reset()
-            sync = self.resync()
-        seconds = time.perf_counter() - start
-        result = {"name": name, "kv_restored": not reasons, "reused": sync.reused, "evaluated": sync.evaluated,
-                  "seconds": seconds}
-        if not reasons:
-            more = f"; {sync.evaluated:,} more evaluated" if sync.evaluated > 1 else ""
-            result.update(tokens=len(listed),
-                          message=f"restored {len(listed):,} tokens in {seconds:.2f} s from the KV state{more}")
-        else:
-            result.update(tokens=sync.evaluated,
-                          message=(f"restored the conversation of {name}; {sync.evaluated:,} tokens re-evaluated in "
-                                   f"{seconds:.2f} s because " + " and ".join(reasons)))
-        self.sink(ev.Notice(result["message"], "information" if not reasons else "warning"))
-        self.sink(self._history_event())
-        self.sink(self.dashboard())
-        return result  # resync kept the restored conversation
+        """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate."""
+        return self.snapshots.restore(name, store)
 
     # ----- growth history
 
-    def _open_growth(self, model: str, n_ctx: int) -> None:
-        if not self.record_growth:
-            return
-        from app.core.growth.store import GrowthStore
+    @property
+    def growth(self) -> GrowthStore | None:
+        return self.growth_recorder.store
 
-        try:
-            if self.growth is None:
-                self.growth = GrowthStore()
-            self.growth_session = self.growth.start_session(model, n_ctx)
-        except (ContextWatchError, OSError) as err:
-            self.growth = None
-            self.sink(ev.Notice(f"turn history is off: {err}", "warning"))
+    @growth.setter
+    def growth(self, store: GrowthStore | None) -> None:
+        self.growth_recorder.store = store
+
+    @property
+    def growth_session(self) -> int | None:
+        return self.growth_recorder.session_id
+
+    @growth_session.setter
+    def growth_session(self, session_id: int | None) -> None:
+        self.growth_recorder.session_id = session_id
 
     def _record_growth(self, context_before: int, result: TurnResult, compression: str | None) -> None:
-        if self.growth is None or self.growth_session is None:
-            return
-        from app.core.growth.records import TurnRecord
-
         user = self.conversation.last_index("user")
-        try:
-            self.growth.record_turn(self.growth_session, TurnRecord(
-                prompt=self.conversation.messages[user].content if user is not None else "",
-                time=time.time(), model=self.engine.info.name, n_ctx=self.engine.n_ctx,
-                input_tokens=result.prompt_tokens, output_tokens=result.generated_tokens,
-                context_before=context_before, context_after=result.total_tokens,
-                reused=result.sync.reused, evaluated=result.sync.evaluated,
-                ttft_ms=result.latency.ttft_ms, tokens_per_s=result.latency.decode_tps, compression=compression,
-            ))
-        except (ContextWatchError, OSError) as err:
-            self.sink(ev.Notice(f"could not record the turn: {err}", "warning"))
+        prompt = self.conversation.messages[user].content if user is not None else ""
+        self.growth_recorder.record(prompt, self.engine.info.name, self.engine.n_ctx, context_before, result,
+                                    compression)

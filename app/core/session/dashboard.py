@@ -1,0 +1,39 @@
+"""The dashboard's numbers, assembled from the session's trackers in one event."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Sequence
+
+from app.core import events as ev
+from app.core.compression.stats import CompressionStats
+from app.core.conversations.conversation import Conversation, Message
+from app.core.telemetry.kv_cache import KVCacheModel
+from app.core.telemetry.latency import LatencyTracker
+from app.core.telemetry.memory import MemoryMonitor
+from app.core.telemetry.usage import BudgetBreakdown, UsageTracker
+
+
+def dashboard_update(usage: UsageTracker, latency: LatencyTracker, memory: MemoryMonitor, kv: KVCacheModel,
+                     cached_tokens: int, stats: CompressionStats) -> ev.DashboardUpdate:
+    return ev.DashboardUpdate(
+        usage=usage.snapshot(),
+        latency=latency.snapshot(),
+        memory=memory.latest(),
+        kv=kv.info(cached_tokens),  # what the cache holds, not what the prompt will need
+        compression=replace(stats),
+    )
+
+
+def history_event(conversation: Conversation) -> ev.HistoryChanged:
+    return ev.HistoryChanged(tuple(conversation.messages))
+
+
+def budget_breakdown(messages: Sequence[Message], prompt_len: int) -> BudgetBreakdown:
+    """The prompt's tokens by role; what no message accounts for is the reply's header."""
+    parts = {"system": 0, "summaries": 0, "user": 0, "assistant": 0}
+    for m in messages:
+        key = "summaries" if m.summary else m.role
+        parts[key] += m.tokens
+    parts["assistant"] += max(0, prompt_len - sum(parts.values()))  # the reply's header
+    return BudgetBreakdown(**parts)
