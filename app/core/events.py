@@ -38,7 +38,7 @@ class LoadProgress:
 
 @dataclass(frozen=True)
 class ModelLoaded:
-    info: "object"  # app.core.engine.llama.model_info.ModelInfo
+    info: "object"  # app.core.engine.model_info.ModelInfo
     n_ctx: int
     load_seconds: float
     warnings: tuple[str, ...] = ()

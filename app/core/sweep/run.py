@@ -1,6 +1,6 @@
 """The context-size sweep: load the model at each setting, fill the context with prose, measure.
 
-Each point gets a LlamaEngine of its own, closed before the next one, so a sweep never
+Each point gets an engine of its own, closed before the next one, so a sweep never
 touches the engine a session is using. The caller installs the llama.cpp log first
 (`llama_log.install`), or the logged KV size is unknown.
 """
@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 
 from app.core.engine.load_options import CTX_ALIGN, LoadOptions
 from app.core.engine.llama.engine import LlamaEngine
+from app.core.engine.protocol import Engine
 from app.core.engine.results import GenerationResult
 from app.core.errors import UsageError
 from app.core.telemetry.kv_cache import KVCacheModel, parse_cache_type
@@ -182,8 +183,9 @@ def run_sweep(
     n_threads: int | None = None,
     decode_tokens: int = DECODE_TOKENS,
     on_warning: WarnFn | None = None,
+    new_engine: Callable[[], Engine] = LlamaEngine,
 ) -> list[SweepResult]:
-    """Measure every point in turn, each on a fresh LlamaEngine; on cancel, the points finished so far.
+    """Measure every point in turn, each on a fresh engine; on cancel, the points finished so far.
 
     `progress(done, total, label)` counts stages: load, prefill and decode for each point.
     """
@@ -200,7 +202,7 @@ def run_sweep(
         def stage(j: int, what: str, point: SweepPoint = point, first: int = first) -> None:
             report(first + j, total, f"{point.label}: {what}")
 
-        engine = LlamaEngine()
+        engine = new_engine()
         try:
             result = sweep.measure(engine, point, stage)
         finally:
@@ -230,7 +232,7 @@ class _Sweep:
     def rss(self) -> int:
         return self.memory.sample_now().rss_bytes
 
-    def measure(self, engine: LlamaEngine, point: SweepPoint, stage: Callable[[int, str], None]) -> SweepResult | None:
+    def measure(self, engine: Engine, point: SweepPoint, stage: Callable[[int, str], None]) -> SweepResult | None:
         stage(0, "loading")
         rss_before = self.rss()
         info = engine.load(point.load_options(self.path, self.n_batch, self.n_threads))
@@ -264,7 +266,7 @@ class _Sweep:
             ttft_ms=ttft_ms, decode_tokens=n_decoded, decode_tps=decode_tps,
         )
 
-    def fill_ids(self, engine: LlamaEngine, prefix: list[int], n_question: int) -> list[int]:
+    def fill_ids(self, engine: Engine, prefix: list[int], n_question: int) -> list[int]:
         """`fill` of the window in prose, leaving room for the question and one reply token."""
         n_ctx = engine.n_ctx
         target = min(round(self.fill * n_ctx), n_ctx - n_question - 1)
@@ -274,7 +276,7 @@ class _Sweep:
             )
         return prefix + filler_ids(lambda text: engine.tokenize(text, special=False), target - len(prefix))
 
-    def decode(self, engine: LlamaEngine, ids: list[int]) -> tuple[float | None, int, float | None]:
+    def decode(self, engine: Engine, ids: list[int]) -> tuple[float | None, int, float | None]:
         """Evaluate the question, then greedy tokens: (TTFT ms, tokens, tokens/s after the first)."""
         budget = max(1, min(self.decode_tokens, engine.n_ctx - len(ids)))
         start = time.perf_counter()
