@@ -40,7 +40,7 @@ from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.edit_message import EditMessageScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.main import MainScreen
-from app.ui.screens.sweep_run import SweepProgress
+from app.core.sweep.session_sweep import SweepProgress
 from app.ui.display.themes import choose_theme, load_theme_folder
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.compression_controls import strategy_label

@@ -18,12 +18,14 @@ from app.core import events as ev
 from app.core.formatting import fmt_bytes
 from app.core.telemetry.kv_cache import kv_bytes
 from app.core.config.profiles import load_profiles, resolve_context
+from app.core.session.context_offer import ContextOffer
 from app.core.session.reload import ContextSetup
 from app.core.session.runner import EngineRunner
+from app.core.sweep import session_sweep
 from app.core.sweep.run import SweepResult
 from app.ui.actions import context_size as context_actions
 from app.ui.screens.compression_preview import CompressionPreviewScreen
-from app.ui.screens.context_size import V_NEEDS_FA, ContextOffer, ContextSizeScreen
+from app.ui.screens.context_size import V_NEEDS_FA, ContextSizeScreen
 from app.ui.screens.sweep import SweepScreen
 from app.ui.screens.sweep_run import SweepProgressScreen, SweepSetupScreen
 from app.ui.widgets.load_status import LoadStatus
@@ -236,7 +238,7 @@ async def test_the_sweep_asks_for_sizes_runs_on_the_engine_thread_and_shows_the_
             progress(i * 3, len(points) * 3, f"{p.label}: loading")
         return [result(p.n_ctx) for p in points]
 
-    monkeypatch.setattr(context_actions, "run_sweep", fake_sweep)
+    monkeypatch.setattr(session_sweep, "run_sweep", fake_sweep)
     app = tuning_app(runner=EngineRunner)
     app.session.model_path = "/models/fake.gguf"
     async with app.run_test(size=SIZE) as pilot:
@@ -273,7 +275,7 @@ async def test_escape_stops_a_running_sweep_and_shows_what_it_measured(engine, m
             time.sleep(0.01)
         return done
 
-    monkeypatch.setattr(context_actions, "run_sweep", slow_sweep)
+    monkeypatch.setattr(session_sweep, "run_sweep", slow_sweep)
     app = tuning_app(runner=EngineRunner)
     app.session.model_path = "/models/fake.gguf"
     async with app.run_test(size=SIZE) as pilot:

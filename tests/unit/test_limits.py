@@ -58,7 +58,7 @@ def test_core_objects_check_their_own_numbers():
 
 
 def test_the_settings_dialogs_go_through_the_same_checks():
-    from app.ui.actions.compression import change_settings
+    from app.core.config.settings import change_settings
 
     class FakeSession:
         settings = Settings()

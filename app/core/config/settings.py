@@ -69,6 +69,14 @@ def check_settings(settings: Settings, where: str = "") -> None:
     check_compression(settings)
 
 
+def change_settings(session: Any, values: dict):
+    """Runs in the engine thread: the session's settings with `values` changed. Returns them."""
+    changed = replace(session.settings, **values)
+    check_settings(changed)
+    session.settings = changed
+    return changed
+
+
 def check_compression(settings: Settings) -> None:
     """Refuse a compression policy that cannot work, naming the setting (config, flags or dialog)."""
     from app.core.compression.strategies import STRATEGIES

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
+from typing import Any
+
+from app.core.config.paths import data_dir
+from app.core.config.settings import write_private
+from app.core.errors import UsageError
 
 _ROLE_TITLES = {"system": "System", "user": "User", "assistant": "Assistant"}
 
@@ -59,3 +65,21 @@ def to_json(manifest: dict) -> str:
         "checkpoints": manifest["conversation"].get("checkpoints", []),
     }
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def export_transcript(session: Any, fmt: str, folder: Path | None = None) -> Path:
+    """Write the current conversation as a transcript; runs in the engine thread. Returns the path."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    manifest = session.snapshot_manifest(f"conversation-{stamp}")
+    text = to_markdown(manifest) if fmt == "md" else to_json(manifest)
+    folder = folder or data_dir() / "exports"
+    path = folder / f"conversation-{stamp}.{fmt}"
+    n = 2
+    while path.exists():
+        path = folder / f"conversation-{stamp}-{n}.{fmt}"
+        n += 1
+    try:
+        write_private(path, text.encode("utf-8", "replace"))
+    except OSError as err:
+        raise UsageError(f"could not write the transcript to {path}: {err.strerror or err}") from None
+    return path

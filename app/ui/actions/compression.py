@@ -7,9 +7,8 @@ through `run_command`; `compression_finished` receives each result as a `Command
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
-from typing import Any, Iterable
+from typing import Iterable
 
 from textual.content import Content
 
@@ -17,7 +16,7 @@ from app.core.compression.strategies import SUMMARIZING, TRUNCATIONS, Compressio
 from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_int
 from app.core.session.runner import CommandFinished
-from app.core.config.settings import check_settings, save_defaults
+from app.core.config.settings import change_settings, save_defaults
 from app.ui import bindings
 from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.actions.palette import PaletteEntry
@@ -31,14 +30,6 @@ APPLY = "compression"
 UNDO = "undo compression"
 SETTINGS = "compression settings"
 COMMANDS = (PREVIEW, APPLY, UNDO, SETTINGS)
-
-
-def change_settings(session: Any, values: dict):
-    """Runs in the engine thread: the session's settings with `values` changed. Returns them."""
-    changed = replace(session.settings, **values)
-    check_settings(changed)
-    session.settings = changed
-    return changed
 
 
 def sync_note(verb: str, result) -> Content:

@@ -8,19 +8,18 @@ reloading and sweeping all run on the engine thread through `run_command`;
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
-from app.core import events as ev
 from app.core.compression.strategies import CompressionPlan
 from app.core.formatting import fmt_int
-from app.core.session.reload import current_setup, preview_reload, reload
+from app.core.session.context_offer import ContextOffer, context_offer
+from app.core.session.reload import preview_reload, reload
 from app.core.session.runner import CommandFinished
-from app.core.sweep.run import run_sweep
+from app.core.sweep.session_sweep import SweepProgress, SweepRequest, sweep_in_engine
 from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.screens.compression_preview import CompressionPreviewScreen
-from app.ui.screens.context_size import ContextOffer, ContextSizeScreen, ReloadRequest
+from app.ui.screens.context_size import ContextSizeScreen, ReloadRequest
 from app.ui.screens.sweep import SweepScreen
-from app.ui.screens.sweep_run import SweepProgress, SweepProgressScreen, SweepRequest, SweepSetupScreen
+from app.ui.screens.sweep_run import SweepProgressScreen, SweepSetupScreen
 from app.ui.widgets.compression_controls import strategy_label
 from app.ui.widgets.reload_compare import ReloadOutcome
 
@@ -31,29 +30,6 @@ RELOAD = "reload"
 SWEEP = "sweep"
 COMMANDS = (OFFER, SWEEP_OFFER, RELOAD_PREVIEW, RELOAD, SWEEP)
 SWEEP_MAX_DEFAULT = 4096  # the sweep offers the profile's sizes up to this one
-
-
-def context_offer(session: Any) -> ContextOffer:
-    """Runs in the engine thread: the setup now and the sizes the model's profile lists."""
-    info = session.engine.info
-    profile, matched = session.book.match(info.name, info.basename, info.architecture)
-    limit = info.n_ctx_train or 0
-    sizes = tuple(p for p in profile.context_profiles if not limit or p.size <= limit)
-    return ContextOffer(
-        setup=current_setup(session), sizes=sizes, n_ctx_train=info.n_ctx_train, profile_id=profile.id,
-        profile_matched=matched, strategy=session.settings.compress_strategy,
-        kv_shape=(info.n_layer, info.n_head_kv, info.head_dim_k, info.head_dim_v),
-    )
-
-
-def sweep_in_engine(session: Any, request: SweepRequest) -> list:
-    """Runs in the engine thread; progress and warnings go out through the session's sink."""
-
-    def progress(done: int, total: int, label: str) -> None:
-        session.sink(SweepProgress(done, total, label))
-
-    return run_sweep(session.model_path, request.points, request.fill, progress, request.cancel,
-                     on_warning=lambda text: session.sink(ev.Notice(text, "warning")))
 
 
 def default_sweep_sizes(offer: ContextOffer) -> str:

@@ -7,22 +7,18 @@ the model goes to the engine thread through `run_command`, and the result comes 
 
 from __future__ import annotations
 
-import time
 from functools import partial
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 from textual.binding import Binding
 
 from app.core.conversations.conversation import Message
 from app.core.conversations.store import has_messages, title_from
-from app.core.errors import ContextWatchError, UsageError
+from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_bytes
-from app.core.config.paths import data_dir
 from app.core.session.runner import CommandFinished
-from app.core.config.settings import write_private
 from app.core.snapshots.store import SnapshotStore, check_name, default_name
-from app.core.conversations.transcript import to_json, to_markdown
+from app.core.conversations.transcript import export_transcript
 from app.ui import bindings
 from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.screens.confirm import ConfirmScreen
@@ -32,24 +28,6 @@ from app.ui.screens.resume import ResumeScreen
 from app.ui.screens.snapshots import SnapshotPickerScreen
 
 EXPORT_FORMATS = {"md": "Markdown", "json": "JSON"}
-
-
-def export_transcript(session: Any, fmt: str, folder: Path | None = None) -> Path:
-    """Write the current conversation as a transcript; runs in the engine thread. Returns the path."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    manifest = session.snapshot_manifest(f"conversation-{stamp}")
-    text = to_markdown(manifest) if fmt == "md" else to_json(manifest)
-    folder = folder or data_dir() / "exports"
-    path = folder / f"conversation-{stamp}.{fmt}"
-    n = 2
-    while path.exists():
-        path = folder / f"conversation-{stamp}-{n}.{fmt}"
-        n += 1
-    try:
-        write_private(path, text.encode("utf-8", "replace"))
-    except OSError as err:
-        raise UsageError(f"could not write the transcript to {path}: {err.strerror or err}") from None
-    return path
 
 
 def message_for_turn(messages: Sequence[Message], turn_index: int, prompt: str | None = None) -> int | None:

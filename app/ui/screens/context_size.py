@@ -21,6 +21,7 @@ from app.core.errors import UsageError
 from app.core.formatting import fmt_bytes, fmt_int
 from app.core.telemetry.kv_cache import kv_bytes
 from app.core.config.profiles import ContextProfile
+from app.core.session.context_offer import ContextOffer
 from app.core.session.reload import ContextSetup
 from app.core.sweep.run import SweepPoint, over_train_warning
 from app.ui.bindings import BindingScope
@@ -39,19 +40,6 @@ CONTEXT_DIALOG = BindingScope(
 CACHE_CHOICES = ("f16", "q8_0", "q4_0")
 UNQUANTIZED_V = ("f16", "f32", "bf16")
 V_NEEDS_FA = "A quantized V cache (q8_0, q4_0) needs flash attention: turn it on, or keep V at f16."
-
-
-@dataclass(frozen=True)
-class ContextOffer:
-    """What the dialog offers, read on the engine thread: the setup now and the profile's sizes."""
-
-    setup: ContextSetup
-    sizes: tuple[ContextProfile, ...]  # the profile's sizes up to the training context
-    n_ctx_train: int
-    profile_id: str
-    profile_matched: bool
-    strategy: str  # the compression strategy used when the conversation does not fit
-    kv_shape: tuple[int, int, int, int]  # n_layer, n_head_kv, head_dim_k, head_dim_v
 
 
 @dataclass(frozen=True)

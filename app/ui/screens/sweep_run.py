@@ -7,9 +7,6 @@ cancel event on Esc; the app closes it when the sweep command finishes.
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -18,7 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
 from app.core.errors import UsageError
-from app.core.sweep.run import SweepPoint, parse_fill, sweep_points
+from app.core.sweep.run import parse_fill, sweep_points
+from app.core.sweep.session_sweep import SweepProgress, SweepRequest
 from app.ui.bindings import BindingScope
 from app.ui.actions.early_keys import OpensOnItsOwn
 
@@ -30,22 +28,6 @@ SWEEP_DIALOGS = BindingScope(
         Binding("escape", "close", "Cancel", id="sweep_run.cancel"),
     ),
 )
-
-
-@dataclass(frozen=True)
-class SweepProgress:
-    """A sweep stage began: `done` of `total` stages are finished. Sent through the session's sink."""
-
-    done: int
-    total: int
-    label: str
-
-
-@dataclass(frozen=True)
-class SweepRequest:
-    points: tuple[SweepPoint, ...]
-    fill: float
-    cancel: threading.Event = field(default_factory=threading.Event, compare=False)
 
 
 def check_sweep(sizes: str, cache_types: str, fill: str, flash_attn: bool) -> SweepRequest:
