@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.common import alternate, median, model_path, quiet_llama, table, write_section
+from benchmarks.common import alternate, median, model_path, quiet_llama, raw_llama, table, write_section
 
 PROMPT = "Write a detailed, step by step explanation of how a steam engine works, with history."
 N_CTX = 2048
@@ -76,7 +76,7 @@ def main(argv=None) -> dict:
     # Two Llama objects on the same weights decode at speeds a few percent apart from one another
     # (where their buffers landed), so every side runs on the session's one.
     engine = session.engine
-    raw = engine.llm
+    raw = raw_llama(engine)
     ids = engine.prompt_ids([{"role": "system", "content": session.settings.system_prompt},
                              {"role": "user", "content": PROMPT}])
     sides = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from benchmarks.common import alternate, median, model_path, quiet_llama, table, write_section
+from benchmarks.common import alternate, median, model_path, quiet_llama, raw_llama, table, write_section
 
 SYSTEM = "You are a helpful assistant."
 TURN_10 = "Thanks. Which of those lighthouses would you visit first, and why?"
@@ -64,7 +64,7 @@ def main(argv=None) -> dict:
     path = model_path()
     session = Session(Settings(n_ctx=4096, auto_compress=False, system_prompt=SYSTEM), path, record_growth=False)
     session.load()
-    llm = session.engine.llm  # one Llama object for both sides: two decode a few percent apart
+    llm = raw_llama(session.engine)
     messages = history()
     tokens = len(session.engine.prompt_ids(messages + [{"role": "user", "content": TURN_10}]))
     nine_turns = session.engine.prompt_ids(messages, add_generation_prompt=False)

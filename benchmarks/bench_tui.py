@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.common import median, model_path, quiet_llama, table, write_section
+from benchmarks.common import median, model_path, quiet_llama, raw_llama, table, write_section
 
 PROMPT = "Write a detailed, step by step explanation of how a steam engine works, with history."
 N_CTX = 2048
@@ -90,7 +90,7 @@ async def tui_side(runs: int) -> dict:
         await _until(pilot, lambda: app.loaded)
         # Two Llama objects on the same weights decode at speeds a few percent apart from one
         # another (where their buffers landed), so the raw side runs on the engine's own, between turns.
-        raw = app.session.engine.llm
+        raw = raw_llama(app.session.engine)
         ids = app.session.engine.prompt_ids([m.as_chat() for m in app.session.conversation.messages]
                                             + [{"role": "user", "content": PROMPT}])
         chat = app.main.query_one(ChatInput)

@@ -23,6 +23,19 @@ def quiet_llama() -> Path:
     return llama_log.install(path)
 
 
+def raw_llama(engine):
+    """The `llama_cpp.Llama` inside a session's LlamaEngine: the raw side runs on the same object.
+
+    Two Llama objects on the same weights decode a few percent apart (where their buffers
+    landed), so a fair ratio needs the one the engine uses.
+    """
+    from app.core.engine.llama.engine import LlamaEngine
+
+    if not isinstance(engine, LlamaEngine):
+        sys.exit("the raw llama-cpp-python side needs the session to run on a LlamaEngine")
+    return engine.llm
+
+
 def model_path() -> Path:
     from app.core.config.model_locator import bundled_model
 
