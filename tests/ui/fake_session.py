@@ -18,7 +18,10 @@ from app.core.telemetry.kv_cache import KVCacheInfo
 from app.core.telemetry.latency import LatencyStats
 from app.core.telemetry.memory import MemoryLevel, MemorySnapshot
 from app.core.engine.llama.model_info import ModelInfo
-from app.core.session.runner import CommandFinished, CommandStarted
+from app.core.conversations.outcomes import ConversationOpened
+from app.core.session.engine_state import Activity
+from app.core.session.runner import CommandFinished, run_one
+from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 from app.core.config.settings import Settings
 from app.core.snapshots.store import SnapshotStore, check_name
 from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
@@ -317,15 +320,15 @@ class FakeSession:
             "kv": {"n_tokens": self.used, "token_ids": list(range(self.used))},
         }
 
-    def save_snapshot(self, name: str, store=None) -> dict:
+    def save_snapshot(self, name: str, store=None) -> SnapshotSaved:
         self.calls.append(f"save_snapshot:{name}")
         manifest = self.snapshot_manifest(check_name(name))
         blob = bytes(16 * self.used)
         (store or SnapshotStore()).save(manifest, blob)
         self.sink(ev.Notice(f"saved snapshot {name}: {self.used:,} tokens"))
-        return {"name": name, "tokens": self.used, "bytes": len(blob), "seconds": 0.01, "kv_saved": True, "reason": None}
+        return SnapshotSaved(name, self.used, len(blob), 0.01, True, None)
 
-    def restore_snapshot(self, name: str, store=None) -> dict:
+    def restore_snapshot(self, name: str, store=None) -> SnapshotRestored:
         self.calls.append(f"restore_snapshot:{name}")
         manifest, _blob = (store or SnapshotStore()).load(name)
         self.conversation = Conversation.from_state_json(manifest["conversation"], f"snapshot {name!r}")
@@ -335,8 +338,7 @@ class FakeSession:
         self.sink(ev.Notice(message))
         self.sink(ev.HistoryChanged())
         self.sink(self.dashboard())
-        return {"name": name, "kv_restored": True, "tokens": self.used, "reused": self.used - 1, "evaluated": 1,
-                "seconds": 0.01, "message": message}
+        return SnapshotRestored(name, True, self.used, self.used - 1, 1, 0.01, message)
 
     def resume(self, conversation: Conversation, in_flight: str = "") -> None:
         self.calls.append("resume")
@@ -357,13 +359,13 @@ class FakeSession:
             self.autosave.start_new()
         self.deleted = None
 
-    def open_conversation(self, conversation_id: str) -> dict:
+    def open_conversation(self, conversation_id: str) -> ConversationOpened:
         self.calls.append(f"open:{conversation_id}")
         record = self.autosave.store.load(conversation_id)
         self._keep_current()
         self.autosave.adopt(record)
         self.resume(record.conversation, record.in_flight or "")
-        return {"id": record.id, "title": record.title, "messages": record.message_count}
+        return ConversationOpened(record.id, record.title, record.message_count)
 
     def new_conversation(self) -> SyncResult:
         self.calls.append("new_conversation")
@@ -390,7 +392,10 @@ class FakeSession:
 
 
 class InlineRunner:
-    """Runs each command immediately on the calling thread, emitting what EngineRunner emits."""
+    """Runs each command immediately on the calling thread, emitting what EngineRunner emits.
+
+    A turn the fake freezes mid-reply (it returns None) never finishes: the runner stays busy.
+    """
 
     def __init__(self, session, sink: ev.EventSink) -> None:
         self.session = session
@@ -402,20 +407,17 @@ class InlineRunner:
     def start(self) -> None:
         self.started = True
 
-    def run(self, name: str, fn) -> None:
+    def run(self, command) -> None:
         self.busy = True
-        self._sink(CommandStarted(name))
-        try:
-            result = fn(self.session)
-        except ContextWatchError as err:
-            self.busy = False
-            self._sink(ev.EngineError(str(err)))
-            self._sink(CommandFinished(name, ok=False))
-            return
-        if result is None and name in ("submit", "regenerate"):
-            return  # a frozen mid-turn stays busy
-        self.busy = False
-        self._sink(CommandFinished(name, result))
+
+        def sink(event: object) -> None:
+            frozen = (isinstance(event, CommandFinished) and event.ok and event.result is None
+                      and command.activity is Activity.GENERATING)
+            if not frozen:
+                self.busy = not isinstance(event, CommandFinished)
+                self._sink(event)
+
+        run_one(command, self.session, sink)
 
     def cancel(self) -> None:
         self.session.cancel()

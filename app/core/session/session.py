@@ -14,9 +14,11 @@ from pathlib import Path
 from app.core import events as ev
 from app.core.compression.strategies import STRATEGIES, SUMMARIZING, CompressionPlan, Tokenizer, compress
 from app.core.conversations.autosave import Autosave
+from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 from app.core.snapshots.cache_match import SnapshotCache, promised_reuse, shortfall_reason, snapshot_cache
 from app.core.compression.stats import STEP_JOIN, CompressionReport, CompressionStats, Contribution
 from app.core.conversations.conversation import Checkpoint, Conversation, Message
+from app.core.conversations.outcomes import ConversationOpened
 from app.core.conversations.store import has_messages
 from app.core.engine.llama.engine import Engine, LoadOptions, SyncResult
 from app.core.errors import Cancelled, ContextFullError, ContextWatchError, ModelLoadError, UsageError
@@ -551,13 +553,13 @@ class Session:
             self.autosave.start_new(origin)
         self.deleted = None
 
-    def open_conversation(self, conversation_id: str) -> dict:
+    def open_conversation(self, conversation_id: str) -> ConversationOpened:
         """Replace the conversation with a kept one and bring the KV cache in line with it."""
         record = self._keeper().store.load(conversation_id)  # a bad file changes nothing
         self._keep_current()
         self.autosave.adopt(record)
         self.resume(record.conversation, record.in_flight or "")
-        return {"id": record.id, "title": record.title, "messages": record.message_count}
+        return ConversationOpened(record.id, record.title, record.message_count)
 
     def new_conversation(self) -> SyncResult:
         self._keep_current()
@@ -582,7 +584,7 @@ class Session:
             "kv": {"n_tokens": self.engine.n_tokens, "token_ids": self.engine.cached_ids()},
         }
 
-    def save_snapshot(self, name: str, store=None) -> dict:
+    def save_snapshot(self, name: str, store=None) -> SnapshotSaved:
         """Save the conversation, with the KV state only when the cache holds the conversation's tokens."""
         from app.core.snapshots.store import SnapshotStore, check_name
 
@@ -606,8 +608,7 @@ class Session:
             self.sink(ev.Notice(f"saved snapshot {name} without its KV state because {kept.reason}: "
                                 "a restore re-evaluates the conversation", "warning"))
         self.sink(self.dashboard())
-        return {"name": name, "tokens": tokens, "bytes": len(blob or b""), "seconds": seconds,
-                "kv_saved": blob is not None, "reason": kept.reason}
+        return SnapshotSaved(name, tokens, len(blob or b""), seconds, blob is not None, kept.reason)
 
     def _cache_for_snapshot(self) -> SnapshotCache:
         """What the cache holds of the conversation; cached tokens past that are dropped from it."""
@@ -619,7 +620,7 @@ class Session:
             return SnapshotCache(0, "the KV cache could not drop the tokens after the conversation's")
         return kept
 
-    def restore_snapshot(self, name: str, store=None) -> dict:
+    def restore_snapshot(self, name: str, store=None) -> SnapshotRestored:
         """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate.
 
         A loaded state is verified at once: the conversation is synced and must reuse every
@@ -660,17 +661,14 @@ class Session:
             self.engine.reset()
             sync = self.resync()
         seconds = time.perf_counter() - start
-        result = {"name": name, "kv_restored": not reasons, "reused": sync.reused, "evaluated": sync.evaluated,
-                  "seconds": seconds}
         if not reasons:
             more = f"; {sync.evaluated:,} more evaluated" if sync.evaluated > 1 else ""
-            result.update(tokens=len(listed),
-                          message=f"restored {len(listed):,} tokens in {seconds:.2f} s from the KV state{more}")
+            tokens, message = len(listed), f"restored {len(listed):,} tokens in {seconds:.2f} s from the KV state{more}"
         else:
-            result.update(tokens=sync.evaluated,
-                          message=(f"restored the conversation of {name}; {sync.evaluated:,} tokens re-evaluated in "
-                                   f"{seconds:.2f} s because " + " and ".join(reasons)))
-        self.sink(ev.Notice(result["message"], "information" if not reasons else "warning"))
+            tokens, message = sync.evaluated, (f"restored the conversation of {name}; {sync.evaluated:,} tokens "
+                                               f"re-evaluated in {seconds:.2f} s because " + " and ".join(reasons))
+        result = SnapshotRestored(name, not reasons, tokens, sync.reused, sync.evaluated, seconds, message)
+        self.sink(ev.Notice(result.message, "information" if not reasons else "warning"))
         self.sink(self._history_event())
         self.sink(self.dashboard())
         return result  # resync kept the restored conversation
