@@ -23,6 +23,7 @@ from app.core.session.engine_state import Activity, EngineState, EngineStateTrac
 from app.core.session.runner import CommandFinished, CommandStarted, EngineRunner
 from app.core.errors import ContextWatchError
 from app.core.config.settings import Settings, save_defaults
+from app.core.telemetry.chart_series import ChartSeries
 from app.ui import bindings
 from app.ui.display.alerts import memory_alert, stop_note, threshold_alert
 from app.ui.engine_link.bridge import EventBridge
@@ -78,6 +79,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         theme_folder: Path | None = None,
         autoload: bool = True,
         pending_resume: dict | None = None,
+        model_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -86,6 +88,12 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.runner = runner_factory(self.session, self.bridge)
         self.autoload = autoload
         self.pending_resume = pending_resume  # offered once the model has loaded
+        self.model_path = model_path
+        self.engine_settings = settings  # the session's settings, as the last ChangeSettings left them
+        self.history: tuple[Message, ...] = ()  # as the last HistoryChanged carried them
+        self.checkpoints: tuple = ()
+        self.can_undo_delete = False
+        self.charts = ChartSeries()  # from the newest dashboard
         self.tracker = EngineStateTracker()
         self._on_done: list[tuple[Any, CommandDone]] = []  # callbacks of commands not finished, oldest first
         self._ready_status = "ready"
@@ -230,6 +238,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if batch is not None:
             if batch.dashboard is not None:
                 self._held_dashboard = batch.dashboard
+                self.charts = batch.dashboard.charts or self.charts
             if batch.last_token is not None:
                 self.turn_tokens = batch.last_token.index
                 self.main.show_live(batch)
@@ -298,7 +307,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             ev.ThresholdCrossed: self._on_threshold,
             ev.MemoryLevelChanged: self._on_memory_level,
             ev.Notice: self._on_notice,
-            ev.HistoryChanged: lambda _e: self.main.show_history(self.messages()),
+            ev.HistoryChanged: self._on_history_changed,
             ev.TurnFinished: self._on_turn_finished,
             ev.EngineError: self._on_engine_error,
             CommandStarted: self._on_command_started,
@@ -312,7 +321,11 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         return isinstance(event, ev.HistoryChanged) and not self.engine_state.generating
 
     def messages(self) -> tuple[Message, ...]:
-        return tuple(self.session.conversation.messages)
+        return self.history
+
+    def _on_history_changed(self, event: ev.HistoryChanged) -> None:
+        self.history, self.checkpoints, self.can_undo_delete = event.messages, event.checkpoints, event.can_undo_delete
+        self.main.show_history(self.history)
 
     def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
         info = event.info
@@ -419,10 +432,10 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             if unanswered or not event.ok:
                 self._give_back_unsent()
             self._unanswered = None
-        self.show_compression_state()
         on_done = self._take_on_done(event)
         if on_done is not None:
             on_done(event)
+        self.show_compression_state()
 
     def _take_on_done(self, event: object) -> CommandDone | None:
         if not isinstance(event, CommandFinished):
@@ -523,8 +536,8 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def chart_data(self) -> ChartData:
         return ChartData(
-            token_latency_ms=tuple(self.session.latency.turn_latencies_ms()),
-            rss_by_tokens=tuple(self.session.memory.rss_history()),
+            token_latency_ms=self.charts.token_latency_ms,
+            rss_by_tokens=self.charts.rss_by_tokens,
             context_by_turn=tuple(self.context_by_turn),
         )
 
@@ -561,6 +574,7 @@ def run_app(settings: Settings, model_path: Path, new: bool = False) -> int:
         settings,
         lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
         pending_resume=pending,
+        model_path=model_path,
     )
     if reader.notices:
         app._startup_notes.extend((note, "warning") for note in reader.notices)

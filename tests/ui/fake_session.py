@@ -14,6 +14,7 @@ from app.core.compression.stats import CompressionStats
 from app.core.conversations.conversation import Conversation
 from app.core.engine.llama.engine import SyncResult
 from app.core.errors import ContextWatchError
+from app.core.telemetry.chart_series import ChartSeries
 from app.core.telemetry.kv_cache import KVCacheInfo
 from app.core.telemetry.latency import LatencyStats
 from app.core.telemetry.memory import MemoryLevel, MemorySnapshot
@@ -67,16 +68,10 @@ class FakeTurn:
 class FakeLatency:
     recent: list[float] = field(default_factory=list)
 
-    def turn_latencies_ms(self) -> list[float]:
-        return list(self.recent)
-
 
 @dataclass
 class FakeMemory:
     history: list[tuple[int, int]] = field(default_factory=list)
-
-    def rss_history(self) -> list[tuple[int, int]]:
-        return list(self.history)
 
 
 @dataclass
@@ -174,7 +169,12 @@ class FakeSession:
 
     def dashboard(self) -> ev.DashboardUpdate:
         return ev.DashboardUpdate(self.usage(), self.latency_stats(), self.memory_snapshot(), self.kv_info(),
-                                  compression=replace(self.stats))
+                                  compression=replace(self.stats),
+                                  charts=ChartSeries(tuple(self.latency.recent), tuple(self.memory.history)))
+
+    def _history_event(self) -> ev.HistoryChanged:
+        return ev.HistoryChanged(tuple(self.conversation.messages), tuple(self.conversation.checkpoints),
+                                 self.deleted is not None)
 
     # ----- the Session interface
 
@@ -187,6 +187,7 @@ class FakeSession:
         self.engine.info = INFO
         self._set_tokens()
         self.used = self._prompt_tokens()
+        self.sink(self._history_event())
         self.sink(ev.ModelLoaded(INFO, N_CTX, 0.42, ()))
         if self.load_gate is not None:
             self.load_gate.wait(10)
@@ -208,7 +209,7 @@ class FakeSession:
         self.cancelled = False
         self._set_tokens()
         self._autosave()
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         prompt = self._prompt_tokens() + 3
         reused = min(self.cached_tokens, prompt - 1)
         if self.compress_in_turn:
@@ -247,7 +248,7 @@ class FakeSession:
         self._set_tokens()
         self.used = self._prompt_tokens()
         self.cached_tokens = self.used
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()
         self.sink(ev.TurnFinished(reason, prompt, len(self.latency.recent), reused, prompt - reused, 0.1124, 84.7))
@@ -274,7 +275,7 @@ class FakeSession:
         self.calls.append(f"pin:{index}")
         pinned = self.conversation.toggle_pin(index)
         self._set_tokens()
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         return pinned
 
     def resync(self, changed_from: int = 0) -> SyncResult:
@@ -287,7 +288,7 @@ class FakeSession:
         result = SyncResult(reused, total - reused, 0.03)
         self._prefill(result.evaluated)
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()
         return result
@@ -336,7 +337,7 @@ class FakeSession:
         self.used = self.cached_tokens = manifest["kv"]["n_tokens"]
         message = f"restored {self.used:,} tokens in 0.01 s from the KV state"
         self.sink(ev.Notice(message))
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.sink(self.dashboard())
         return SnapshotRestored(name, True, self.used, self.used - 1, 1, 0.01, message)
 

@@ -35,6 +35,7 @@ def real_app(model_path, pending=None, max_tokens: int = 16) -> ContextWatchApp:
         settings,
         lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
         pending_resume=pending,
+        model_path=model_path,
     )
 
 

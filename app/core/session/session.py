@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.core import events as ev
+from app.core.compression.apply import apply_plan
 from app.core.compression.strategies import STRATEGIES, SUMMARIZING, CompressionPlan, Tokenizer, compress
 from app.core.conversations.autosave import Autosave
 from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
@@ -22,6 +23,7 @@ from app.core.conversations.outcomes import ConversationOpened
 from app.core.conversations.store import has_messages
 from app.core.engine.llama.engine import Engine, LoadOptions, SyncResult
 from app.core.errors import Cancelled, ContextFullError, ContextWatchError, ModelLoadError, UsageError
+from app.core.telemetry.chart_series import ChartSeries
 from app.core.telemetry.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.telemetry.latency import LatencyStats, LatencyTracker
 from app.core.telemetry.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
@@ -143,6 +145,7 @@ class Session:
         if not self.memory.running:
             self.memory.start()
         self._refresh_costs()
+        self.sink(self._history_event())
         self.sink(ev.ModelLoaded(info, n_ctx_real, self.engine.load_seconds, tuple(warnings)))
         for warning in warnings:
             self.sink(ev.Notice(warning, "warning"))
@@ -184,10 +187,12 @@ class Session:
             memory=self.memory.latest(),
             kv=self.kv.info(self.engine.n_tokens),  # what the cache holds, not what the prompt will need
             compression=replace(self.stats),
+            charts=ChartSeries(tuple(self.latency.turn_latencies_ms()), tuple(self.memory.rss_history())),
         )
 
     def _history_event(self) -> ev.HistoryChanged:
-        return ev.HistoryChanged(tuple(self.conversation.messages))
+        return ev.HistoryChanged(tuple(self.conversation.messages), tuple(self.conversation.checkpoints),
+                                 self.deleted is not None)
 
     def _refresh_costs(self, add_generation_prompt: bool = False) -> list[int]:
         """Per-message prompt costs, the prompt's token ids, and the usage breakdown."""
@@ -417,13 +422,8 @@ class Session:
             )
 
     def apply_compression(self, plan: CompressionPlan, reason: str = "manual", sync: bool = True) -> SyncResult | None:
-        if tuple(self.conversation.messages) != plan.before:
-            raise UsageError("the history changed since this preview: preview again")
-        if not plan.changed:
-            raise UsageError(f"{plan.strategy} has nothing to compress here")
-        self.conversation.apply_compression(plan.strategy, plan.after, plan.tokens_before, plan.tokens_after)
-        contribution = self.stats.add(plan.saved, plan.summary_tokens)
-        self._contributions.append((self.conversation.checkpoints[-1], contribution))
+        checkpoint = apply_plan(self.conversation, plan)
+        self._contributions.append((checkpoint, self.stats.add(plan.saved, plan.summary_tokens)))
         pending = self._pending_report
         if pending is None:
             self._pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)

@@ -85,7 +85,7 @@ class CompressionActions:
     def undo_compression(self) -> None:
         if not engine_idle(self, "undoing a compression"):
             return
-        if not self.session.conversation.checkpoints:
+        if not self.checkpoints:
             self.notify("There is no compression to undo.", severity="warning")
             return
         self.run_command(cmd.UndoCompression(), partial(self._compression_synced, "undone"))
@@ -95,7 +95,7 @@ class CompressionActions:
     def action_compression_settings(self, focus: str = "auto") -> None:
         if self.screen is not self.main:
             return
-        self.push_screen(CompressionSettingsScreen(self.session.settings, focus), self._settings_chosen)
+        self.push_screen(CompressionSettingsScreen(self.engine_settings, focus), self._settings_chosen)
 
     def _settings_chosen(self, choice: CompressionChoice | None) -> None:
         if choice is None:
@@ -120,7 +120,7 @@ class CompressionActions:
         self.run_command(cmd.ChangeSettings.of(**values), self._settings_changed)
 
     def toggle_auto_compression(self) -> None:
-        self.set_auto_compression(auto_compress=not self.session.settings.auto_compress)
+        self.set_auto_compression(auto_compress=not self.engine_settings.auto_compress)
 
     def _palette_preview(self, strategy: str) -> None:
         if self.screen is not self.main:
@@ -149,20 +149,20 @@ class CompressionActions:
         yield PaletteEntry("Compression: next strategy",
                            f"history.next_strategy · {keys['next_strategy']} in the history pane",
                            partial(self._palette_tool, "next_strategy"))
-        on = self.session.settings.auto_compress
+        on = self.engine_settings.auto_compress
         yield PaletteEntry(f"Auto-compression: turn {'off' if on else 'on'}", f"it is {'on' if on else 'off'} now",
                            self.toggle_auto_compression)
-        yield PaletteEntry("Compression trigger…", f"now {self.session.settings.compress_trigger:g}% of the budget",
+        yield PaletteEntry("Compression trigger…", f"now {self.engine_settings.compress_trigger:g}% of the budget",
                            partial(self.action_compression_settings, "trigger"))
 
     # ----- results from the engine thread
 
     def show_compression_state(self) -> None:
-        """The undo button and the automatic policy, read while the engine thread is idle."""
+        """The undo button and the automatic policy, once the engine thread is idle."""
         if not self.engine_state.idle or not self._showing():
             return
-        checkpoints = self.session.conversation.checkpoints
-        s = self.session.settings
+        checkpoints = self.checkpoints
+        s = self.engine_settings
         keys = self._tools_keys()
         hint = f"{keys['compress']} preview  {keys['undo_compression']} undo  {keys['next_strategy']} next strategy"
         self.main.show_compression_state(
@@ -194,7 +194,7 @@ class CompressionActions:
 
     def _settings_changed(self, event: CommandFinished) -> None:
         if self._compression_went_through(event):
-            s = event.result
+            s = self.engine_settings = event.result
             state = f"on: at {s.compress_trigger:g}% of the budget with {strategy_label(s.compress_strategy)}" \
                 if s.auto_compress else "off: only a message that would not fit is compressed"
             self.notify(f"Auto-compression is {state}.", title="Compression")

@@ -69,7 +69,7 @@ class ConversationActions:
         self.action_undo_delete()
 
     def action_undo_delete(self) -> None:
-        if getattr(self.session, "deleted", None) is None:
+        if not self.can_undo_delete:
             self.notify("There is no deleted message to bring back.", severity="warning")
             return
         if engine_idle(self, "bringing the message back"):

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from textual.binding import Binding
 
-from app.core.conversations.conversation import Message
+from app.core.conversations.conversation import Conversation, Message
 from app.core.conversations.store import has_messages, title_from
 from app.core.errors import ContextWatchError, UsageError
 from app.core.formatting import fmt_bytes
@@ -140,7 +140,7 @@ class SavedSessionActions:
         """Restore over an empty conversation at once; over one with messages, after saying what happens to it."""
         if not name or not self._engine_free("restoring a snapshot"):
             return
-        conversation = self.session.conversation
+        conversation = Conversation(self.messages())
         if not has_messages(conversation):
             self._restore(name, True)
             return
@@ -179,8 +179,7 @@ class SavedSessionActions:
         """Once the model has loaded: ask whether to continue the session a crash cut short."""
         if self.pending_resume is None or isinstance(self.screen, ResumeScreen):
             return
-        model = getattr(self.session, "model_path", None)
-        self.push_screen(ResumeScreen(self.pending_resume, model), self._resume_answered)
+        self.push_screen(ResumeScreen(self.pending_resume, self.model_path), self._resume_answered)
 
     def _resume_answered(self, resume: bool | None) -> None:
         pending, self.pending_resume = self.pending_resume, None
