@@ -344,8 +344,8 @@ def test_run_resume_reports_a_restore_that_did_not_deliver(saved):
                    "--max-tokens", "8", "--temperature", "0", "--json")
     assert proc.returncode == 0, proc.stderr
     restored = json.loads(proc.stdout)["restored"]
-    assert restored.kv_restored is False and restored.evaluated > 20
-    assert "re-evaluated" in restored.message and "from the KV state" not in restored.message
+    assert restored["kv_restored"] is False and restored["evaluated"] > 20
+    assert "re-evaluated" in restored["message"] and "from the KV state" not in restored["message"]
 
 
 def edit_manifest(name: str, edit) -> None:
