@@ -9,11 +9,11 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 
 from app.core.errors import ContextWatchError
+from app.core.session.engine_state import Activity
 from app.core.session.runner import EngineRunner
 from app.ui.widgets.conversation_view import StreamingReply
 from app.ui.widgets.text_block import TextBlock
 from harness import async_test, fake_app, settle, wait_for
-from app.core.session.engine_state import Activity
 from scripted_command import Scripted
 
 

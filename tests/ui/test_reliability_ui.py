@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from app.core.session.engine_state import Activity
 from app.core.session.runner import EngineRunner
 from app.ui.widgets.chat_input import ChatInput
 from harness import async_test, fake_app, settle, wait_for
-from app.core.session.engine_state import Activity
 from scripted_command import Scripted
 
 

@@ -6,11 +6,11 @@ import pytest
 from textual.widgets import Input, OptionList, Select
 
 from app.core.conversations.conversation import Message
+from app.core.session.commands import PreviewCompression
 from app.core.engine.llama.engine import Engine
 from app.core.session.session import Session
 from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
-from app.core.session.commands import PreviewCompression
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.context_size import ContextSizeScreen
 from app.ui.screens.sweep import SweepScreen
