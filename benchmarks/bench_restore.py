@@ -60,8 +60,8 @@ def main(argv=None) -> dict:
         for _ in range(args.runs):
             session.engine.reset()
             info = session.restore_snapshot(name, store)
-            tokens = info["tokens"]
-            restored.append(info["seconds"] + ttft(session, times))
+            tokens = info.tokens
+            restored.append(info.seconds + ttft(session, times))
             session.conversation = conversation_of(session.engine, size)
             session.engine.reset()
             reevaluated.append(ttft(session, times))

@@ -38,13 +38,24 @@ def raw_decode(llm, ids) -> float:
     return (len(times) - 1) / (times[-1] - times[0])
 
 
-def _fresh(session) -> None:
-    """In the engine thread: back to the system prompt alone, empty cache."""
-    from app.core import events as ev
+class FreshStart:
+    """A command: back to the system prompt alone, empty cache."""
 
-    session.conversation.replace_all(session.conversation.messages[:1])
-    session.engine.reset()
-    session.sink(ev.HistoryChanged())
+    label = "reset"
+    cancellable = False
+
+    @property
+    def activity(self):
+        from app.core.session.engine_state import Activity
+
+        return Activity.WORKING
+
+    def run(self, session) -> None:
+        from app.core import events as ev
+
+        session.conversation.replace_all(session.conversation.messages[:1])
+        session.engine.reset()
+        session.sink(ev.HistoryChanged(tuple(session.conversation.messages)))
 
 
 async def _until(pilot, condition, timeout=120.0) -> None:
@@ -87,7 +98,7 @@ async def tui_side(runs: int) -> dict:
     app = ContextWatchApp(settings, lambda sink: Session(settings, path, sink=sink, record_growth=False), EngineRunner)
     ours, theirs, key_ms, ui_busy = [], [], [], []
     async with app.run_test(headless=True, size=SIZE) as pilot:
-        await _until(pilot, lambda: app.loaded)
+        await _until(pilot, lambda: app.engine_state.loaded)
         # Two Llama objects on the same weights decode at speeds a few percent apart from one
         # another (where their buffers landed), so the raw side runs on the engine's own, between turns.
         raw = raw_llama(app.session.engine)
@@ -96,7 +107,7 @@ async def tui_side(runs: int) -> dict:
         chat = app.main.query_one(ChatInput)
 
         async def one_turn(measure_keys: bool) -> float:
-            app.runner.run("reset", _fresh)
+            app.runner.run(FreshStart())
             await _until(pilot, lambda: not app.runner.busy)
             app.turn_tokens = 0
             turns = app.session.latency.snapshot().session_turns
@@ -105,7 +116,7 @@ async def tui_side(runs: int) -> dict:
             await pilot.pause()
             app.post_message(events.Key("enter", None))  # Pilot.press would wait for the whole reply
             finished = lambda: app.session.latency.snapshot().session_turns > turns  # noqa: E731
-            streaming = lambda: app.runner.current == "submit" and app.turn_tokens > 0  # noqa: E731
+            streaming = lambda: app.engine_state.generating and app.turn_tokens > 0  # noqa: E731
             await _until(pilot, lambda: streaming() or finished())
             cpu, wall = time.thread_time(), time.perf_counter()
             while measure_keys and streaming() and not finished():

@@ -99,10 +99,9 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
         result = session.submit(prompt)
         report = build_report(session, result)
         if restored is not None:
-            report["restored"] = {k: restored[k] for k in ("name", "kv_restored", "tokens", "reused", "evaluated",
-                                                           "seconds", "message")}
+            report["restored"] = restored.to_json()
         if args.save_snapshot:
-            report["snapshot"] = session.save_snapshot(args.save_snapshot)
+            report["snapshot"] = session.save_snapshot(args.save_snapshot).to_json()
     finally:
         session.close()
     report["warnings"] = list(notices.messages)
@@ -112,7 +111,7 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
         print("\n")
         print(format_report(report))
         if restored is not None:
-            print(restored["message"][:1].upper() + restored["message"][1:])
+            print(restored.message[:1].upper() + restored.message[1:])
         if args.save_snapshot:
             snap = report["snapshot"]
             kept = f"{snap['tokens']:,} tokens" if snap["kv_saved"] else f"without its KV state: {snap['reason']}"

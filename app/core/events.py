@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 if TYPE_CHECKING:
     from app.core.compression.stats import CompressionStats
     from app.core.telemetry.kv_cache import KVCacheInfo
+    from app.core.telemetry.chart_series import ChartSeries
     from app.core.telemetry.latency import LatencyStats
     from app.core.telemetry.memory import MemorySnapshot, MemoryLevel
     from app.core.telemetry.usage import ContextUsage
@@ -110,6 +111,7 @@ class DashboardUpdate:
     memory: "MemorySnapshot"
     kv: "KVCacheInfo"
     compression: "CompressionStats | None" = None
+    charts: "ChartSeries | None" = None
     t: float = field(default_factory=now)
 
 
@@ -143,6 +145,8 @@ class HistoryChanged:
     """The conversation changed (message appended, edited, deleted, pinned, compressed)."""
 
     messages: tuple = ()  # the whole conversation as it is now: frozen Message objects
+    checkpoints: tuple = ()  # the compressions that can be undone, oldest first: frozen Checkpoint objects
+    can_undo_delete: bool = False  # a deleted message can be brought back
     t: float = field(default_factory=now)
 
 

@@ -18,20 +18,21 @@ from app.core.compression.strategies import SUMMARIZING
 from app.core.conversations.conversation import Message
 from app.core.config.paths import resource_dir
 from app.core.conversations.prompt_text import clean_prompt
+from app.core.session import commands as cmd
+from app.core.session.engine_state import Activity, EngineState, EngineStateTracker
 from app.core.session.runner import CommandFinished, CommandStarted, EngineRunner
 from app.core.errors import ContextWatchError
 from app.core.config.settings import Settings, save_defaults
+from app.core.telemetry.chart_series import ChartSeries
 from app.ui import bindings
 from app.ui.display.alerts import memory_alert, stop_note, threshold_alert
 from app.ui.engine_link.bridge import EventBridge
 from app.ui.display.chart_data import ChartData
 from app.ui.actions.clipboard import ClipboardActions
-from app.ui.actions.compression import PREVIEW as COMPRESSION_PREVIEW, CompressionActions
+from app.ui.actions.compression import CompressionActions
 from app.ui.actions.context_size import ContextSizeActions
 from app.ui.actions.conversations import ConversationActions
-from app.ui.engine_link.engine_status import (
-    TURN_COMMANDS, compression_status, count_status, loaded_status, prefill_status, queued_status,
-)
+from app.ui.engine_link.engine_status import compression_status, loaded_status, progress_status, queued_status
 from app.ui.actions.early_keys import EarlyKeyRouting
 from app.ui.engine_link.messages import EngineMessage, LiveDataReady
 from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
@@ -51,6 +52,7 @@ DASHBOARD_SECONDS = 1 / 2  # the sidebar twice a second while a reply streams
 
 SessionFactory = Callable[[ev.EventSink], Any]
 RunnerFactory = Callable[[Any, ev.EventSink], Any]
+CommandDone = Callable[[CommandFinished], None]
 
 
 def _theme_folder() -> Path | None:
@@ -77,6 +79,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         theme_folder: Path | None = None,
         autoload: bool = True,
         pending_resume: dict | None = None,
+        model_path: Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -85,14 +88,16 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.runner = runner_factory(self.session, self.bridge)
         self.autoload = autoload
         self.pending_resume = pending_resume  # offered once the model has loaded
-        self.loaded = False
-        self.load_failed: str | None = None
+        self.model_path = model_path
+        self.engine_settings = settings  # the session's settings, as the last ChangeSettings left them
+        self.history: tuple[Message, ...] = ()  # as the last HistoryChanged carried them
+        self.checkpoints: tuple = ()
+        self.can_undo_delete = False
+        self.charts = ChartSeries()  # from the newest dashboard
+        self.tracker = EngineStateTracker()
+        self._on_done: list[tuple[Any, CommandDone]] = []  # callbacks of commands not finished, oldest first
         self._ready_status = "ready"
         self._unanswered: str | None = None  # the text of the submit in flight
-        self.generating = False  # a reply is being produced right now
-        self.turn_pending = False  # a reply is queued or being produced
-        self.pending_commands = 0  # commands sent to the engine thread and not finished
-        self.running: str | None = None  # the command the engine thread is running now
         self._turn_note: str | None = None  # how the last reply stopped
         self.last_stop: ev.StopReason | None = None
         self.turn_tokens = 0
@@ -160,14 +165,21 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
     def on_main_screen_ready(self, _message: MainScreen.Ready) -> None:
         self.runner.start()
         if self.autoload:
-            self.run_command("load", lambda s: s.load())
+            self.run_command(cmd.Load())
 
-    def run_command(self, name: str, fn: Callable[[Any], Any]) -> None:
-        """Queue `fn(session)` on the engine thread; the only way the UI reaches the model."""
-        self.pending_commands += 1
-        if name in TURN_COMMANDS:
-            self.turn_pending = True
-        self.runner.run(name, fn)
+    @property
+    def engine_state(self) -> EngineState:
+        return self.tracker.state
+
+    def run_command(self, command: Any, on_done: CommandDone | None = None) -> None:
+        """Queue `command` on the engine thread, the only way the UI reaches the model.
+
+        `on_done` gets its `CommandFinished` on the UI thread, after the status line has been settled.
+        """
+        self.tracker.sent(command)
+        if on_done is not None:
+            self._on_done.append((command, on_done))
+        self.runner.run(command)
 
     def on_unmount(self) -> None:
         self.keep_unanswered_resume()
@@ -226,6 +238,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if batch is not None:
             if batch.dashboard is not None:
                 self._held_dashboard = batch.dashboard
+                self.charts = batch.dashboard.charts or self.charts
             if batch.last_token is not None:
                 self.turn_tokens = batch.last_token.index
                 self.main.show_live(batch)
@@ -265,31 +278,39 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
     # ----- everything else, in order
 
     def on_engine_message(self, message: EngineMessage) -> None:
+        event = message.event
+        before = self.engine_state
+        self.tracker.update(event)
+        if isinstance(event, SweepProgress):
+            self.tracker.progress(event.done, event.total, "settings", event.label)
         if not self._showing():
+            self._take_on_done(event)
             return
-        if self._shows_after_tokens(message.event):
+        if self._shows_after_tokens(event):
             self._flush_live(final=True)  # the reply's last tokens appear before the turn is closed
-        handler = self._handlers().get(type(message.event))
+        if isinstance(event, CommandFinished):
+            self._on_command_finished(event, before)
+            return
+        handler = self._handlers().get(type(event))
         if handler is not None:
-            handler(message.event)
+            handler(event)
 
     def _handlers(self) -> dict[type, Callable[[Any], None]]:
         return {
             ev.LoadProgress: self.main.show_load_progress,
             ev.ModelLoaded: self._on_model_loaded,
             ev.SyncDone: self._on_sync_done,
-            ev.PrefillProgress: self._on_prefill,
-            ev.CountProgress: self._on_count_progress,
+            ev.PrefillProgress: self._on_progress,
+            ev.CountProgress: self._on_progress,
             ev.CompressionStarted: self._on_compression_started,
             ev.GenerationDone: self._on_generation_done,
             ev.ThresholdCrossed: self._on_threshold,
             ev.MemoryLevelChanged: self._on_memory_level,
             ev.Notice: self._on_notice,
-            ev.HistoryChanged: lambda _e: self.main.show_history(self.messages()),
+            ev.HistoryChanged: self._on_history_changed,
             ev.TurnFinished: self._on_turn_finished,
             ev.EngineError: self._on_engine_error,
             CommandStarted: self._on_command_started,
-            CommandFinished: self._on_command_finished,
             SweepProgress: self.show_sweep_progress,
         }
 
@@ -297,10 +318,14 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         """Events that must see every token before them; others leave the frame rate alone."""
         if isinstance(event, (ev.GenerationDone, ev.TurnFinished, CommandFinished)):
             return True
-        return isinstance(event, ev.HistoryChanged) and not self.generating
+        return isinstance(event, ev.HistoryChanged) and not self.engine_state.generating
 
     def messages(self) -> tuple[Message, ...]:
-        return tuple(self.session.conversation.messages)
+        return self.history
+
+    def _on_history_changed(self, event: ev.HistoryChanged) -> None:
+        self.history, self.checkpoints, self.can_undo_delete = event.messages, event.checkpoints, event.can_undo_delete
+        self.main.show_history(self.history)
 
     def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
         info = event.info
@@ -310,34 +335,32 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self._ready_status = f"ready · {info.name} · type a message and press Enter"
         self.main.show_loaded()
         self.main.show_history(self.messages())
-        self.main.set_status(loaded_status(self.running, event.n_ctx), busy=True)
+        self.main.set_status(loaded_status(self.engine_state), busy=True)
 
     def _on_load_finished(self) -> None:
         """The engine thread is free only once the load command has returned, not at ModelLoaded."""
-        self.loaded = True
-        self.show_settled("model loaded" if self.pending_commands else None, ready=self._ready_status)
+        self.show_settled("model loaded" if self.engine_state.pending else None, ready=self._ready_status)
         self.offer_resume()
 
     def show_settled(self, note: str | None = None, ready: str = "ready") -> None:
         """What just finished, or `ready`; "ready" only when nothing is running or queued."""
-        if self.pending_commands:
-            self.main.set_status(queued_status(note, self.pending_commands), busy=True)
+        pending = self.engine_state.pending
+        if pending:
+            self.main.set_status(queued_status(note, pending), busy=True)
         else:
             self.main.set_status(note or ready)
 
     def _on_sync_done(self, event: ev.SyncDone) -> None:
         self.main.show_sync(event)
-        if not self.generating:
+        state = self.engine_state
+        if not state.generating:
             self.main.set_status(
                 f"KV cache: {event.reused:,} tokens reused, {event.evaluated:,} evaluated in {event.seconds:.2f} s",
-                busy=self.running is not None,
+                busy=state.command is not None,
             )
 
-    def _on_prefill(self, event: ev.PrefillProgress) -> None:
-        self.main.set_status(prefill_status(self.running, event.after, event.done, event.total), busy=True)
-
-    def _on_count_progress(self, event: ev.CountProgress) -> None:
-        self.main.set_status(count_status(self.running, event.done, event.total), busy=True)
+    def _on_progress(self, _event: object) -> None:
+        self.main.set_status(progress_status(self.engine_state), busy=True)
 
     def _on_compression_started(self, event: ev.CompressionStarted) -> None:
         summarizes = event.strategy in SUMMARIZING
@@ -371,52 +394,54 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             self.context_by_turn.append((len(self.context_by_turn) + 1, self.latest_dashboard.usage.used))
 
     def _on_engine_error(self, event: ev.EngineError) -> None:
-        if not self.loaded:
-            self.load_failed = event.message
+        if not self.engine_state.loaded:
             self.main.show_load_failed(event.message)
             self.main.set_status("the model did not load · Ctrl+Q quits")
         self.notify(event.message, title="Engine", severity="error", timeout=10)
 
     def _on_command_started(self, event: CommandStarted) -> None:
-        self.running = event.name
-        if event.name in TURN_COMMANDS:
-            self.generating = True
+        activity = event.command.activity
+        if activity is Activity.GENERATING:
             self.last_stop = None
             self._turn_note = None
             self.main.show_reply_started()
             if not self.turn_tokens:
                 self.main.set_status("thinking…", busy=True)
-        elif event.name != "load":
-            self.main.set_status(f"{event.name}: working…", busy=True)
+        elif activity is not Activity.LOADING:
+            self.main.set_status(f"{event.command.label}: working…", busy=True)
 
-    def _on_command_finished(self, event: CommandFinished) -> None:
-        self.pending_commands = max(0, self.pending_commands - 1)
-        self.running = None
-        if event.name in TURN_COMMANDS:
-            self.generating = False
-            self.turn_pending = False
+    def _on_command_finished(self, event: CommandFinished, before: EngineState) -> None:
+        command, loaded = event.command, self.engine_state.loaded
+        turn = command.activity is Activity.GENERATING
+        if turn:
             self.main.show_turn_ended()
-        if event.name == "load" and event.ok and not self.loaded:
+        if command.activity is Activity.LOADING and event.ok and not before.loaded:
             self._on_load_finished()
         elif event.cancelled:
-            self.show_settled(f"{event.name} cancelled")
-        elif not event.ok and self.loaded:
-            self.show_settled(f"{event.name} failed")
-        elif event.name in TURN_COMMANDS:
+            self.show_settled(f"{command.label} cancelled")
+        elif not event.ok and loaded:
+            self.show_settled(f"{command.label} failed")
+        elif turn:
             self.show_settled(self._turn_note)
-        elif event.ok and self.loaded:
+        elif event.ok and loaded:
             self.show_settled()
-        if event.name == "submit":
+        if isinstance(command, cmd.Submit):
             unanswered = event.ok and event.result.reason is ev.StopReason.CANCELLED and not event.result.reply
             if unanswered:
                 self.main.set_status("cancelled before the reply began · the message is back in the input")
             if unanswered or not event.ok:
                 self._give_back_unsent()
             self._unanswered = None
-        self.saved_session_finished(event)
-        self.conversation_finished(event)
-        self.compression_finished(event)
-        self.context_finished(event)
+        on_done = self._take_on_done(event)
+        if on_done is not None:
+            on_done(event)
+        self.show_compression_state()
+
+    def _take_on_done(self, event: object) -> CommandDone | None:
+        if not isinstance(event, CommandFinished):
+            return None
+        at = next((i for i, (c, _) in enumerate(self._on_done) if c is event.command), None)
+        return None if at is None else self._on_done.pop(at)[1]
 
     # ----- sending and history commands
 
@@ -425,10 +450,10 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if not self._can_send():
             self.main.restore_input(text)
             return
-        if not self.loaded:
+        if not self.engine_state.loaded:
             self.main.set_status("queued: the message goes out once the model has loaded", busy=True)
         self._unanswered = text
-        self.run_command("submit", lambda s: s.submit(text))
+        self.run_command(cmd.Submit(text))
 
     def _give_back_unsent(self) -> None:
         """A submit that failed or was cancelled before it reached the history: its text goes back to the input."""
@@ -440,13 +465,14 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             self.main.restore_input(text)
 
     def _can_send(self) -> bool:
-        if self.load_failed is not None:
+        state = self.engine_state
+        if state.can_send:
+            return True
+        if state.load_failed is not None:
             self.notify("The model did not load, so nothing can be sent.", severity="error")
-            return False
-        if self.turn_pending:
+        else:
             self.notify("A reply is still running: wait, or press Esc to cancel it.", severity="warning")
-            return False
-        return True
+        return False
 
     def on_history_list_action_requested(self, message: HistoryList.ActionRequested) -> None:
         self.history_action(message.action, message.index)
@@ -456,27 +482,26 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if index is None or not 0 <= index < len(messages):
             self.notify("Select a message in the history pane first.", severity="warning")
             return
-        if not self.loaded or self.pending_commands:
+        if not self.engine_state.free:
             self.notify("The engine is busy: wait for it, or press Esc to cancel a reply.", severity="warning")
             return
         if action == "edit":
             self.push_screen(EditMessageScreen(index, messages[index]), partial(self._edited, index))
         elif action == "delete":
-            self.note_delete(index)
-            self.run_command("delete", lambda s: s.delete_message(index))
+            self.run_command(cmd.DeleteMessage(index), partial(self.message_deleted, index))
         elif action == "pin":
-            self.run_command("pin", lambda s: s.toggle_pin(index))
+            self.run_command(cmd.TogglePin(index))
         elif action == "regenerate":
-            self.run_command("regenerate", lambda s: s.regenerate(index))
+            self.run_command(cmd.Regenerate(index))
 
     def _edited(self, index: int, text: str | None) -> None:
         if text is not None:
-            self.run_command("edit", lambda s: s.edit_message(index, text))
+            self.run_command(cmd.EditMessage(index, text))
 
     # ----- actions (keys and command palette)
 
     def action_cancel(self) -> None:
-        if self.generating or self.runner.current == COMPRESSION_PREVIEW:
+        if self.engine_state.cancellable:
             self.runner.cancel()
             self.main.set_status("cancelling…", busy=True)
 
@@ -511,8 +536,8 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def chart_data(self) -> ChartData:
         return ChartData(
-            token_latency_ms=tuple(self.session.latency.turn_latencies_ms()),
-            rss_by_tokens=tuple(self.session.memory.rss_history()),
+            token_latency_ms=self.charts.token_latency_ms,
+            rss_by_tokens=self.charts.rss_by_tokens,
             context_by_turn=tuple(self.context_by_turn),
         )
 
@@ -549,6 +574,7 @@ def run_app(settings: Settings, model_path: Path, new: bool = False) -> int:
         settings,
         lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
         pending_resume=pending,
+        model_path=model_path,
     )
     if reader.notices:
         app._startup_notes.extend((note, "warning") for note in reader.notices)

@@ -51,7 +51,7 @@ def test_kill_9_while_writing_snapshots_leaves_no_corrupt_file(model_path):
     session = Session(Settings(n_ctx=2048, temperature=0.0, max_tokens=8), model_path)
     session.load()
     try:
-        assert session.restore_snapshot("loop")["kv_restored"] is True
+        assert session.restore_snapshot("loop").kv_restored is True
     finally:
         session.close()
 

@@ -24,13 +24,13 @@ def test_reload_keeps_the_conversation_and_reports_before_and_after(session):
     assert preview_reload(session, 4096) is None
     report = reload(session, 4096, type_k="q8_0")
     assert [m.content for m in session.conversation.messages] == messages
-    before, after = report["before"], report["after"]
+    before, after = report.before, report.after
     assert (before.n_ctx, after.n_ctx) == (2048, 4096)
     assert (before.size_label, after.size_label) == ("2K", "4K")
     assert after.effective == 3481 and before.effective == 1740
     assert after.type_k == "q8_0" and after.kv_bytes == 30 * 4096 * (3 * 64 * 34 // 32 + 3 * 64 * 2)
     assert session.kv.info(0).agrees is True
-    assert report["reevaluated"] == len(session.engine.cached_ids())
+    assert report.reevaluated == len(session.engine.cached_ids())
     result = session.submit("What is my favourite colour?")
     assert result.sync.evaluated < 40
 
@@ -42,7 +42,7 @@ def test_a_smaller_size_previews_a_compression_first(session):
     plan = preview_reload(session, 512, strategy="sliding")
     assert plan is not None and plan.changed and plan.tokens_after <= 512 - 128
     report = reload(session, 512, plan=plan)
-    assert report["after"].n_ctx == 512
+    assert report.after.n_ctx == 512
     assert len(session.engine.cached_ids()) <= 512
     assert session.conversation.checkpoints, "the compression can be undone"
 

@@ -43,11 +43,11 @@ def test_restore_then_continue_equals_never_saving(model_path, saved):
     fresh = new_session(model_path)
     try:
         restored = fresh.restore_snapshot("trip")
-        assert restored["kv_restored"] is True
-        assert restored["tokens"] > 40
+        assert restored.kv_restored is True
+        assert restored.tokens > 40
         result = fresh.submit(follow_up)
         assert result.reply == expected
-        assert result.sync.reused >= restored["tokens"] - 1
+        assert result.sync.reused >= restored.tokens - 1
         assert result.sync.evaluated < 30, "the restored prompt is not read again"
     finally:
         fresh.close()
@@ -77,8 +77,8 @@ def test_a_kv_state_from_another_model_is_refused(model_path, saved, tmp_path):
     session = new_session(other)
     try:
         result = session.restore_snapshot("trip")
-        assert result["kv_restored"] is False
-        assert "another model" in result["message"]
+        assert result.kv_restored is False
+        assert "another model" in result.message
         assert [m.role for m in session.conversation.messages] == ["system", "user", "assistant"]
         assert session.engine.cached_ids() == session.engine.prompt_ids(
             session.conversation.as_chat(), add_generation_prompt=False)
@@ -90,7 +90,7 @@ def test_a_different_n_ctx_re_evaluates_with_a_notice(model_path, saved):
     session = new_session(model_path, n_ctx=1024)
     try:
         result = session.restore_snapshot("trip")
-        assert result["kv_restored"] is False and "n_ctx 2048" in result["message"]
+        assert result.kv_restored is False and "n_ctx 2048" in result.message
     finally:
         session.close()
 
@@ -266,24 +266,24 @@ def test_a_cache_holding_other_work_is_not_saved(saved):
     notices = []
     saved.sink = notices.append
     result = saved.save_snapshot("other")
-    assert result["kv_saved"] is False and result["tokens"] == 0 and result["bytes"] == 0
-    assert "they are not this conversation's" in result["reason"]
+    assert result.kv_saved is False and result.tokens == 0 and result.bytes == 0
+    assert "they are not this conversation's" in result.reason
     [notice] = [n.message for n in notices if isinstance(n, Notice)]
-    assert "without its KV state because" in notice and result["reason"] in notice
+    assert "without its KV state because" in notice and result.reason in notice
     store = SnapshotStore()
     manifest, blob = store.load("other")
     assert blob is None and not list(store.folder.glob("other.*.kv"))
-    assert manifest["kv"]["reason"] == result["reason"] and manifest["kv"]["n_tokens"] == 0
+    assert manifest["kv"]["reason"] == result.reason and manifest["kv"]["n_tokens"] == 0
     [info] = [i for i in store.list() if i.name == "other"]
-    assert info.kv_reason == result["reason"] and info.tokens == 0
+    assert info.kv_reason == result.reason and info.tokens == 0
     shown = run_cli("snapshots", "show", "other")
     assert shown.returncode == 0 and "KV state: none, because" in shown.stdout
     shown_json = json.loads(run_cli("snapshots", "show", "other", "--json").stdout)
-    assert shown_json["kv"]["reason"] == result["reason"] and shown_json["kv"]["file"] is None
+    assert shown_json["kv"]["reason"] == result.reason and shown_json["kv"]["file"] is None
 
     restored = saved.restore_snapshot("other")
-    assert restored["kv_restored"] is False and "saved without a KV state" in restored["message"]
-    assert restored["message"].startswith("restored the conversation of other; ")
+    assert restored.kv_restored is False and "saved without a KV state" in restored.message
+    assert restored.message.startswith("restored the conversation of other; ")
     assert saved.engine.cached_ids() == conversation_ids(saved)
     store.rename("other", "renamed")
     assert store.load("renamed")[1] is None
@@ -293,12 +293,12 @@ def test_a_cache_running_past_the_conversation_is_saved_up_to_its_end(saved):
     ids = conversation_ids(saved)
     saved.engine.sync(ids + saved.engine.tokenize("<|im_start|>user\nNot sent"))
     result = saved.save_snapshot("trimmed")
-    assert result["kv_saved"] is True and result["tokens"] == len(ids)
+    assert result.kv_saved is True and result.tokens == len(ids)
     manifest, _ = SnapshotStore().load("trimmed")
     assert manifest["kv"]["token_ids"] == ids
     restored = saved.restore_snapshot("trimmed")
-    assert restored["kv_restored"] is True
-    assert (restored["reused"], restored["evaluated"]) == (len(ids) - 1, 1)
+    assert restored.kv_restored is True
+    assert (restored.reused, restored.evaluated) == (len(ids) - 1, 1)
 
 
 def test_a_restore_is_verified_by_the_next_sync(model_path, saved):
@@ -306,8 +306,8 @@ def test_a_restore_is_verified_by_the_next_sync(model_path, saved):
     try:
         restored = fresh.restore_snapshot("trip")
         ids = conversation_ids(fresh)
-        assert restored["kv_restored"] is True and restored["tokens"] == len(SnapshotStore().load("trip")[0]["kv"]["token_ids"])
-        assert restored["reused"] == min(restored["tokens"], len(ids) - 1)
+        assert restored.kv_restored is True and restored.tokens == len(SnapshotStore().load("trip")[0]["kv"]["token_ids"])
+        assert restored.reused == min(restored.tokens, len(ids) - 1)
         assert fresh.engine.cached_ids() == ids
         assert fresh.submit("What is my name?").sync.reused == len(ids)
     finally:
@@ -328,11 +328,11 @@ def test_a_restore_that_does_not_deliver_says_so(model_path, saved):
     fresh = new_session(model_path)
     try:
         restored = fresh.restore_snapshot("trip")
-        assert restored["kv_restored"] is False
-        assert restored["message"].startswith("restored the conversation of trip; ")
-        assert "from the KV state" not in restored["message"]
-        assert "not this conversation's" in restored["message"]
-        assert restored["tokens"] == restored["evaluated"] > 20
+        assert restored.kv_restored is False
+        assert restored.message.startswith("restored the conversation of trip; ")
+        assert "from the KV state" not in restored.message
+        assert "not this conversation's" in restored.message
+        assert restored.tokens == restored.evaluated > 20
         assert fresh.engine.cached_ids() == conversation_ids(fresh)
     finally:
         fresh.close()
@@ -379,8 +379,8 @@ def test_token_ids_beyond_the_vocabulary(model_path, saved):
     fresh = new_session(model_path)
     try:
         restored = fresh.restore_snapshot("trip")
-        assert restored["kv_restored"] is False
-        assert f"its token ids go beyond the model's vocabulary of {n_vocab:,}" in restored["message"]
+        assert restored.kv_restored is False
+        assert f"its token ids go beyond the model's vocabulary of {n_vocab:,}" in restored.message
         assert fresh.engine.cached_ids() == conversation_ids(fresh)
     finally:
         fresh.close()

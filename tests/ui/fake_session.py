@@ -14,11 +14,15 @@ from app.core.compression.stats import CompressionStats
 from app.core.conversations.conversation import Conversation
 from app.core.engine.results import SyncResult
 from app.core.errors import ContextWatchError
+from app.core.telemetry.chart_series import ChartSeries
 from app.core.telemetry.kv_cache import KVCacheInfo
 from app.core.telemetry.latency import LatencyStats
 from app.core.telemetry.memory import MemoryLevel, MemorySnapshot
 from app.core.engine.model_info import ModelInfo
-from app.core.session.runner import CommandFinished, CommandStarted
+from app.core.conversations.outcomes import ConversationOpened
+from app.core.session.engine_state import Activity
+from app.core.session.runner import CommandFinished, run_one
+from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 from app.core.config.settings import Settings
 from app.core.snapshots.store import SnapshotStore, check_name
 from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
@@ -64,16 +68,10 @@ class FakeTurn:
 class FakeLatency:
     recent: list[float] = field(default_factory=list)
 
-    def turn_latencies_ms(self) -> list[float]:
-        return list(self.recent)
-
 
 @dataclass
 class FakeMemory:
     history: list[tuple[int, int]] = field(default_factory=list)
-
-    def rss_history(self) -> list[tuple[int, int]]:
-        return list(self.history)
 
 
 @dataclass
@@ -171,7 +169,12 @@ class FakeSession:
 
     def dashboard(self) -> ev.DashboardUpdate:
         return ev.DashboardUpdate(self.usage(), self.latency_stats(), self.memory_snapshot(), self.kv_info(),
-                                  compression=replace(self.stats))
+                                  compression=replace(self.stats),
+                                  charts=ChartSeries(tuple(self.latency.recent), tuple(self.memory.history)))
+
+    def _history_event(self) -> ev.HistoryChanged:
+        return ev.HistoryChanged(tuple(self.conversation.messages), tuple(self.conversation.checkpoints),
+                                 self.deleted is not None)
 
     # ----- the Session interface
 
@@ -184,6 +187,7 @@ class FakeSession:
         self.engine.info = INFO
         self._set_tokens()
         self.used = self._prompt_tokens()
+        self.sink(self._history_event())
         self.sink(ev.ModelLoaded(INFO, N_CTX, 0.42, ()))
         if self.load_gate is not None:
             self.load_gate.wait(10)
@@ -205,7 +209,7 @@ class FakeSession:
         self.cancelled = False
         self._set_tokens()
         self._autosave()
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         prompt = self._prompt_tokens() + 3
         reused = min(self.cached_tokens, prompt - 1)
         if self.compress_in_turn:
@@ -244,7 +248,7 @@ class FakeSession:
         self._set_tokens()
         self.used = self._prompt_tokens()
         self.cached_tokens = self.used
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()
         self.sink(ev.TurnFinished(reason, prompt, len(self.latency.recent), reused, prompt - reused, 0.1124, 84.7))
@@ -271,7 +275,7 @@ class FakeSession:
         self.calls.append(f"pin:{index}")
         pinned = self.conversation.toggle_pin(index)
         self._set_tokens()
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         return pinned
 
     def resync(self, changed_from: int = 0) -> SyncResult:
@@ -284,7 +288,7 @@ class FakeSession:
         result = SyncResult(reused, total - reused, 0.03)
         self._prefill(result.evaluated)
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()
         return result
@@ -317,15 +321,15 @@ class FakeSession:
             "kv": {"n_tokens": self.used, "token_ids": list(range(self.used))},
         }
 
-    def save_snapshot(self, name: str, store=None) -> dict:
+    def save_snapshot(self, name: str, store=None) -> SnapshotSaved:
         self.calls.append(f"save_snapshot:{name}")
         manifest = self.snapshot_manifest(check_name(name))
         blob = bytes(16 * self.used)
         (store or SnapshotStore()).save(manifest, blob)
         self.sink(ev.Notice(f"saved snapshot {name}: {self.used:,} tokens"))
-        return {"name": name, "tokens": self.used, "bytes": len(blob), "seconds": 0.01, "kv_saved": True, "reason": None}
+        return SnapshotSaved(name, self.used, len(blob), 0.01, True, None)
 
-    def restore_snapshot(self, name: str, store=None) -> dict:
+    def restore_snapshot(self, name: str, store=None) -> SnapshotRestored:
         self.calls.append(f"restore_snapshot:{name}")
         manifest, _blob = (store or SnapshotStore()).load(name)
         self.conversation = Conversation.from_state_json(manifest["conversation"], f"snapshot {name!r}")
@@ -333,10 +337,9 @@ class FakeSession:
         self.used = self.cached_tokens = manifest["kv"]["n_tokens"]
         message = f"restored {self.used:,} tokens in 0.01 s from the KV state"
         self.sink(ev.Notice(message))
-        self.sink(ev.HistoryChanged())
+        self.sink(self._history_event())
         self.sink(self.dashboard())
-        return {"name": name, "kv_restored": True, "tokens": self.used, "reused": self.used - 1, "evaluated": 1,
-                "seconds": 0.01, "message": message}
+        return SnapshotRestored(name, True, self.used, self.used - 1, 1, 0.01, message)
 
     def resume(self, conversation: Conversation, in_flight: str = "") -> None:
         self.calls.append("resume")
@@ -357,13 +360,13 @@ class FakeSession:
             self.autosave.start_new()
         self.deleted = None
 
-    def open_conversation(self, conversation_id: str) -> dict:
+    def open_conversation(self, conversation_id: str) -> ConversationOpened:
         self.calls.append(f"open:{conversation_id}")
         record = self.autosave.store.load(conversation_id)
         self._keep_current()
         self.autosave.adopt(record)
         self.resume(record.conversation, record.in_flight or "")
-        return {"id": record.id, "title": record.title, "messages": record.message_count}
+        return ConversationOpened(record.id, record.title, record.message_count)
 
     def new_conversation(self) -> SyncResult:
         self.calls.append("new_conversation")
@@ -390,7 +393,10 @@ class FakeSession:
 
 
 class InlineRunner:
-    """Runs each command immediately on the calling thread, emitting what EngineRunner emits."""
+    """Runs each command immediately on the calling thread, emitting what EngineRunner emits.
+
+    A turn the fake freezes mid-reply (it returns None) never finishes: the runner stays busy.
+    """
 
     def __init__(self, session, sink: ev.EventSink) -> None:
         self.session = session
@@ -402,20 +408,17 @@ class InlineRunner:
     def start(self) -> None:
         self.started = True
 
-    def run(self, name: str, fn) -> None:
+    def run(self, command) -> None:
         self.busy = True
-        self._sink(CommandStarted(name))
-        try:
-            result = fn(self.session)
-        except ContextWatchError as err:
-            self.busy = False
-            self._sink(ev.EngineError(str(err)))
-            self._sink(CommandFinished(name, ok=False))
-            return
-        if result is None and name in ("submit", "regenerate"):
-            return  # a frozen mid-turn stays busy
-        self.busy = False
-        self._sink(CommandFinished(name, result))
+
+        def sink(event: object) -> None:
+            frozen = (isinstance(event, CommandFinished) and event.ok and event.result is None
+                      and command.activity is Activity.GENERATING)
+            if not frozen:
+                self.busy = not isinstance(event, CommandFinished)
+                self._sink(event)
+
+        run_one(command, self.session, sink)
 
     def cancel(self) -> None:
         self.session.cancel()

@@ -7,9 +7,9 @@ Plans come from core's own strategies; tokens are words (a message costs its wor
 from __future__ import annotations
 
 from app.core import events as ev
+from app.core.compression.apply import apply_plan
 from app.core.compression.strategies import compress
 from app.core.compression.stats import CompressionReport
-from app.core.errors import UsageError
 from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from fake_session import FakeSession, InlineRunner
@@ -77,14 +77,8 @@ class TuningFakeSession(FakeSession):
 
     def apply_compression(self, plan, reason: str = "manual", sync: bool = True):
         self.calls.append(f"apply:{plan.strategy}")
-        if tuple(self.conversation.messages) != plan.before:
-            raise UsageError("the history changed since this preview: preview again")
-        if not plan.changed:
-            raise UsageError(f"{plan.strategy} has nothing to compress here")
-        self.conversation.apply_compression(plan.strategy, plan.after, plan.tokens_before, plan.tokens_after)
-        self.stats.compressions += 1
-        self.stats.tokens_saved += max(0, plan.saved)
-        self.stats.summary_tokens += plan.summary_tokens
+        apply_plan(self.conversation, plan)
+        self.stats.add(plan.saved, plan.summary_tokens)
         self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
         result = self.resync(changed_from=first_change(plan.before, plan.after))
         self.stats.last = CompressionReport(plan.strategy, reason, plan.tokens_before, plan.tokens_after,

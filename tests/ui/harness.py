@@ -81,7 +81,7 @@ class StatusLog:
         log = self.shown
 
         def record(screen: MainScreen, text: str, busy: bool = False) -> None:
-            log.append((text, busy, screen.app.pending_commands, screen.app.running))
+            log.append((text, busy, screen.app.engine_state.pending, screen.app.engine_state.label))
             original(screen, text, busy)
 
         monkeypatch.setattr(MainScreen, "set_status", record)

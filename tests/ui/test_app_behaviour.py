@@ -65,7 +65,7 @@ async def test_newline_key_inserts_a_line_instead_of_sending():
 async def test_tokens_reach_the_screen_at_most_10_times_a_second():
     app = fake_app(runner=EngineRunner, token_delay=0.002)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded)
+        assert await wait_for(pilot, lambda: app.engine_state.loaded)
         flushes: list[float] = []
         show_live = app.main.show_live
         app.main.show_live = lambda batch: (flushes.append(time.monotonic()), show_live(batch))
@@ -83,7 +83,7 @@ async def test_tokens_reach_the_screen_at_most_10_times_a_second():
 async def test_escape_cancels_a_running_reply():
     app = fake_app(runner=EngineRunner, token_delay=0.05)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded)
+        assert await wait_for(pilot, lambda: app.engine_state.loaded)
         await ask(pilot)
         assert await wait_for(pilot, lambda: app.turn_tokens >= 2)
         await pilot.press("escape")
@@ -290,7 +290,7 @@ async def test_failed_load_says_so_and_refuses_to_send():
     app = fake_app(fail_load="not a GGUF file")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert app.load_failed == "not a GGUF file"
+        assert app.engine_state.load_failed == "not a GGUF file"
         await ask(pilot)
         assert not any(c.startswith("submit") for c in app.session.calls)
 
@@ -299,7 +299,7 @@ async def test_failed_load_says_so_and_refuses_to_send():
 async def test_quitting_stops_the_engine_thread():
     app = fake_app(runner=EngineRunner)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded)
+        assert await wait_for(pilot, lambda: app.engine_state.loaded)
         thread = app.runner._thread
         await pilot.press("ctrl+q")
     thread.join(5)
@@ -313,10 +313,10 @@ async def test_the_app_counts_as_loaded_only_once_the_engine_thread_is_free():
     app = fake_app(runner=EngineRunner, load_gate=gate)
     async with app.run_test(size=SIZE) as pilot:
         assert await wait_for(pilot, lambda: "loaded in" in app.sub_title)
-        assert not app.loaded and app.pending_commands == 1
+        assert not app.engine_state.loaded and app.engine_state.pending == 1
         gate.set()
-        assert await wait_for(pilot, lambda: app.loaded)
-        assert app.pending_commands == 0
+        assert await wait_for(pilot, lambda: app.engine_state.loaded)
+        assert app.engine_state.pending == 0
         assert app.main.query_one(StatusLine).text.startswith("ready · ")
 
 

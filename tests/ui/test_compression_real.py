@@ -32,7 +32,7 @@ async def test_escape_on_a_summary_preview_keeps_the_cache_for_the_next_turn(mod
     settings = Settings(n_ctx=1024, max_tokens=16, temperature=0.0, seed=7, auto_compress=False)
     app = ContextWatchApp(settings, lambda sink: Session(settings, model_path, sink=sink))
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, TIMEOUT), app.engine_state.load_failed
         turns = []
         on_turn = app._on_turn_finished
         app._on_turn_finished = lambda event: (turns.append(event), on_turn(event))

@@ -93,12 +93,12 @@ async def test_escape_typed_before_the_offer_does_not_decline_it():
 
 @async_test
 async def test_keys_typed_before_the_context_size_offer_opened_stay_out_of_it(monkeypatch):
-    from app.ui.actions import context_size as context_actions
+    from app.core.session import commands
     from app.ui.screens.context_size import ContextSizeScreen
     from fake_tuning import tuning_app
     from test_reload_ui import offer
 
-    monkeypatch.setattr(context_actions, "context_offer", offer)
+    monkeypatch.setattr(commands, "context_offer", offer)
     app = tuning_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

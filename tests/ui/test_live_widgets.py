@@ -9,10 +9,12 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 
 from app.core.errors import ContextWatchError
+from app.core.session.engine_state import Activity
 from app.core.session.runner import EngineRunner
 from app.ui.widgets.conversation_view import StreamingReply
 from app.ui.widgets.text_block import TextBlock
 from harness import async_test, fake_app, settle, wait_for
+from scripted_command import Scripted
 
 
 class OneWidget(App):
@@ -109,17 +111,17 @@ async def test_a_streaming_reply_grows_in_steps_with_the_count_on_its_bottom_row
 async def test_the_reply_box_opens_when_the_turn_starts_and_a_failed_turn_leaves_none():
     app = fake_app(runner=EngineRunner)
     async with app.run_test(size=(140, 42)) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded)
+        assert await wait_for(pilot, lambda: app.engine_state.loaded)
         release = threading.Event()
 
         def fails_after_release(session):
             release.wait(10)
             raise ContextWatchError("the prompt does not fit")
 
-        app.run_command("submit", fails_after_release)
+        app.run_command(Scripted("submit", fails_after_release, Activity.GENERATING))
         assert await wait_for(pilot, lambda: bool(app.main.query(StreamingReply)))
         assert app.main.query_one(StreamingReply).border_title == "assistant · reading the prompt"
         release.set()
-        assert await wait_for(pilot, lambda: not app.generating)
+        assert await wait_for(pilot, lambda: not app.engine_state.generating)
         await settle(pilot)
         assert not app.main.query(StreamingReply)

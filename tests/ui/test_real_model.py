@@ -53,7 +53,7 @@ async def test_reply_streams_and_the_gauge_rises_during_the_turn(model_path):
     gate = EngineGate()
     app = real_app(model_path, gate, max_tokens=48)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         gauge = app.main.query_one(ContextGauge)
         frames: list[tuple[float, str]] = []  # (gauge percent, streamed text) with the engine held mid-reply
         with gate:
@@ -83,7 +83,7 @@ async def test_reply_streams_and_the_gauge_rises_during_the_turn(model_path):
 async def test_escape_cancels_generation(model_path):
     app = real_app(model_path, max_tokens=400)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         await send(pilot, "Tell me a very long story about a dragon and a knight, with many details.")
         assert await wait_for(pilot, lambda: app.turn_tokens >= 3, TURN_TIMEOUT, step=0.005)
         await pilot.press("escape")
@@ -96,17 +96,17 @@ async def test_escape_before_the_first_token_gives_the_message_back(model_path):
     gate = EngineGate()
     app = real_app(model_path, gate, n_ctx=2048)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         before = [(m.role, m.content) for m in app.messages()]
         question = "Please read all of this. " + "The river runs past the old mill and under the bridge. " * 60
         with gate:
             gate.hold(sync_start)  # the engine stops as it starts to read the prompt
             await send(pilot, question)
-            assert await wait_for(pilot, lambda: gate.held is not None and app.generating, TURN_TIMEOUT)
+            assert await wait_for(pilot, lambda: gate.held is not None and app.engine_state.generating, TURN_TIMEOUT)
             assert gate.held.caller == "app.core.session.session"
             await pilot.press("escape")
             gate.release()
-        assert await wait_for(pilot, lambda: not app.pending_commands, TURN_TIMEOUT)
+        assert await wait_for(pilot, lambda: not app.engine_state.pending, TURN_TIMEOUT)
         await settle(pilot)
         assert app.last_stop is StopReason.CANCELLED
         assert [(m.role, m.content) for m in app.messages()] == before, "no question left without a reply"
@@ -118,7 +118,7 @@ async def test_escape_before_the_first_token_gives_the_message_back(model_path):
 async def test_editing_a_message_re_evaluates_only_the_suffix(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         await send(pilot, "Name three colours.")
         assert await wait_for(pilot, lambda: app.last_stop is not None and not app.runner.busy, TURN_TIMEOUT)
         await settle(pilot)
@@ -146,7 +146,7 @@ async def test_a_message_sent_while_loading_waits_ready_shows_only_when_idle_and
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "Name three colours.")  # before the model has loaded: the message waits in the queue
-        assert await wait_for(pilot, lambda: app.last_stop is not None and not app.pending_commands,
+        assert await wait_for(pilot, lambda: app.last_stop is not None and not app.engine_state.pending,
                               LOAD_TIMEOUT + TURN_TIMEOUT)
         await settle(pilot)
         await pilot.press("f7")

@@ -19,10 +19,11 @@ from app.core.formatting import fmt_bytes
 from app.core.telemetry.kv_cache import kv_bytes
 from app.core.config.profiles import load_profiles, resolve_context
 from app.core.session.context_offer import ContextOffer
-from app.core.session.reload import ContextSetup
+from app.core.session.reload import ContextSetup, ReloadOutcome
 from app.core.session.runner import EngineRunner
 from app.core.sweep import session_sweep
 from app.core.sweep.run import SweepResult
+from app.core.session import commands
 from app.ui.actions import context_size as context_actions
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.context_size import V_NEEDS_FA, ContextSizeScreen
@@ -68,16 +69,15 @@ class Engine:
             session.sink(ev.LoadProgress(stage, fraction))
         session.sink(ev.ModelLoaded(INFO, n_ctx, 0.3, ()))
         sync = session.resync()
-        return {"before": NOW, "after": setup_for(n_ctx, type_k, type_v, flash_attn),
-                "reevaluated": sync.evaluated, "seconds": 0.25}
+        return ReloadOutcome(NOW, setup_for(n_ctx, type_k, type_v, flash_attn), sync.evaluated, 0.25)
 
 
 @pytest.fixture
 def engine(monkeypatch) -> Engine:
     scripted = Engine()
-    monkeypatch.setattr(context_actions, "context_offer", offer)
-    monkeypatch.setattr(context_actions, "preview_reload", scripted.preview_reload)
-    monkeypatch.setattr(context_actions, "reload", scripted.reload)
+    monkeypatch.setattr(commands, "context_offer", offer)
+    monkeypatch.setattr(commands, "preview_reload", scripted.preview_reload)
+    monkeypatch.setattr(commands, "reload", scripted.reload)
     return scripted
 
 
@@ -128,7 +128,7 @@ async def test_a_reload_shows_the_conversation_being_re_read_and_ready_only_at_t
         start = len(log.shown)
         await pilot.press("down", "enter")
         await settle(pilot)
-        assert app.screen is app.main and not app.pending_commands
+        assert app.screen is app.main and not app.engine_state.pending
         total = app.main.query_one("#history").last_sync.evaluated
     shown = log.texts()[start:]
     assert "reloading at n_ctx 4,096 · f16/f16…" in shown
@@ -242,7 +242,7 @@ async def test_the_sweep_asks_for_sizes_runs_on_the_engine_thread_and_shows_the_
     app = tuning_app(runner=EngineRunner)
     app.session.model_path = "/models/fake.gguf"
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded)
+        assert await wait_for(pilot, lambda: app.engine_state.loaded)
         await pilot.press("f12")
         assert await wait_for(pilot, lambda: isinstance(app.screen, SweepSetupScreen))
         setup = app.screen
@@ -279,7 +279,7 @@ async def test_escape_stops_a_running_sweep_and_shows_what_it_measured(engine, m
     app = tuning_app(runner=EngineRunner)
     app.session.model_path = "/models/fake.gguf"
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded)
+        assert await wait_for(pilot, lambda: app.engine_state.loaded)
         await pilot.press("f12")
         assert await wait_for(pilot, lambda: isinstance(app.screen, SweepSetupScreen))
         app.screen.query_one("#sweep-sizes", Input).value = "256,512"

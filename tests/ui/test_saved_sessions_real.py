@@ -35,19 +35,20 @@ def real_app(model_path, pending=None, max_tokens: int = 16) -> ContextWatchApp:
         settings,
         lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
         pending_resume=pending,
+        model_path=model_path,
     )
 
 
 def finished(app) -> dict:
-    """CommandFinished results by command name, as the app receives them."""
+    """CommandFinished results by command label, as the app receives them."""
     results: dict = {}
-    handle = app.saved_session_finished
+    handle = app._on_command_finished
 
-    def record(event) -> None:
-        results[event.name] = event.result if event.ok else event
-        handle(event)
+    def record(event, before) -> None:
+        results[event.command.label] = event.result if event.ok else event
+        handle(event, before)
 
-    app.saved_session_finished = record
+    app._on_command_finished = record
     return results
 
 
@@ -55,7 +56,7 @@ async def send(pilot, text: str) -> None:
     app = pilot.app
     app.main.query_one(ChatInput).insert(text)
     await pilot.press("enter")
-    assert await wait_for(pilot, lambda: app.last_stop is not None and not app.turn_pending, TURN_TIMEOUT), \
+    assert await wait_for(pilot, lambda: app.last_stop is not None and not app.engine_state.turn_pending, TURN_TIMEOUT), \
         notifications(app)
     await settle(pilot)
 
@@ -69,7 +70,7 @@ async def test_snapshot_from_the_keyboard_then_restore_it_from_the_picker(model_
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
         results = finished(app)
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         await send(pilot, "Name two colours.")
         saved = [m.content for m in app.messages()]
 
@@ -79,7 +80,7 @@ async def test_snapshot_from_the_keyboard_then_restore_it_from_the_picker(model_
         app.screen.query_one("#name-input").value = "colours"
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: "snapshot" in results, TURN_TIMEOUT), notifications(app)
-        assert results["snapshot"]["name"] == "colours" and results["snapshot"]["tokens"] > 0
+        assert results["snapshot"].name == "colours" and results["snapshot"].tokens > 0
 
         await send(pilot, "Now name a fruit.")
         assert len(app.messages()) == len(saved) + 2
@@ -102,10 +103,10 @@ async def test_snapshot_from_the_keyboard_then_restore_it_from_the_picker(model_
             "Now name a fruit.", kept.conversation.messages[-1].content]  # the conversation it replaced is kept
         assert app.session.autosave.current_id != before_restore
         assert ConversationStore().load(app.session.autosave.current_id).origin == "snapshot colours"
-        assert restored["kv_restored"] is True
-        assert restored["tokens"] == results["snapshot"]["tokens"]
+        assert restored.kv_restored is True
+        assert restored.tokens == results["snapshot"].tokens
         assert [m.content for m in app.messages()] == saved
-        assert any(m.startswith(f"restored {restored['tokens']:,} tokens in") and "from the KV state" in m
+        assert any(m.startswith(f"restored {restored.tokens:,} tokens in") and "from the KV state" in m
                    for m in notifications(app))
 
 
@@ -120,7 +121,7 @@ async def test_the_resume_offer_puts_the_autosaved_messages_back(model_path):
     app = real_app(model_path, pending)
     async with app.run_test(size=SIZE) as pilot:
         results = finished(app)
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.engine_state.load_failed
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: "resume" in results, TURN_TIMEOUT), notifications(app)
         await settle(pilot)
@@ -135,7 +136,7 @@ async def test_the_resume_offer_puts_the_autosaved_messages_back(model_path):
 async def test_growth_view_lists_the_turns_of_this_session(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         prompts = ["Say hello.", "Count to three."]
         for prompt in prompts:
             await send(pilot, prompt)
@@ -158,7 +159,7 @@ async def test_growth_view_lists_the_turns_of_this_session(model_path):
 async def test_quit_then_restart_brings_the_conversation_back_into_the_kv_cache(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         await send(pilot, "Name two colours.")
         kept = [m.content for m in app.messages()]
         used = app.session.usage.snapshot().used
@@ -169,12 +170,12 @@ async def test_quit_then_restart_brings_the_conversation_back_into_the_kv_cache(
     app = real_app(model_path, pending)
     async with app.run_test(size=SIZE) as pilot:
         results = finished(app)
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.engine_state.load_failed
         assert "Continue the last conversation?" in str(app.screen.query_one("#resume-question").render())
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: "resume" in results, TURN_TIMEOUT), notifications(app)
         await settle(pilot)
-        assert results["resume"]["id"] == pending["id"]
+        assert results["resume"].id == pending["id"]
         assert [m.content for m in app.messages()] == kept
         assert app.session.usage.snapshot().used == used
         assert app.session.engine.n_tokens == used  # re-read into the KV cache by the engine thread
@@ -188,7 +189,7 @@ async def test_quit_then_restart_brings_the_conversation_back_into_the_kv_cache(
 async def test_ctrl_q_while_a_reply_streams_keeps_the_partial_reply(model_path):
     app = real_app(model_path, max_tokens=400)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         app.main.query_one(ChatInput).insert("Tell me a long story about a dragon and a knight.")
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: app.turn_tokens >= 5, TURN_TIMEOUT, step=0.005), notifications(app)
@@ -204,7 +205,7 @@ async def test_ctrl_q_while_a_reply_streams_keeps_the_partial_reply(model_path):
     app = real_app(model_path, pending)
     async with app.run_test(size=SIZE) as pilot:
         results = finished(app)
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.engine_state.load_failed
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: "resume" in results, TURN_TIMEOUT), notifications(app)
         assert app.messages()[-1].content == partial.content
@@ -216,7 +217,7 @@ async def test_delete_then_undo_puts_the_message_back_and_resyncs(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
         results = finished(app)
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         await send(pilot, "Name two colours.")
         await send(pilot, "Now name a fruit.")
         before = [m.content for m in app.messages()]

@@ -8,9 +8,11 @@ import pytest
 
 from app.core.errors import Cancelled, ContextWatchError
 from app.core.session.runner import EngineRunner
+from app.core.session.commands import TogglePin
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.status_line import StatusLine
 from harness import SIZE, StatusLog, async_test, fake_app, settle, wait_for
+from scripted_command import Scripted
 
 
 @async_test
@@ -25,7 +27,7 @@ async def test_a_message_sent_while_loading_is_shown_queued_after_the_load_never
         app.main.query_one(ChatInput).insert("Hello")
         await pilot.press("enter")
         gate.set()
-        assert await wait_for(pilot, lambda: app.loaded and not app.pending_commands and app.last_stop is not None)
+        assert await wait_for(pilot, lambda: app.engine_state.loaded and not app.engine_state.pending and app.last_stop is not None)
         await settle(pilot)
         assert status.text.startswith("done · ") and not status.busy
     assert ("model loaded · 1 command queued", True, 1, None) in log.shown
@@ -67,12 +69,12 @@ async def test_a_failed_or_cancelled_command_with_others_queued_says_so_and_read
     log = StatusLog(monkeypatch)
     app = fake_app(runner=EngineRunner)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded)
+        assert await wait_for(pilot, lambda: app.engine_state.loaded)
         start = len(log.shown)
-        app.run_command("export", _fails)
-        app.run_command("probe", _cancelled)
-        app.run_command("pin", lambda s: s.toggle_pin(0))
-        assert await wait_for(pilot, lambda: not app.pending_commands)
+        app.run_command(Scripted("export", _fails))
+        app.run_command(Scripted("probe", _cancelled))
+        app.run_command(TogglePin(0))
+        assert await wait_for(pilot, lambda: not app.engine_state.pending)
         await settle(pilot)
         status = app.main.query_one(StatusLine)
         assert (status.text, status.busy) == ("ready", False)
@@ -113,7 +115,7 @@ async def test_a_long_history_being_counted_shows_its_progress(monkeypatch):
     app = fake_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.run_command("resume", lambda s: [s.sink(CountProgress(done, 4000)) for done in (200, 4000)])
+        app.run_command(Scripted("resume", lambda s: [s.sink(CountProgress(done, 4000)) for done in (200, 4000)]))
         await settle(pilot)
     counted = [(text, busy, running) for text, busy, _, running in log.shown if "counting" in text]
     assert counted == [

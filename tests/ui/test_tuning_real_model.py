@@ -6,11 +6,11 @@ import pytest
 from textual.widgets import Input, OptionList, Select
 
 from app.core.conversations.conversation import Message
+from app.core.session.commands import PreviewCompression
 from app.core.engine.llama.engine import LlamaEngine
 from app.core.session.session import Session
 from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
-from app.ui.actions.compression import PREVIEW
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.context_size import ContextSizeScreen
 from app.ui.screens.sweep import SweepScreen
@@ -24,6 +24,7 @@ from app.ui.widgets.status_line import StatusLine
 from engine_gate import EngineGate, sync_start
 from real_model import model_path  # noqa: F401  (the fixture)
 from harness import SIZE, StatusLog, async_test, settle, wait_for
+from scripted_command import Scripted
 
 pytestmark = pytest.mark.model
 
@@ -57,10 +58,10 @@ def chat(turns: int) -> list[Message]:
 async def seed(pilot, turns: int) -> None:
     """Once the model has loaded, continue a saved conversation and bring the KV cache in line with it."""
     app = pilot.app
-    assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+    assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
     history = chat(turns)
-    app.run_command("seed", lambda s: (s.load_history(history), s.resync()))
-    assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
+    app.run_command(Scripted("seed", lambda s: (s.load_history(history), s.resync())))
+    assert await wait_for(pilot, lambda: not app.engine_state.pending, WORK_TIMEOUT)
     await settle(pilot)
 
 
@@ -80,7 +81,7 @@ async def test_sliding_compression_reuses_the_prefix_and_undo_restores_the_histo
         assert plan.strategy == "sliding" and plan.changed and plan.tokens_after < plan.tokens_before
         await pilot.press("a")
         controls = app.main.query_one(CompressionControls)
-        assert await wait_for(pilot, lambda: "applied" in str(controls.result) and not app.pending_commands,
+        assert await wait_for(pilot, lambda: "applied" in str(controls.result) and not app.engine_state.pending,
                               WORK_TIMEOUT)
         await settle(pilot)
         assert len(app.messages()) == len(plan.after) < len(before)
@@ -93,7 +94,7 @@ async def test_sliding_compression_reuses_the_prefix_and_undo_restores_the_histo
         assert (stats.last.reused, stats.last.evaluated) == (sync.reused, sync.evaluated)
 
         await pilot.press("u")
-        assert await wait_for(pilot, lambda: "undone" in str(controls.result) and not app.pending_commands,
+        assert await wait_for(pilot, lambda: "undone" in str(controls.result) and not app.engine_state.pending,
                               WORK_TIMEOUT)
         await settle(pilot)
         assert contents(app) == before
@@ -114,7 +115,7 @@ async def test_a_reload_at_another_size_keeps_the_conversation_and_shows_before_
         assert str(sizes.get_option_at_index(sizes.highlighted).id) == "2048"  # the next size up
         await pilot.press("enter")
         panel = app.main.query_one(ReloadComparePanel)
-        assert await wait_for(pilot, lambda: panel.outcome is not None and not app.pending_commands, WORK_TIMEOUT)
+        assert await wait_for(pilot, lambda: panel.outcome is not None and not app.engine_state.pending, WORK_TIMEOUT)
         await settle(pilot)
         outcome = panel.outcome
         assert (outcome.before.n_ctx, outcome.after.n_ctx) == (1024, 2048)
@@ -148,7 +149,7 @@ async def test_a_reload_to_a_smaller_size_compresses_after_a_preview(model_path)
         assert plan.strategy == "sliding" and plan.changed
         await pilot.press("a")
         panel = app.main.query_one(ReloadComparePanel)
-        assert await wait_for(pilot, lambda: panel.outcome is not None and not app.pending_commands, WORK_TIMEOUT)
+        assert await wait_for(pilot, lambda: panel.outcome is not None and not app.engine_state.pending, WORK_TIMEOUT)
         assert panel.outcome.after.n_ctx == 512
         assert len(app.messages()) == len(plan.after) < n_before
         assert app.session.conversation.checkpoints  # the compression can be undone
@@ -158,7 +159,7 @@ async def test_a_reload_to_a_smaller_size_compresses_after_a_preview(model_path)
 async def test_a_sweep_from_the_app_measures_each_size(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
-        assert await wait_for(pilot, lambda: app.loaded, LOAD_TIMEOUT), app.load_failed
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
         await pilot.press("f12")
         assert await wait_for(pilot, lambda: isinstance(app.screen, SweepSetupScreen), WORK_TIMEOUT)
         app.screen.query_one("#sweep-sizes", Input).value = "256,512"
@@ -187,11 +188,11 @@ async def test_esc_while_auto_compression_summarizes_keeps_the_history_and_gives
         with gate:
             gate.hold(sync_start)  # the first prompt of the turn is the summary's
             await pilot.press("enter")
-            assert await wait_for(pilot, lambda: gate.held is not None and app.generating, WORK_TIMEOUT)
+            assert await wait_for(pilot, lambda: gate.held is not None and app.engine_state.generating, WORK_TIMEOUT)
             assert gate.held.caller == "app.core.compression.summarizer"
             await pilot.press("escape")
             gate.release()
-        assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
+        assert await wait_for(pilot, lambda: not app.engine_state.pending, WORK_TIMEOUT)
         await settle(pilot)
         assert contents(app) == before, "no half-written summary replaces the old turns"
         assert app.main.query_one(ChatInput).text == question
@@ -213,11 +214,11 @@ async def test_esc_cancels_a_summary_preview(model_path):
             gate.hold(sync_start)
             app.preview_compression("summarize")
             assert "Esc cancels" in str(app.main.query_one(CompressionControls).result)
-            assert await wait_for(pilot, lambda: gate.held is not None and app.runner.current == PREVIEW, WORK_TIMEOUT)
+            assert await wait_for(pilot, lambda: gate.held is not None and isinstance(app.engine_state.command, PreviewCompression), WORK_TIMEOUT)
             assert gate.held.caller == "app.core.compression.summarizer"
             await pilot.press("escape")
             gate.release()
-        assert await wait_for(pilot, lambda: not app.pending_commands, WORK_TIMEOUT)
+        assert await wait_for(pilot, lambda: not app.engine_state.pending, WORK_TIMEOUT)
         await settle(pilot)
         assert not isinstance(app.screen, CompressionPreviewScreen)
         assert str(app.main.query_one(CompressionControls).result) == "compression preview cancelled: nothing changed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.ui.actions import context_size as context_actions
+from app.core.session import commands
 from app.ui.widgets.chat_input import ChatInput
 from fake_tuning import tuning_app
 from harness import SIZE, settle
@@ -21,9 +21,9 @@ async def _seeded(pilot) -> None:
 @pytest.fixture
 def engine(monkeypatch) -> Engine:
     scripted = Engine()
-    monkeypatch.setattr(context_actions, "context_offer", offer)
-    monkeypatch.setattr(context_actions, "preview_reload", scripted.preview_reload)
-    monkeypatch.setattr(context_actions, "reload", scripted.reload)
+    monkeypatch.setattr(commands, "context_offer", offer)
+    monkeypatch.setattr(commands, "preview_reload", scripted.preview_reload)
+    monkeypatch.setattr(commands, "reload", scripted.reload)
     return scripted
 
 

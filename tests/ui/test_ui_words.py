@@ -8,7 +8,9 @@ import pytest
 
 from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
 from app.ui.actions.clipboard import copied_note
-from app.ui.engine_link.engine_status import compression_status, prefill_status, queued_status
+from app.core.session.commands import Reload, ResumeConversation, Submit
+from app.core.session.engine_state import EngineState, Progress
+from app.ui.engine_link.engine_status import compression_status, progress_status, queued_status
 from app.ui.widgets.levels import context_state
 
 BASE = ContextUsage(
@@ -36,13 +38,13 @@ def test_the_badge_says_what_the_fill_means(u, badge):
 
 
 @pytest.mark.parametrize("command, after, text", [
-    ("submit", "", "reading the prompt · 120 / 800 tokens"),
-    ("submit", "emergency compression", "emergency compression · re-reading the conversation · 120 / 800 tokens"),
-    ("reload", "", "reload · re-reading the conversation · 120 / 800 tokens"),
-    ("resume", "", "resume · re-reading the conversation · 120 / 800 tokens"),
+    (Submit("hi"), "", "reading the prompt · 120 / 800 tokens"),
+    (Submit("hi"), "emergency compression", "emergency compression · re-reading the conversation · 120 / 800 tokens"),
+    (Reload(1024), "", "reload · re-reading the conversation · 120 / 800 tokens"),
+    (ResumeConversation("c1"), "", "resume · re-reading the conversation · 120 / 800 tokens"),
 ])
 def test_prefill_progress_names_the_work(command, after, text):
-    assert prefill_status(command, after, 120, 800) == text
+    assert progress_status(EngineState(command=command, progress=Progress(120, 800, "tokens", after))) == text
 
 
 def test_queued_and_copied_wording():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.core import events as ev
+from app.core.compression.apply import apply_plan
 from app.core.compression.stats import STEP_JOIN, CompressionReport, CompressionStats, Contribution
 from app.core.compression.strategies import STRATEGIES, SUMMARIZING, CompressionPlan, Tokenizer, compress
 from app.core.compression.summarizer import ModelSummarizer
@@ -75,13 +76,8 @@ class CompressionPolicy:
 
     def apply(self, plan: CompressionPlan, reason: str = "manual", sync: bool = True) -> SyncResult | None:
         session = self.session
-        if tuple(session.conversation.messages) != plan.before:
-            raise UsageError("the history changed since this preview: preview again")
-        if not plan.changed:
-            raise UsageError(f"{plan.strategy} has nothing to compress here")
-        session.conversation.apply_compression(plan.strategy, plan.after, plan.tokens_before, plan.tokens_after)
-        contribution = self.stats.add(plan.saved, plan.summary_tokens)
-        self.contributions.append((session.conversation.checkpoints[-1], contribution))
+        checkpoint = apply_plan(session.conversation, plan)
+        self.contributions.append((checkpoint, self.stats.add(plan.saved, plan.summary_tokens)))
         pending = self.pending_report
         if pending is None:
             self.pending_report = (plan.strategy, reason, plan.tokens_before, plan.tokens_after)

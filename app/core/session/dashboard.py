@@ -8,6 +8,7 @@ from typing import Sequence
 from app.core import events as ev
 from app.core.compression.stats import CompressionStats
 from app.core.conversations.conversation import Conversation, Message
+from app.core.telemetry.chart_series import ChartSeries
 from app.core.telemetry.kv_cache import KVCacheModel
 from app.core.telemetry.latency import LatencyTracker
 from app.core.telemetry.memory import MemoryMonitor
@@ -22,11 +23,12 @@ def dashboard_update(usage: UsageTracker, latency: LatencyTracker, memory: Memor
         memory=memory.latest(),
         kv=kv.info(cached_tokens),  # what the cache holds, not what the prompt will need
         compression=replace(stats),
+        charts=ChartSeries(tuple(latency.turn_latencies_ms()), tuple(memory.rss_history())),
     )
 
 
-def history_event(conversation: Conversation) -> ev.HistoryChanged:
-    return ev.HistoryChanged(tuple(conversation.messages))
+def history_event(conversation: Conversation, can_undo_delete: bool) -> ev.HistoryChanged:
+    return ev.HistoryChanged(tuple(conversation.messages), tuple(conversation.checkpoints), can_undo_delete)
 
 
 def budget_breakdown(messages: Sequence[Message], prompt_len: int) -> BudgetBreakdown:

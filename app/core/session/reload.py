@@ -28,6 +28,16 @@ class ContextSetup:
     size_label: str
 
 
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """The setup before and after a live reload, and what re-reading the conversation cost."""
+
+    before: ContextSetup
+    after: ContextSetup
+    reevaluated: int
+    seconds: float
+
+
 def current_setup(session) -> ContextSetup:
     usage = session.usage.snapshot()
     s = session.settings
@@ -67,7 +77,7 @@ def preview_reload(session, n_ctx: int, type_k: str | None = None, type_v: str |
 
 
 def reload(session, n_ctx: int, type_k: str | None = None, type_v: str | None = None,
-           flash_attn: bool | None = None, plan: CompressionPlan | None = None) -> dict:
+           flash_attn: bool | None = None, plan: CompressionPlan | None = None) -> ReloadOutcome:
     """Load the model again with the new settings and re-evaluate the (compressed) conversation."""
     s = session.settings
     options = _options(session, n_ctx, type_k or s.type_k, type_v or s.type_v,
@@ -93,5 +103,4 @@ def reload(session, n_ctx: int, type_k: str | None = None, type_v: str | None = 
     else:
         sync = session.resync()
     after = current_setup(session)
-    return {"before": before, "after": after, "reevaluated": sync.evaluated if sync else 0,
-            "seconds": sync.seconds if sync else 0.0}
+    return ReloadOutcome(before, after, sync.evaluated if sync else 0, sync.seconds if sync else 0.0)

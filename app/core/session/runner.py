@@ -1,34 +1,51 @@
 """The engine thread: the one thread that touches the model, fed by a queue of commands.
 
-A front end calls `run(name, fn)`; `fn(session)` runs in this thread, and what it emits
-reaches the front end through the session's sink. Errors become `EngineError` events.
+A front end calls `run(command)`; `command.run(session)` runs in this thread, and what it emits
+reaches the front end through the session's sink, then `CommandFinished` with the command's
+typed result. Errors become `EngineError` events.
 """
 
 from __future__ import annotations
 
+import enum
 import queue
 import threading
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Generic, TypeVar
 
 from app.core import events as ev
 from app.core.errors import Cancelled, ContextWatchError
 
+R = TypeVar("R")
+
+
+class Outcome(str, enum.Enum):
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
 
 @dataclass(frozen=True)
 class CommandStarted:
-    name: str
+    command: Any  # an app.core.session.commands command
     t: float = field(default_factory=ev.now)
 
 
 @dataclass(frozen=True)
-class CommandFinished:
-    name: str
-    result: Any = None
-    ok: bool = True
-    cancelled: bool = False
+class CommandFinished(Generic[R]):
+    command: Any
+    result: R | None = None
+    outcome: Outcome = Outcome.DONE
     t: float = field(default_factory=ev.now)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.DONE
+
+    @property
+    def cancelled(self) -> bool:
+        return self.outcome is Outcome.CANCELLED
 
 
 _STOP = object()
@@ -41,7 +58,6 @@ class EngineRunner:
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="contextwatch-engine", daemon=True)
         self._busy = threading.Event()
-        self.current: str | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -50,8 +66,8 @@ class EngineRunner:
     def busy(self) -> bool:
         return self._busy.is_set() or not self._queue.empty()
 
-    def run(self, name: str, fn: Callable[[Any], Any]) -> None:
-        self._queue.put((name, fn))
+    def run(self, command: Any) -> None:
+        self._queue.put(command)
 
     def cancel(self) -> None:
         self.session.cancel()
@@ -67,28 +83,31 @@ class EngineRunner:
             item = self._queue.get()
             if item is _STOP:
                 break
-            name, fn = item
-            self.current = name
             self._busy.set()
-            self._sink(CommandStarted(name))
             try:
-                result = fn(self.session)
-            except Cancelled as err:
-                self._sink(ev.Notice(str(err)))
-                self._sink(CommandFinished(name, ok=False, cancelled=True))
-            except ContextWatchError as err:
-                self._sink(ev.EngineError(str(err)))
-                self._sink(CommandFinished(name, ok=False))
-            except Exception as err:  # the engine thread must survive anything a command does
-                detail = traceback.format_exception_only(type(err), err)[-1].strip()
-                self._sink(ev.EngineError(f"{name} failed: {detail}"))
-                self._sink(CommandFinished(name, ok=False))
-            else:
-                self._sink(CommandFinished(name, result))
+                run_one(item, self.session, self._sink)
             finally:
-                self.current = None
                 self._busy.clear()
         try:
             self.session.close()
         except Exception:
             pass
+
+
+def run_one(command: Any, session: Any, sink: ev.EventSink) -> None:
+    """Run `command` on `session`, framed by CommandStarted and CommandFinished."""
+    sink(CommandStarted(command))
+    try:
+        result = command.run(session)
+    except Cancelled as err:
+        sink(ev.Notice(str(err)))
+        sink(CommandFinished(command, outcome=Outcome.CANCELLED))
+    except ContextWatchError as err:
+        sink(ev.EngineError(str(err)))
+        sink(CommandFinished(command, outcome=Outcome.FAILED))
+    except Exception as err:  # the engine thread must survive anything a command does
+        detail = traceback.format_exception_only(type(err), err)[-1].strip()
+        sink(ev.EngineError(f"{command.label} failed: {detail}"))
+        sink(CommandFinished(command, outcome=Outcome.FAILED))
+    else:
+        sink(CommandFinished(command, result))

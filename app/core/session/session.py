@@ -18,6 +18,7 @@ from app.core.compression.stats import CompressionStats
 from app.core.compression.strategies import CompressionPlan
 from app.core.conversations.autosave import Autosave
 from app.core.conversations.conversation import Conversation, Message
+from app.core.conversations.outcomes import ConversationOpened
 from app.core.conversations.store import has_messages
 from app.core.engine.llama.engine import LlamaEngine
 from app.core.engine.protocol import Engine
@@ -26,6 +27,7 @@ from app.core.engine.results import GenerationResult, SyncResult
 from app.core.errors import Cancelled, ContextFullError, UsageError
 from app.core.growth.recorder import GrowthRecorder
 from app.core.session.dashboard import budget_breakdown, dashboard_update, history_event
+from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 from app.core.snapshots.service import SnapshotService
 from app.core.telemetry.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.telemetry.latency import LatencyStats, LatencyTracker
@@ -138,6 +140,7 @@ class Session:
         if not self.memory.running:
             self.memory.start()
         self._refresh_costs()
+        self.sink(self._history_event())
         self.sink(ev.ModelLoaded(info, n_ctx_real, self.engine.load_seconds, tuple(warnings)))
         for warning in warnings:
             self.sink(ev.Notice(warning, "warning"))
@@ -175,7 +178,7 @@ class Session:
         return dashboard_update(self.usage, self.latency, self.memory, self.kv, self.engine.n_tokens, self.stats)
 
     def _history_event(self) -> ev.HistoryChanged:
-        return history_event(self.conversation)
+        return history_event(self.conversation, self.deleted is not None)
 
     def _refresh_costs(self, add_generation_prompt: bool = False) -> list[int]:
         """Per-message prompt costs, the prompt's token ids, and the usage breakdown."""
@@ -412,13 +415,13 @@ class Session:
             self.autosave.start_new(origin)
         self.deleted = None
 
-    def open_conversation(self, conversation_id: str) -> dict:
+    def open_conversation(self, conversation_id: str) -> ConversationOpened:
         """Replace the conversation with a kept one and bring the KV cache in line with it."""
         record = self._keeper().store.load(conversation_id)  # a bad file changes nothing
         self._keep_current()
         self.autosave.adopt(record)
         self.resume(record.conversation, record.in_flight or "")
-        return {"id": record.id, "title": record.title, "messages": record.message_count}
+        return ConversationOpened(record.id, record.title, record.message_count)
 
     def new_conversation(self) -> SyncResult:
         self._keep_current()
@@ -428,11 +431,11 @@ class Session:
     def snapshot_manifest(self, name: str) -> dict:
         return self.snapshots.manifest(name)
 
-    def save_snapshot(self, name: str, store=None) -> dict:
+    def save_snapshot(self, name: str, store=None) -> SnapshotSaved:
         """Save the conversation, with the KV state only when the cache holds the conversation's tokens."""
         return self.snapshots.save(name, store)
 
-    def restore_snapshot(self, name: str, store=None) -> dict:
+    def restore_snapshot(self, name: str, store=None) -> SnapshotRestored:
         """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate."""
         return self.snapshots.restore(name, store)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from app.core import events as ev
 from app.core.conversations.conversation import Conversation
 from app.core.errors import ModelLoadError
-from app.core.session.dashboard import history_event
+from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 from app.core.snapshots.cache_match import SnapshotCache, promised_reuse, shortfall_reason, snapshot_cache
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class SnapshotService:
             "kv": {"n_tokens": session.engine.n_tokens, "token_ids": session.engine.cached_ids()},
         }
 
-    def save(self, name: str, store=None) -> dict:
+    def save(self, name: str, store=None) -> SnapshotSaved:
         """Save the conversation, with the KV state only when the cache holds the conversation's tokens."""
         from app.core.snapshots.store import SnapshotStore, check_name
 
@@ -66,8 +66,7 @@ class SnapshotService:
             session.sink(ev.Notice(f"saved snapshot {name} without its KV state because {kept.reason}: "
                                    "a restore re-evaluates the conversation", "warning"))
         session.sink(session.dashboard())
-        return {"name": name, "tokens": tokens, "bytes": len(blob or b""), "seconds": seconds,
-                "kv_saved": blob is not None, "reason": kept.reason}
+        return SnapshotSaved(name, tokens, len(blob or b""), seconds, blob is not None, kept.reason)
 
     def cache_for_snapshot(self) -> SnapshotCache:
         """What the cache holds of the conversation; cached tokens past that are dropped from it."""
@@ -80,7 +79,7 @@ class SnapshotService:
             return SnapshotCache(0, "the KV cache could not drop the tokens after the conversation's")
         return kept
 
-    def restore(self, name: str, store=None) -> dict:
+    def restore(self, name: str, store=None) -> SnapshotRestored:
         """Restore the conversation; load the KV state when model and n_ctx match, else re-evaluate.
 
         A loaded state is verified at once: the conversation is synced and must reuse every
@@ -122,17 +121,14 @@ class SnapshotService:
             session.engine.reset()
             sync = session.resync()
         seconds = time.perf_counter() - start
-        result = {"name": name, "kv_restored": not reasons, "reused": sync.reused, "evaluated": sync.evaluated,
-                  "seconds": seconds}
         if not reasons:
             more = f"; {sync.evaluated:,} more evaluated" if sync.evaluated > 1 else ""
-            result.update(tokens=len(listed),
-                          message=f"restored {len(listed):,} tokens in {seconds:.2f} s from the KV state{more}")
+            tokens, message = len(listed), f"restored {len(listed):,} tokens in {seconds:.2f} s from the KV state{more}"
         else:
-            result.update(tokens=sync.evaluated,
-                          message=(f"restored the conversation of {name}; {sync.evaluated:,} tokens re-evaluated in "
-                                   f"{seconds:.2f} s because " + " and ".join(reasons)))
-        session.sink(ev.Notice(result["message"], "information" if not reasons else "warning"))
-        session.sink(history_event(session.conversation))
+            tokens, message = sync.evaluated, (f"restored the conversation of {name}; {sync.evaluated:,} tokens "
+                                               f"re-evaluated in {seconds:.2f} s because " + " and ".join(reasons))
+        result = SnapshotRestored(name, not reasons, tokens, sync.reused, sync.evaluated, seconds, message)
+        session.sink(ev.Notice(result.message, "information" if not reasons else "warning"))
+        session.sink(session._history_event())
         session.sink(session.dashboard())
         return result  # resync kept the restored conversation

@@ -2,7 +2,7 @@
 
 `CompressionActions` is mixed into the app. Whatever touches the model (a preview, which
 may summarize with it; applying; undoing; changing the settings) runs on the engine thread
-through `run_command`; `compression_finished` receives each result as a `CommandFinished`.
+through `run_command`, and each result comes back to the callback sent with its command.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from textual.content import Content
 from app.core.compression.strategies import SUMMARIZING, TRUNCATIONS, CompressionPlan, is_protected
 from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_int
+from app.core.session import commands as cmd
 from app.core.session.runner import CommandFinished
-from app.core.config.settings import change_settings, save_defaults
+from app.core.config.settings import save_defaults
 from app.ui import bindings
 from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.actions.palette import PaletteEntry
@@ -25,11 +26,6 @@ from app.ui.screens.compression_settings import CompressionChoice, CompressionSe
 from app.ui.widgets.compression_controls import HISTORY_TOOLS, STRATEGY_LABELS, CompressionControls, strategy_label
 from app.ui.widgets.compression_panel import AutoPolicy
 
-PREVIEW = "compression preview"
-APPLY = "compression"
-UNDO = "undo compression"
-SETTINGS = "compression settings"
-COMMANDS = (PREVIEW, APPLY, UNDO, SETTINGS)
 
 
 def sync_note(verb: str, result) -> Content:
@@ -65,7 +61,7 @@ class CompressionActions:
             cut = None if is_protected(messages[index], index) else index
         writes = " · the model writes a summary, Esc cancels" if strategy in SUMMARIZING else ""
         self.main.show_compression_result(Content.styled(f"previewing {strategy_label(strategy)}…{writes}", "$text-muted"))
-        self.run_command(PREVIEW, lambda s: s.preview_compression(strategy, cut))
+        self.run_command(cmd.PreviewCompression(strategy, cut), self._previewed)
 
     def _show_plan(self, plan: CompressionPlan) -> None:
         self.main.show_compression_result(
@@ -77,22 +73,22 @@ class CompressionActions:
             self.main.show_compression_result(Content.styled("preview closed: nothing changed", "$text-muted"))
             return
         if engine_idle(self, "compressing"):
-            self.run_command(APPLY, lambda s: s.apply_compression(plan))
+            self.run_command(cmd.ApplyCompression(plan), partial(self._compression_synced, "applied"))
 
     def undo_compression(self) -> None:
         if not engine_idle(self, "undoing a compression"):
             return
-        if not self.session.conversation.checkpoints:
+        if not self.checkpoints:
             self.notify("There is no compression to undo.", severity="warning")
             return
-        self.run_command(UNDO, lambda s: s.undo_compression())
+        self.run_command(cmd.UndoCompression(), partial(self._compression_synced, "undone"))
 
     # ----- automatic compression
 
     def action_compression_settings(self, focus: str = "auto") -> None:
         if self.screen is not self.main:
             return
-        self.push_screen(CompressionSettingsScreen(self.session.settings, focus), self._settings_chosen)
+        self.push_screen(CompressionSettingsScreen(self.engine_settings, focus), self._settings_chosen)
 
     def _settings_chosen(self, choice: CompressionChoice | None) -> None:
         if choice is None:
@@ -111,13 +107,13 @@ class CompressionActions:
         self.notify(f"Saved as defaults in {path}", title="Settings")
 
     def set_auto_compression(self, **values) -> None:
-        if self.load_failed is not None:
+        if self.engine_state.load_failed is not None:
             self.notify("The model did not load, so there is nothing to compress.", severity="error")
             return
-        self.run_command(SETTINGS, lambda s: change_settings(s, values))
+        self.run_command(cmd.ChangeSettings.of(**values), self._settings_changed)
 
     def toggle_auto_compression(self) -> None:
-        self.set_auto_compression(auto_compress=not self.session.settings.auto_compress)
+        self.set_auto_compression(auto_compress=not self.engine_settings.auto_compress)
 
     def _palette_preview(self, strategy: str) -> None:
         if self.screen is not self.main:
@@ -146,20 +142,20 @@ class CompressionActions:
         yield PaletteEntry("Compression: next strategy",
                            f"history.next_strategy · {keys['next_strategy']} in the history pane",
                            partial(self._palette_tool, "next_strategy"))
-        on = self.session.settings.auto_compress
+        on = self.engine_settings.auto_compress
         yield PaletteEntry(f"Auto-compression: turn {'off' if on else 'on'}", f"it is {'on' if on else 'off'} now",
                            self.toggle_auto_compression)
-        yield PaletteEntry("Compression trigger…", f"now {self.session.settings.compress_trigger:g}% of the budget",
+        yield PaletteEntry("Compression trigger…", f"now {self.engine_settings.compress_trigger:g}% of the budget",
                            partial(self.action_compression_settings, "trigger"))
 
     # ----- results from the engine thread
 
     def show_compression_state(self) -> None:
-        """The undo button and the automatic policy, read while the engine thread is idle."""
-        if self.pending_commands or not self._showing():
+        """The undo button and the automatic policy, once the engine thread is idle."""
+        if not self.engine_state.idle or not self._showing():
             return
-        checkpoints = self.session.conversation.checkpoints
-        s = self.session.settings
+        checkpoints = self.checkpoints
+        s = self.engine_settings
         keys = self._tools_keys()
         hint = f"{keys['compress']} preview  {keys['undo_compression']} undo  {keys['next_strategy']} next strategy"
         self.main.show_compression_state(
@@ -168,24 +164,30 @@ class CompressionActions:
             hint,
         )
 
-    def compression_finished(self, event: CommandFinished) -> None:
-        self.show_compression_state()
-        if event.name not in COMMANDS or not self._showing():
-            return
+    def _compression_went_through(self, event: CommandFinished) -> bool:
+        """False after a cancel or a failure, which the result line then shows."""
+        if event.ok:
+            return True
+        label = event.command.label
         if event.cancelled:
-            self.main.show_compression_result(Content.styled(f"{event.name} cancelled: nothing changed", "$text-muted"))
-            return
-        if not event.ok:
-            self.main.show_compression_result(Content.styled(f"{event.name} failed: nothing changed", "$text-error"))
-            return
-        if event.name == PREVIEW:
+            self.main.show_compression_result(Content.styled(f"{label} cancelled: nothing changed", "$text-muted"))
+        else:
+            self.main.show_compression_result(Content.styled(f"{label} failed: nothing changed", "$text-error"))
+        return False
+
+    def _previewed(self, event: CommandFinished) -> None:
+        if self._compression_went_through(event):
             self._show_plan(event.result)
-        elif event.name in (APPLY, UNDO):
-            note = sync_note("applied" if event.name == APPLY else "undone", event.result)
+
+    def _compression_synced(self, verb: str, event: CommandFinished) -> None:
+        if self._compression_went_through(event):
+            note = sync_note(verb, event.result)
             self.main.show_compression_result(note)
             self.main.set_status(note.plain)
-        elif event.name == SETTINGS:
-            s = event.result
+
+    def _settings_changed(self, event: CommandFinished) -> None:
+        if self._compression_went_through(event):
+            s = self.engine_settings = event.result
             state = f"on: at {s.compress_trigger:g}% of the budget with {strategy_label(s.compress_strategy)}" \
                 if s.auto_compress else "off: only a message that would not fit is compressed"
             self.notify(f"Auto-compression is {state}.", title="Compression")

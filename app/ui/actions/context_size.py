@@ -1,8 +1,8 @@
 """Tuning n_ctx from the app: a live reload that keeps the conversation, and a context-size sweep.
 
 `ContextSizeActions` is mixed into the app. Reading the choices, previewing a compression,
-reloading and sweeping all run on the engine thread through `run_command`;
-`context_finished` receives each result as a `CommandFinished`.
+reloading and sweeping all run on the engine thread through `run_command`, and each
+result comes back to the callback sent with its command.
 """
 
 from __future__ import annotations
@@ -11,24 +11,19 @@ from functools import partial
 
 from app.core.compression.strategies import CompressionPlan
 from app.core.formatting import fmt_int
-from app.core.session.context_offer import ContextOffer, context_offer
-from app.core.session.reload import preview_reload, reload
+from app.core.session import commands as cmd
+from app.core.session.context_offer import ContextOffer
+from app.core.session.reload import ReloadOutcome
 from app.core.session.runner import CommandFinished
-from app.core.sweep.session_sweep import SweepProgress, SweepRequest, sweep_in_engine
+from app.core.sweep.session_sweep import SweepProgress, SweepRequest
 from app.ui.engine_link.engine_guard import engine_idle
+from app.ui.engine_link.engine_status import progress_status
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.context_size import ContextSizeScreen, ReloadRequest
 from app.ui.screens.sweep import SweepScreen
 from app.ui.screens.sweep_run import SweepProgressScreen, SweepSetupScreen
 from app.ui.widgets.compression_controls import strategy_label
-from app.ui.widgets.reload_compare import ReloadOutcome
 
-OFFER = "context options"
-SWEEP_OFFER = "sweep options"
-RELOAD_PREVIEW = "reload preview"
-RELOAD = "reload"
-SWEEP = "sweep"
-COMMANDS = (OFFER, SWEEP_OFFER, RELOAD_PREVIEW, RELOAD, SWEEP)
 SWEEP_MAX_DEFAULT = 4096  # the sweep offers the profile's sizes up to this one
 
 
@@ -42,21 +37,24 @@ class ContextSizeActions:
 
     def action_context_size(self) -> None:
         if self.screen is self.main and engine_idle(self, "changing the context size"):
-            self.run_command(OFFER, context_offer)
+            self.run_command(cmd.OfferContextSizes(), self._context_offered)
 
     def action_sweep(self) -> None:
         if self.screen is self.main and engine_idle(self, "running a sweep"):
-            self.run_command(SWEEP_OFFER, context_offer)
+            self.run_command(cmd.OfferSweep(), self._sweep_offered)
 
     # ----- reload
 
     def _reload_chosen(self, request: ReloadRequest | None) -> None:
         if request is None or not engine_idle(self, "reloading"):
             return
-        self.run_command(RELOAD_PREVIEW, lambda s: (request, preview_reload(
-            s, request.n_ctx, request.type_k, request.type_v, request.flash_attn, request.strategy)))
+        self.run_command(cmd.PreviewReload(request.n_ctx, request.type_k, request.type_v, request.flash_attn,
+                                           request.strategy), partial(self._reload_previewed, request))
 
-    def _reload_previewed(self, request: ReloadRequest, plan: CompressionPlan | None) -> None:
+    def _reload_previewed(self, request: ReloadRequest, event: CommandFinished) -> None:
+        if not event.ok:
+            return
+        plan: CompressionPlan | None = event.result
         if plan is None:
             self._reload(request, None)
             return
@@ -76,8 +74,8 @@ class ContextSizeActions:
             return
         self.main.show_load_started()
         self.main.set_status(f"reloading at {request.label}…", busy=True)
-        self.run_command(RELOAD, lambda s: reload(s, request.n_ctx, request.type_k, request.type_v,
-                                                  request.flash_attn, plan))
+        self.run_command(cmd.Reload(request.n_ctx, request.type_k, request.type_v, request.flash_attn, plan),
+                         self._reloaded)
 
     # ----- sweep
 
@@ -85,12 +83,12 @@ class ContextSizeActions:
         if request is None or not engine_idle(self, "running a sweep"):
             return
         self.push_screen(SweepProgressScreen(request))
-        self.run_command(SWEEP, lambda s: sweep_in_engine(s, request))
+        self.run_command(cmd.Sweep(request), self._sweep_done)
 
     def show_sweep_progress(self, progress: SweepProgress) -> None:
         if isinstance(self.screen, SweepProgressScreen):
             self.screen.show_progress(progress)
-        self.main.set_status(f"sweep · {progress.done}/{progress.total} · {progress.label}", busy=True)
+        self.main.set_status(progress_status(self.engine_state), busy=True)
 
     def _sweep_done(self, event: CommandFinished) -> None:
         cancelled = False
@@ -99,7 +97,7 @@ class ContextSizeActions:
             self.screen.dismiss(None)
         if not event.ok:
             return
-        results = event.result or []
+        results = list(event.result.results)
         if cancelled:
             self.notify(f"Sweep stopped: {len(results)} setting(s) measured.", severity="warning")
         if results:
@@ -108,27 +106,22 @@ class ContextSizeActions:
 
     # ----- results from the engine thread
 
-    def context_finished(self, event: CommandFinished) -> None:
-        if event.name not in COMMANDS or not self._showing():
-            return
-        if event.name == SWEEP:
-            self._sweep_done(event)
-        elif event.name == RELOAD:
-            self.main.show_loaded()
-            if event.ok:
-                outcome = ReloadOutcome.from_result(event.result)
-                self.main.show_reload(outcome)
-                after = outcome.after
-                self.notify(
-                    f"Reloaded at n_ctx {fmt_int(after.n_ctx)} ({after.type_k}/{after.type_v}): "
-                    f"{fmt_int(outcome.reevaluated)} tokens re-evaluated in {outcome.seconds:.2f} s.",
-                    title="Context size",
-                )
-        elif not event.ok:
-            return
-        elif event.name == OFFER:
+    def _reloaded(self, event: CommandFinished) -> None:
+        self.main.show_loaded()
+        if event.ok:
+            outcome: ReloadOutcome = event.result
+            self.main.show_reload(outcome)
+            after = outcome.after
+            self.notify(
+                f"Reloaded at n_ctx {fmt_int(after.n_ctx)} ({after.type_k}/{after.type_v}): "
+                f"{fmt_int(outcome.reevaluated)} tokens re-evaluated in {outcome.seconds:.2f} s.",
+                title="Context size",
+            )
+
+    def _context_offered(self, event: CommandFinished) -> None:
+        if event.ok:
             self.push_screen(ContextSizeScreen(event.result), self._reload_chosen)
-        elif event.name == SWEEP_OFFER:
+
+    def _sweep_offered(self, event: CommandFinished) -> None:
+        if event.ok:
             self.push_screen(SweepSetupScreen(default_sweep_sizes(event.result)), self._sweep_chosen)
-        elif event.name == RELOAD_PREVIEW:
-            self._reload_previewed(*event.result)

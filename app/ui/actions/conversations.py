@@ -2,8 +2,8 @@
 and keeping the conversation whole when the app closes.
 
 `ConversationActions` is mixed into the app. Switching conversations and re-inserting a message
-touch the model, so they go to the engine thread through `run_command`; the results come back
-as `CommandFinished` events that `conversation_finished` turns into a status line.
+touch the model, so they go to the engine thread through `run_command`; each result comes back
+to the callback sent with its command, which turns it into a status line.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Iterable
 
 from app.core.conversations.store import ConversationStore
 from app.core.errors import ContextWatchError
+from app.core.session import commands as cmd
 from app.core.session.runner import CommandFinished
 from app.ui import bindings
 from app.ui.engine_link.engine_guard import engine_idle
@@ -20,15 +21,8 @@ from app.ui.actions.palette import PaletteEntry
 from app.ui.screens.conversations import ConversationChoice, ConversationsScreen
 from app.ui.widgets.history_pane import HistoryList
 
-OPEN = "open-conversation"
-NEW = "new-conversation"
-UNDO_DELETE = "undo-delete"
-
-
 class ConversationActions:
     """The conversation list and delete-undo, for `ContextWatchApp`."""
-
-    _deleted_at: int | None = None  # where the message deleted last stood, while it can come back
 
     def _keeper(self):
         return getattr(self.session, "autosave", None)
@@ -62,54 +56,54 @@ class ConversationActions:
         if not engine_idle(self, "opening a conversation"):
             return
         self.main.set_status(f"opening “{title}”: reading it into the KV cache…", busy=True)
-        self.run_command(OPEN, lambda s: s.open_conversation(conversation_id))
+        self.run_command(cmd.OpenConversation(conversation_id), self._conversation_opened)
 
     def start_new_conversation(self) -> None:
         if not engine_idle(self, "starting a new conversation"):
             return
-        self.run_command(NEW, lambda s: s.new_conversation())
+        self.run_command(cmd.NewConversation(), self._new_conversation_started)
 
     # ----- delete, and its undo
-
-    def note_delete(self, index: int) -> None:
-        self._deleted_at = index
 
     def on_history_list_undo_delete_requested(self, _message: HistoryList.UndoDeleteRequested) -> None:
         self.action_undo_delete()
 
     def action_undo_delete(self) -> None:
-        if getattr(self.session, "deleted", None) is None:
+        if not self.can_undo_delete:
             self.notify("There is no deleted message to bring back.", severity="warning")
             return
         if engine_idle(self, "bringing the message back"):
-            self.run_command(UNDO_DELETE, lambda s: s.undo_delete())
+            self.run_command(cmd.UndoDelete(), self._delete_undone)
 
     # ----- closing
 
     def conversation_closing(self) -> None:
         """Keep a reply cut short by the quit; after an error, leave the conversation unfinished."""
         if getattr(self, "_exception", None) is not None and self._keeper() is not None:
-            self.runner.run("keep-unfinished", lambda s: setattr(s, "autosave", None))
+            self.runner.run(cmd.KeepAutosave())
         self.session.cancel(quitting=True)
 
     # ----- results from the engine thread
 
-    def conversation_finished(self, event: CommandFinished) -> None:
-        if not event.ok or not self._showing():
-            return
-        if event.name == OPEN:
-            result = event.result
-            self.notify(f"Opened “{result['title']}”: {result['messages']} messages.")
-            self.main.set_status(f"opened “{result['title']}” · {result['messages']} messages")
-        elif event.name == NEW:
+    def _conversation_opened(self, event: CommandFinished) -> None:
+        if event.ok:
+            opened = event.result
+            self.notify(f"Opened “{opened.title}”: {opened.messages} messages.")
+            self.main.set_status(f"opened “{opened.title}” · {opened.messages} messages")
+
+    def _new_conversation_started(self, event: CommandFinished) -> None:
+        if event.ok:
             key = bindings.key_for("app.conversations", self.keymap)
             self.main.set_status(f"ready · a new conversation · {key} lists the others")
-        elif event.name == "delete" and self._deleted_at is not None:
+
+    def message_deleted(self, index: int, event: CommandFinished) -> None:
+        if event.ok:
             key = bindings.key_for("history.undo_delete", self.keymap)
-            self.notify(f"Deleted message #{self._deleted_at}. Press {key} in the history pane "
+            self.notify(f"Deleted message #{index}. Press {key} in the history pane "
                         "(or Ctrl+P › Undo delete) to bring it back.", title="Deleted", timeout=10)
-            self._deleted_at = None
-        elif event.name == UNDO_DELETE:
+
+    def _delete_undone(self, event: CommandFinished) -> None:
+        if event.ok:
             self.notify("The deleted message is back in its place.")
 
     def conversation_palette_entries(self) -> Iterable[PaletteEntry]:

@@ -1,8 +1,8 @@
 """Keeping sessions: snapshots, transcripts, the resume offer after a crash, and the growth view.
 
 `SavedSessionActions` is mixed into the app. Its actions open the screens; whatever touches
-the model goes to the engine thread through `run_command`, and the result comes back as a
-`CommandFinished` that `saved_session_finished` turns into a status line.
+the model goes to the engine thread through `run_command`, and each result comes back to the
+callback sent with its command, which turns it into a status line.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from typing import Sequence
 
 from textual.binding import Binding
 
-from app.core.conversations.conversation import Message
+from app.core.conversations.conversation import Conversation, Message
 from app.core.conversations.store import has_messages, title_from
 from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_bytes
+from app.core.session import commands as cmd
 from app.core.session.runner import CommandFinished
 from app.core.snapshots.store import SnapshotStore, check_name, default_name
-from app.core.conversations.transcript import export_transcript
 from app.ui import bindings
 from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.screens.confirm import ConfirmScreen
@@ -89,7 +89,7 @@ class SavedSessionActions:
     def _take_snapshot(self, name: str | None) -> None:
         if name:
             self.main.set_status(f"saving snapshot {name}…", busy=True)
-            self.run_command("snapshot", lambda s: s.save_snapshot(name))
+            self.run_command(cmd.SaveSnapshot(name), self._snapshot_saved)
 
     def action_snapshots(self) -> None:
         if isinstance(self.screen, SnapshotPickerScreen):
@@ -117,7 +117,7 @@ class SavedSessionActions:
         """Restore over an empty conversation at once; over one with messages, after saying what happens to it."""
         if not name or not self._engine_free("restoring a snapshot"):
             return
-        conversation = self.session.conversation
+        conversation = Conversation(self.messages())
         if not has_messages(conversation):
             self._restore(name, True)
             return
@@ -135,7 +135,7 @@ class SavedSessionActions:
         if not yes:
             return
         self.main.set_status(f"restoring snapshot {name}…", busy=True)
-        self.run_command("restore", lambda s: s.restore_snapshot(name))
+        self.run_command(cmd.RestoreSnapshot(name), self._snapshot_restored)
 
     # ----- transcripts
 
@@ -148,7 +148,7 @@ class SavedSessionActions:
     def _export(self, fmt: str) -> None:
         if not self._on_main_screen() or not self._engine_free(f"exporting a {EXPORT_FORMATS[fmt]} transcript"):
             return
-        self.run_command("export", partial(export_transcript, fmt=fmt))
+        self.run_command(cmd.ExportTranscript(fmt), self._transcript_written)
 
     # ----- the resume offer
 
@@ -156,8 +156,7 @@ class SavedSessionActions:
         """Once the model has loaded: ask whether to continue the session a crash cut short."""
         if self.pending_resume is None or isinstance(self.screen, ResumeScreen):
             return
-        model = getattr(self.session, "model_path", None)
-        self.push_screen(ResumeScreen(self.pending_resume, model), self._resume_answered)
+        self.push_screen(ResumeScreen(self.pending_resume, self.model_path), self._resume_answered)
 
     def _resume_answered(self, resume: bool | None) -> None:
         pending, self.pending_resume = self.pending_resume, None
@@ -166,11 +165,11 @@ class SavedSessionActions:
         if resume and pending.get("id"):
             conversation_id = pending["id"]
             self.main.set_status("reading the last conversation into the KV cache…", busy=True)
-            self.run_command("resume", lambda s: s.open_conversation(conversation_id))
+            self.run_command(cmd.ResumeConversation(conversation_id), self._resumed)
         elif resume:
             conversation, in_flight = pending["conversation"], pending["in_flight"]
             self.main.set_status("resuming the last session…", busy=True)
-            self.run_command("resume", lambda s: s.resume(conversation, in_flight))
+            self.run_command(cmd.ResumeAutosave(conversation, in_flight), self._resumed)
         else:
             key = bindings.key_for("app.conversations", self.keymap)
             self.show_settled(ready=f"ready · a new conversation · {key} lists the kept ones")
@@ -178,7 +177,7 @@ class SavedSessionActions:
     def keep_unanswered_resume(self) -> None:
         """Quitting before the offer was answered keeps the old session resumable next time."""
         if self.pending_resume is not None:
-            self.runner.run("keep-autosave", lambda s: setattr(s, "autosave", None))
+            self.runner.run(cmd.KeepAutosave())
 
     # ----- growth
 
@@ -190,7 +189,7 @@ class SavedSessionActions:
             return
         store = getattr(self.session, "growth", None)
         if store is None:
-            reason = "the model has not loaded yet" if not self.loaded else "turn history is off for this session"
+            reason = "the model has not loaded yet" if not self.engine_state.loaded else "turn history is off for this session"
             self.notify(f"No growth view: {reason}.", severity="warning")
             return
         screen = GrowthScreen(store, self.session.growth_session)
@@ -209,24 +208,27 @@ class SavedSessionActions:
 
     # ----- results from the engine thread
 
-    def saved_session_finished(self, event: CommandFinished) -> None:
-        if not event.ok or not self._showing():
+    def _snapshot_saved(self, event: CommandFinished) -> None:
+        if not event.ok:
             return
-        result = event.result
-        if event.name == "snapshot":
-            if result["kv_saved"]:
-                self.main.set_status(
-                    f"snapshot {result['name']} saved · {result['tokens']:,} tokens · {fmt_bytes(result['bytes'])}"
-                )
-            else:
-                self.main.set_status(f"snapshot {result['name']} saved without its KV state · {result['reason']}")
-        elif event.name == "restore":
-            self.main.set_status(result["message"])
-        elif event.name == "export":
-            self.notify(f"Transcript written to {result}", title="Export", timeout=10)
-            self.main.set_status(f"transcript written to {result}")
-        elif event.name == "resume":
-            count = result["messages"] if isinstance(result, dict) else sum(
-                1 for m in self.messages() if m.role != "system")  # a resume without a kept file says nothing
+        saved = event.result
+        if saved.kv_saved:
+            self.main.set_status(f"snapshot {saved.name} saved · {saved.tokens:,} tokens · {fmt_bytes(saved.bytes)}")
+        else:
+            self.main.set_status(f"snapshot {saved.name} saved without its KV state · {saved.reason}")
+
+    def _snapshot_restored(self, event: CommandFinished) -> None:
+        if event.ok:
+            self.main.set_status(event.result.message)
+
+    def _transcript_written(self, event: CommandFinished) -> None:
+        if event.ok:
+            path = event.result.path
+            self.notify(f"Transcript written to {path}", title="Export", timeout=10)
+            self.main.set_status(f"transcript written to {path}")
+
+    def _resumed(self, event: CommandFinished) -> None:
+        if event.ok:
+            count = event.result.messages
             self.notify(f"Resumed the last conversation: {count} messages.")
             self.main.set_status(f"resumed · {count} messages")

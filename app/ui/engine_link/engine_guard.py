@@ -6,14 +6,15 @@ from typing import Any
 
 
 def engine_idle(app: Any, what: str) -> bool:
-    """True when `app`'s engine thread can take the command now; else a notification says why not."""
-    if app.load_failed is not None:
+    """True when the engine state says the command can go now; else a notification says why not."""
+    state = app.engine_state
+    if state.load_failed is not None:
         app.notify(f"The model did not load, so {what} is not possible.", severity="error")
         return False
-    if not app.loaded:
+    if not state.loaded:
         app.notify(f"Wait for the model to load before {what}.", severity="warning")
         return False
-    if app.turn_pending or app.pending_commands:
+    if not state.idle:
         app.notify(f"The engine is busy: wait for it, or press Esc to cancel a reply, before {what}.",
                    severity="warning")
         return False

@@ -1,30 +1,30 @@
 """The words of the status line for what the engine thread is doing, has done, or has queued.
 
 "ready" is shown only when nothing is running and nothing is queued; everything else says
-which command is at work and how far it has got.
+which command is at work and how far it has got, read from the `EngineState`.
 """
 
 from __future__ import annotations
 
-TURN_COMMANDS = ("submit", "regenerate")
+from app.core.session.engine_state import EngineState
 
 
-def prefill_status(command: str | None, after: str, done: int, total: int) -> str:
-    """A new prompt being read, or a conversation read again after a reload, a resume or a compression."""
-    progress = f"{done:,} / {total:,} tokens"
-    if command in TURN_COMMANDS and not after:
-        return f"reading the prompt · {progress}"
-    return f"{after or command or 'the engine'} · re-reading the conversation · {progress}"
+def progress_status(state: EngineState) -> str:
+    """How far the running command has got: tokens read, messages counted, or sweep stages done."""
+    p = state.progress
+    if p.unit == "messages":
+        return f"{state.label or 'the engine'} · counting the conversation's tokens · {p.done:,} / {p.total:,} messages"
+    if p.unit == "tokens":
+        progress = f"{p.done:,} / {p.total:,} tokens"
+        if state.generating and not p.what:
+            return f"reading the prompt · {progress}"
+        return f"{p.what or state.label or 'the engine'} · re-reading the conversation · {progress}"
+    return f"{state.label or 'the engine'} · {p.done}/{p.total} · {p.what}"
 
 
-def count_status(command: str | None, done: int, total: int) -> str:
-    """A long history being given its token costs, before the engine reads it."""
-    return f"{command or 'the engine'} · counting the conversation's tokens · {done:,} / {total:,} messages"
-
-
-def loaded_status(command: str | None, n_ctx: int) -> str:
+def loaded_status(state: EngineState) -> str:
     """The model is in memory but the command that loaded it is still at work."""
-    return f"{command or 'load'}: model loaded at n_ctx {n_ctx:,} · working…"
+    return f"{state.label or 'load'}: model loaded at n_ctx {state.n_ctx:,} · working…"
 
 
 def queued_status(note: str | None, pending: int) -> str:

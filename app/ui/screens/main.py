@@ -31,7 +31,8 @@ from app.ui.widgets.history_pane import HistoryList, HistoryPane
 from app.ui.widgets.latency_panel import LatencyPanel
 from app.ui.widgets.load_status import LoadStatus
 from app.ui.widgets.memory_panel import MemoryPanel
-from app.ui.widgets.reload_compare import ReloadComparePanel, ReloadOutcome
+from app.core.session.reload import ReloadOutcome
+from app.ui.widgets.reload_compare import ReloadComparePanel
 from app.ui.widgets.status_line import StatusLine
 
 

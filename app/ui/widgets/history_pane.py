@@ -87,6 +87,7 @@ class HistoryPane(Vertical):
 
     messages: reactive[tuple[Message, ...]] = reactive(tuple)
     last_sync: reactive[SyncDone | None] = reactive(None)
+    _shrunk_onto_newest = False
 
     def __init__(self, keys_hint: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
@@ -106,9 +107,11 @@ class HistoryPane(Vertical):
         if not self.is_mounted:
             return
         listing = self.query_one(HistoryList)
-        keep = listing.highlighted
-        follow = keep is None or keep >= listing.option_count - 1  # on the newest: stay on the newest
+        keep, count = listing.highlighted, listing.option_count
+        # on the newest: stay on the newest; a highlight the history shrank onto the newest stays where it is
+        follow = keep is None or (keep >= count - 1 and not self._shrunk_onto_newest)
         listing.set_options(Option(message_prompt(i, m), id=str(m.id)) for i, m in enumerate(messages))
+        self._shrunk_onto_newest = not follow and len(messages) < count
         if messages:
             listing.highlighted = len(messages) - 1 if follow else min(keep, len(messages) - 1)
 

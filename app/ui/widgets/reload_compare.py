@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from app.core.formatting import fmt_bytes, fmt_int
-from app.core.session.reload import ContextSetup
+from app.core.session.reload import ContextSetup, ReloadOutcome
 from app.ui.widgets.bars import LABEL, header
 
 BEFORE_WIDTH = 14
-
-
-@dataclass(frozen=True)
-class ReloadOutcome:
-    """What `app.core.session.reload.reload` returned, typed for the panel."""
-
-    before: ContextSetup
-    after: ContextSetup
-    reevaluated: int
-    seconds: float
-
-    @classmethod
-    def from_result(cls, result: dict) -> "ReloadOutcome":
-        return cls(result["before"], result["after"], result["reevaluated"], result["seconds"])
 
 
 def cache_text(setup: ContextSetup) -> str:
