@@ -1,4 +1,4 @@
-"""Snapshots of the dashboard on the scripted fake session, at a fixed 140x42 terminal."""
+"""Screenshots of the dashboard on the scripted fake session, at a fixed 140x42 terminal."""
 
 from __future__ import annotations
 
