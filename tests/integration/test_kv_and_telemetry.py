@@ -73,6 +73,7 @@ def test_session_turn_numbers_add_up(model_path, log_file):
         session.close()
 
 
+@pytest.mark.model
 def test_run_with_auto_n_ctx_reports_its_reason():
     proc = subprocess.run(
         [sys.executable, "-m", "app", "run", "--prompt", "Hi", "--max-tokens", "4", "--n-ctx", "auto", "--json"],
