@@ -9,8 +9,8 @@ to follow. Counts are easy to work out by hand, and no model is loaded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from app.core.compression.plan import Tokenizer
 from app.core.conversations.conversation import Message

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.telemetry.memory import MemoryLevel
 from app.core.config.settings import Settings
+from app.core.telemetry.memory import MemoryLevel
 from app.ui.widgets.chat_input import ChatInput
 from harness import SIZE, fake_app, settle
 

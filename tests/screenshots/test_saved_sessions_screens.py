@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from app.core.conversations.conversation import Conversation
 from app.core.config.settings import Settings
+from app.core.conversations.conversation import Conversation
 from app.ui.app import ContextWatchApp
 from app.ui.widgets.chat_input import ChatInput
 from fake_session import INFO, FakeSession, InlineRunner

@@ -40,7 +40,8 @@ def test_a_plan_that_reaches_its_target_is_applied_quietly():
 
 def test_nothing_to_compress_says_how_long_the_history_is():
     session = WordSession(long_history(), n_ctx=4096, target=100)
-    assert compress_before_prompt(session, "tail", "next") == "--compress tail: nothing to compress (the history is 73 tokens)"
+    line = compress_before_prompt(session, "tail", "next")
+    assert line == "--compress tail: nothing to compress (the history is 73 tokens)"
     assert session.applied == []
 
 
@@ -54,6 +55,7 @@ def test_a_plan_that_falls_short_goes_on_when_the_prompt_fits():
 def test_a_plan_that_falls_short_and_does_not_fit_is_refused_before_anything_changes():
     session = WordSession(long_history(pinned=(1,)), n_ctx=80, target=50)
     before = list(session.messages)
-    with pytest.raises(UsageError, match="--compress head cannot make room: .* the history and the prompt need 92 tokens .* holds 80"):
+    refused = "--compress head cannot make room: .* the history and the prompt need 92 tokens .* holds 80"
+    with pytest.raises(UsageError, match=refused):
         compress_before_prompt(session, "head", "next question")
     assert session.applied == [] and session.messages == before

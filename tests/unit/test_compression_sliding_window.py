@@ -37,7 +37,8 @@ def test_a_target_below_what_must_stay_is_named_as_the_problem():
     plan = sliding_window(word_tokenizer(), messages, target=10)
     assert plan.after == (messages[0], messages[5])
     assert plan.tokens_after == 19
-    assert plan.problem.startswith("with every older turn dropped the prompt is still 19 tokens, over the 10-token target")
+    assert plan.problem.startswith(
+        "with every older turn dropped the prompt is still 19 tokens, over the 10-token target")
 
 
 def test_a_history_under_the_target_is_left_as_it_is():

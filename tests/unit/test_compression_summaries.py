@@ -108,8 +108,10 @@ def test_a_summarizing_strategy_without_a_model_and_an_unknown_strategy_are_refu
 
 
 def without_continued_labels(chunk: str) -> list[str]:
+    """The words of `chunk` without the `speaker (continued):` label a split paragraph's pieces start with."""
     out = chunk.split()
-    return [w for i, w in enumerate(out) if w != "(continued):" and not (i + 1 < len(out) and out[i + 1] == "(continued):")]
+    label = out[:2] if out[1:2] == ["(continued):"] else []
+    return out[len(label):]
 
 
 def test_a_long_transcript_is_chunked_within_the_room_and_keeps_every_word_in_order():
