@@ -1,6 +1,9 @@
 """Every test runs with config and data folders of its own, and with none of the terminal
 settings a user's shell may export (NO_COLOR, TERM, COLUMNS, TEXTUAL_*...): Textual and Rich
-read them, and snapshots, wrapped text and colours would change with them."""
+read them, and screenshots, wrapped text and colours would change with them.
+
+The real model's fixtures live in `fixtures.real_model`; a test that uses them is marked
+`model`, so `pytest -m "not model"` runs every test that needs no model."""
 
 from __future__ import annotations
 
@@ -31,7 +34,16 @@ os.environ.update(PINNED_TERMINAL)
 # Textual reads its TEXTUAL_* switches once, when first imported, and the snapshot plugin imports
 # it: pyproject's addopts keeps pytest from loading the plugin early, so it loads here, after the
 # clean-up above.
-pytest_plugins = ("pytest_textual_snapshot",) if importlib.util.find_spec("pytest_textual_snapshot") else ()
+pytest_plugins = ("fixtures.real_model",) + (
+    ("pytest_textual_snapshot",) if importlib.util.find_spec("pytest_textual_snapshot") else ())
+
+MODEL_FIXTURE = "model_path"  # every fixture that loads the real model asks for it
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if MODEL_FIXTURE in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)
 
 
 @pytest.fixture(autouse=True)

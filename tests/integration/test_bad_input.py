@@ -60,10 +60,12 @@ def test_broken_config(text, words):
     assert_one_clear_line(run_cli("run", "--prompt", "hi"), 2, words)
 
 
+@pytest.mark.model
 def test_n_ctx_beyond_memory_is_refused_before_loading():
     assert_one_clear_line(run_cli("run", "--prompt", "hi", "--n-ctx", "8000000"), 2, "of memory is free")
 
 
+@pytest.mark.model
 def test_n_ctx_above_training_is_a_warning_not_an_error():
     proc = run_cli("run", "--prompt", "hi", "--n-ctx", "9216", "--max-tokens", "2", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -73,10 +75,12 @@ def test_n_ctx_above_training_is_a_warning_not_an_error():
     assert proc.stderr == f"contextwatch: warning: {report['warnings'][0]}\n"
 
 
+@pytest.mark.model
 def test_data_folder_that_cannot_be_written():
     assert_one_clear_line(run_cli("run", "--prompt", "hi", env={"XDG_DATA_HOME": "/dev/null/x"}), 2, "cannot be written")
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("content, words", [
     ("[1, 2]", "role"), ("{\"role\": \"user\"}", "JSON list"), ("not json", "not valid JSON"),
     ("[{\"role\": \"wizard\", \"content\": \"x\"}]", "unknown role"),
@@ -90,12 +94,14 @@ def test_malformed_history_files(tmp_path, content, words):
     assert_one_clear_line(run_cli("run", "--prompt", "hi", "--history", str(path)), 2, words)
 
 
+@pytest.mark.model
 def test_history_with_invalid_utf8(tmp_path):
     path = tmp_path / "h.json"
     path.write_bytes(b'[{"role": "user", "content": "\xff"}]')
     assert_one_clear_line(run_cli("run", "--prompt", "hi", "--history", str(path)), 2, "not valid UTF-8")
 
 
+@pytest.mark.model
 def test_malformed_profile_file(tmp_path):
     path = tmp_path / "p.json"
     path.write_text('{"format_version": 1, "tiers": "no"}')
@@ -103,17 +109,20 @@ def test_malformed_profile_file(tmp_path):
     assert_one_clear_line(proc, 2, str(path))
 
 
+@pytest.mark.model
 def test_prompt_with_nul_and_control_characters():
     proc = run_cli("run", "--prompt", "-", "--max-tokens", "4", "--json", stdin="Say \x00hi\x07 please\x1b[31m")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["tokens"]["prompt"] > 5
 
 
+@pytest.mark.model
 def test_a_one_megabyte_prompt_is_refused_clearly():
     proc = run_cli("run", "--prompt", "-", "--n-ctx", "2048", stdin="lorem ipsum dolor " * 60_000)
     assert_one_clear_line(proc, 1, "shorten the prompt")
 
 
+@pytest.mark.model
 def test_invalid_utf8_on_stdin_is_replaced_not_fatal():
     proc = subprocess.run([sys.executable, "-m", "app", "run", "--prompt", "-", "--max-tokens", "2", "--json"],
                           input=b"Hello \xff\xfe world", capture_output=True, timeout=300)

@@ -11,7 +11,7 @@ import pytest
 
 from app.core.engine.llama.engine import LlamaEngine
 from app.core.engine.load_options import LoadOptions
-from gguf_copy import copy_with_metadata
+from fixtures.gguf_copy import copy_with_metadata
 
 TEMPLATE_KEY = "tokenizer.chat_template"
 BROKEN_TEMPLATE = "{% for message in messages %}{{ message['content'] }"
@@ -63,6 +63,7 @@ def test_run_json_carries_the_warnings(broken_template_model):
     assert proc.stderr == f"contextwatch: warning: {report['warnings'][0]}\n"
 
 
+@pytest.mark.model
 def test_run_on_the_bundled_model_has_no_warnings():
     proc = run_cli("run", "--prompt", "Hello", "--max-tokens", "2", "--json")
     assert proc.returncode == 0, proc.stderr

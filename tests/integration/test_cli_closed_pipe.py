@@ -27,8 +27,8 @@ def run_into_closed_pipe(*args: str) -> subprocess.CompletedProcess:
     ("growth",),
     ("stats", "--json"),
     ("snapshots", "list", "--json"),
-    ("run", "--prompt", "Count from one to twenty.", "--max-tokens", "8"),
-    ("run", "--prompt", "Hello", "--max-tokens", "2", "--json"),
+    pytest.param(("run", "--prompt", "Count from one to twenty.", "--max-tokens", "8"), marks=pytest.mark.model),
+    pytest.param(("run", "--prompt", "Hello", "--max-tokens", "2", "--json"), marks=pytest.mark.model),
 ], ids=" ".join)
 def test_a_closed_pipe_ends_the_command_without_a_traceback(args):
     proc = run_into_closed_pipe(*args)

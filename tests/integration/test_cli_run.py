@@ -18,6 +18,7 @@ def run_cli(*args: str, stdin: str | None = None, env_dirs=None) -> subprocess.C
     )
 
 
+@pytest.mark.model
 def test_run_prints_every_field_of_the_report():
     proc = run_cli("run", "--prompt", "Hello", "--max-tokens", "50", "--seed", "1")
     assert proc.returncode == 0, proc.stderr
@@ -34,6 +35,7 @@ def test_run_prints_every_field_of_the_report():
     assert proc.stderr == ""
 
 
+@pytest.mark.model
 def test_run_json_carries_the_same_figures():
     proc = run_cli("run", "--prompt", "Hello", "--max-tokens", "8", "--json", "--temperature", "0")
     assert proc.returncode == 0, proc.stderr
@@ -53,6 +55,7 @@ def test_run_json_carries_the_same_figures():
     assert report["latency"]["ttft_ms"] > 0
 
 
+@pytest.mark.model
 def test_threshold_warning_and_context_full_stop():
     proc = run_cli("run", "--prompt", "Write a very long essay about rivers.", "--n-ctx", "256",
                    "--max-tokens", "400", "--warn-threshold", "30", "--json", "--temperature", "0")
@@ -63,6 +66,7 @@ def test_threshold_warning_and_context_full_stop():
     assert report["tokens"]["total"] <= 256
 
 
+@pytest.mark.model
 def test_prompt_from_stdin():
     proc = run_cli("run", "--prompt", "-", "--max-tokens", "4", "--json", stdin="Say yes.")
     assert proc.returncode == 0, proc.stderr
@@ -75,16 +79,27 @@ def bad_files(tmp_path):
     not_gguf.write_text("this is not a model\n" * 10)
     empty = tmp_path / "empty.gguf"
     empty.write_bytes(b"")
-    from app.core.config.model_locator import bundled_model
-
-    truncated = tmp_path / "truncated.gguf"
-    with open(bundled_model(), "rb") as fh:
-        truncated.write_bytes(fh.read(2_000_000))
     unreadable = tmp_path / "locked.gguf"
     unreadable.write_bytes(b"GGUF")
     unreadable.chmod(0)
-    return {"not_gguf": not_gguf, "empty": empty, "truncated": truncated, "unreadable": unreadable,
+    return {"not_gguf": not_gguf, "empty": empty, "unreadable": unreadable,
             "dir": tmp_path, "missing": tmp_path / "nope.gguf"}
+
+
+@pytest.fixture
+def truncated_model(model_path, tmp_path):
+    truncated = tmp_path / "truncated.gguf"
+    with open(model_path, "rb") as fh:
+        truncated.write_bytes(fh.read(2_000_000))
+    return truncated
+
+
+def assert_one_line_refusal(proc, code, words):
+    assert proc.returncode == code
+    assert words in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stdout == ""
 
 
 @pytest.mark.parametrize(
@@ -94,16 +109,14 @@ def bad_files(tmp_path):
         ("dir", 2, "directory"),
         ("empty", 2, "empty"),
         ("not_gguf", 2, "not a GGUF"),
-        ("truncated", 2, "could not load"),
     ],
 )
 def test_bad_model_paths_give_one_clear_line(bad_files, kind, code, words):
-    proc = run_cli("run", "--prompt", "hi", "--model", str(bad_files[kind]))
-    assert proc.returncode == code
-    assert words in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
-    assert proc.stdout == ""
+    assert_one_line_refusal(run_cli("run", "--prompt", "hi", "--model", str(bad_files[kind])), code, words)
+
+
+def test_a_truncated_model_gives_one_clear_line(truncated_model):
+    assert_one_line_refusal(run_cli("run", "--prompt", "hi", "--model", str(truncated_model)), 2, "could not load")
 
 
 def test_unreadable_model(bad_files):
@@ -122,6 +135,7 @@ def test_bad_n_ctx_is_a_usage_error(value):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.model
 def test_prompt_that_cannot_fit_is_a_clear_runtime_error():
     proc = run_cli("run", "--prompt", "word " * 2000, "--n-ctx", "512")
     assert proc.returncode == 1
@@ -129,6 +143,7 @@ def test_prompt_that_cannot_fit_is_a_clear_runtime_error():
     assert "Traceback" not in proc.stderr and "llama_decode" not in proc.stderr
 
 
+@pytest.mark.model
 def test_empty_prompt_is_a_usage_error():
     proc = run_cli("run", "--prompt", "   ")
     assert proc.returncode == 2 and "empty" in proc.stderr
@@ -143,6 +158,7 @@ def short_turns_file(tmp_path, turns: int):
     return path
 
 
+@pytest.mark.model
 def test_compress_that_cannot_make_room_is_refused_in_one_line(tmp_path):
     proc = run_cli("run", "--prompt", "Hi", "--n-ctx", "1024", "--history", str(short_turns_file(tmp_path, 80)),
                    "--compress", "head")
@@ -154,6 +170,7 @@ def test_compress_that_cannot_make_room_is_refused_in_one_line(tmp_path):
     assert proc.stdout == ""
 
 
+@pytest.mark.model
 def test_compress_that_falls_short_says_so_and_answers_when_the_prompt_fits(tmp_path):
     proc = run_cli("run", "--prompt", "Hi", "--n-ctx", "1024", "--history", str(short_turns_file(tmp_path, 30)),
                    "--compress", "middle", "--max-tokens", "4", "--temperature", "0", "--json")

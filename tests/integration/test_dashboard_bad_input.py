@@ -24,10 +24,10 @@ def open_dashboard(*args: str, config: str | None = None) -> subprocess.Complete
     (("--model", "."), None, "is a directory"),
     (("--model", os.devnull), None, "model file is empty"),
     (("--model", __file__), None, "not a GGUF model file"),
-    (("--n-ctx", "8000000"), None, "of memory is free"),
-    ((), 'type_v = "q8_0"\n', "needs flash attention"),
+    pytest.param(("--n-ctx", "8000000"), None, "of memory is free", marks=pytest.mark.model),
+    pytest.param((), 'type_v = "q8_0"\n', "needs flash attention", marks=pytest.mark.model),
     ((), "warn_threshold = 0.5\ncompress_trigger = 500.0\n", "compress_trigger must be between 1 and 100"),
-    (("--profile", "nope.json"), None, "profile file not found"),
+    pytest.param(("--profile", "nope.json"), None, "profile file not found", marks=pytest.mark.model),
 ])
 def test_bad_input_gives_one_line_and_exit_code_2_before_the_dashboard_opens(args, config, words):
     proc = open_dashboard(*args, config=config)

@@ -35,6 +35,7 @@ def test_a_session_number_too_large_for_sqlite_is_no_session(command):
     assert_one_clear_line(run_cli(command, "--session", "9" * 30), 2, "no session '999")
 
 
+@pytest.mark.model
 def test_prompt_bytes_that_are_not_utf8_are_replaced():
     proc = subprocess.run([sys.executable, "-m", "app", "run", "--prompt", b"Hello \xff\xfe there", "--max-tokens", "2",
                            "--json", "--save-snapshot", "bytes"], capture_output=True, timeout=300)
@@ -88,6 +89,7 @@ def test_a_config_that_is_an_endless_device_is_refused_at_once():
     assert_one_clear_line(run_cli("run", "--prompt", "hi"), 2, "too large (more than 1.00 MiB)")
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("flag", ["--profile", "--history"])
 def test_profile_and_history_files_are_read_with_a_cap(flag):
     assert_one_clear_line(run_cli("run", "--prompt", "hi", flag, "/dev/zero"), 2, "/dev/zero: too large")

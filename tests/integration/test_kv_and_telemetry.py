@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from app.core.engine.llama import log as llama_log
 from app.core.engine.llama.engine import LlamaEngine
 from app.core.engine.load_options import LoadOptions
 from app.core.telemetry.kv_cache import KVCacheModel, kv_bytes
@@ -74,6 +73,7 @@ def test_session_turn_numbers_add_up(model_path, log_file):
         session.close()
 
 
+@pytest.mark.model
 def test_run_with_auto_n_ctx_reports_its_reason():
     proc = subprocess.run(
         [sys.executable, "-m", "app", "run", "--prompt", "Hi", "--max-tokens", "4", "--n-ctx", "auto", "--json"],

@@ -11,6 +11,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from app.core.growth.store import GrowthStore
 from app.core.config.paths import data_dir
 from app.core.session.session import Session
@@ -56,6 +58,7 @@ def test_kill_9_while_writing_snapshots_leaves_no_corrupt_file(model_path):
         session.close()
 
 
+@pytest.mark.model
 def test_every_file_and_folder_we_write_is_private(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "app", "run", "--prompt", "Hello", "--max-tokens", "4", "--save-snapshot", "modes"],

@@ -30,6 +30,7 @@ def json_sweep():
     return proc
 
 
+@pytest.mark.model
 def test_json_has_every_field_for_each_size(json_sweep):
     data = json.loads(json_sweep.stdout)
     assert [item["n_ctx"] for item in data] == [512, 1024]
@@ -43,6 +44,7 @@ def test_json_has_every_field_for_each_size(json_sweep):
         assert item["rss_after_load_bytes"] > 0 and item["rss_after_fill_bytes"] > 0
 
 
+@pytest.mark.model
 def test_kv_bytes_double_and_match_the_log(json_sweep):
     small, large = json.loads(json_sweep.stdout)
     assert small["kv_bytes_computed"] == 30 * 512 * 3 * 64 * 2 * 2
@@ -52,6 +54,7 @@ def test_kv_bytes_double_and_match_the_log(json_sweep):
         assert item["kv_agrees"] is True
 
 
+@pytest.mark.model
 def test_progress_goes_to_stderr_and_the_log_stays_in_its_file(json_sweep):
     lines = json_sweep.stderr.splitlines()
     assert lines[-1] == "sweep 6/6: n_ctx 1024 f16/f16: done"
@@ -59,6 +62,7 @@ def test_progress_goes_to_stderr_and_the_log_stays_in_its_file(json_sweep):
     assert "llama_" not in json_sweep.stdout + json_sweep.stderr
 
 
+@pytest.mark.model
 def test_csv_has_every_field_and_a_quantized_cache_runs_with_flash_attention():
     proc = sweep_cli("--n-ctx", "256", "--fill", "0.25", "--cache-type", "q8_0", "--csv")
     assert proc.returncode == 0, proc.stderr
@@ -70,6 +74,7 @@ def test_csv_has_every_field_and_a_quantized_cache_runs_with_flash_attention():
     assert row["kv_agrees"] == "true"
 
 
+@pytest.mark.model
 def test_text_mode_prints_the_table_and_both_charts():
     proc = sweep_cli("--n-ctx", "256", "--fill", "0.2")
     assert proc.returncode == 0, proc.stderr

@@ -10,7 +10,6 @@ from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.widgets.chat_input import ChatInput
-from real_model import model_path  # noqa: F401  (the fixture)
 from harness import SIZE, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model

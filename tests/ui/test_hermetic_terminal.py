@@ -22,11 +22,11 @@ def test_tests_see_a_plain_terminal():
     assert not fake_app().no_color
 
 
-def test_a_snapshot_test_passes_under_a_hostile_shell():
+def test_a_screenshot_test_passes_under_a_hostile_shell():
     env = dict(os.environ, **HOSTILE)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/ui/test_snapshots.py::test_empty_start", "tests/ui/test_hermetic_terminal.py::test_tests_see_a_plain_terminal"],
+         "tests/screenshots/test_dashboard_screens.py::test_empty_start", "tests/ui/test_hermetic_terminal.py::test_tests_see_a_plain_terminal"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]

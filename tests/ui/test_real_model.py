@@ -14,7 +14,6 @@ from app.ui.widgets.conversation_view import ReplyBlock, StreamingReply
 from app.ui.widgets.history_pane import HistoryPane
 from app.ui.widgets.status_line import StatusLine
 from engine_gate import EngineGate, sync_start
-from real_model import model_path  # noqa: F401  (the fixture)
 from harness import SIZE, StatusLog, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model

@@ -20,7 +20,6 @@ from app.ui.screens.resume import ResumeScreen
 from app.ui.screens.snapshots import SnapshotPickerScreen
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryList
-from real_model import model_path  # noqa: F401  (the fixture)
 from harness import SIZE, async_test, settle, wait_for
 
 pytestmark = pytest.mark.model

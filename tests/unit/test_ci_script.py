@@ -36,6 +36,18 @@ def test_the_smoke_test_runs_the_installed_wheel_from_outside_the_checkout():
     text = "\n".join(steps)
     assert "pip\" wheel --quiet --no-deps" in text
     assert 'cd "$work/outside"' in steps
-    assert any(line.startswith('"$work/.venv/bin/contextwatch" run --prompt hi --max-tokens 4 --json') for line in steps)
+    answer = '"$work/.venv/bin/contextwatch" run --prompt hi --max-tokens 4 --json'
+    assert any(line.startswith(answer) for line in steps)
     assert steps[-1].endswith('.ci/check_wheel_install.py" "$work/run.json" "$work/.venv"')
     assert (CI / "check_wheel_install.py").is_file()
+
+
+def test_the_linters_and_the_import_contract_run_before_the_tests():
+    steps = commands(CI / "run")
+    install = next(i for i, line in enumerate(steps) if "pip\" install --quiet \"$repo[" in line)
+    assert "lint" in steps[install].split("[", 1)[1]
+    lint = [next(i for i, line in enumerate(steps) if line.startswith(f'"$work/.venv/bin/{tool}"'))
+            for tool in ("ruff", "mypy", "lint-imports")]
+    assert steps[lint[0]] == '"$work/.venv/bin/ruff" check .'
+    assert install < min(lint) and max(lint) < len(steps) - 1
+    assert steps.index('cd "$repo"') < min(lint)

@@ -157,6 +157,7 @@ def test_run_checks_snapshot_names_before_any_work(flag, name):
     assert not (data_dir() / "growth.sqlite3").exists(), "no turn was recorded"
 
 
+@pytest.mark.model
 def test_run_resume_refuses_a_damaged_manifest_before_the_model_loads():
     store = SnapshotStore()
     save_good(store, "bad")
@@ -241,6 +242,7 @@ def test_history_files_that_were_accepted_or_crashed(tmp_path, content, words):
         load_history(path)
 
 
+@pytest.mark.model
 def test_run_with_a_surrogate_in_the_history_exits_with_one_line_and_writes_nothing(tmp_path):
     path = tmp_path / "h.json"
     path.write_text('[{"role": "user", "content": "\\udcff"}]')
@@ -248,6 +250,7 @@ def test_run_with_a_surrogate_in_the_history_exits_with_one_line_and_writes_noth
     assert not (data_dir() / "snapshots").exists() or not any((data_dir() / "snapshots").iterdir())
 
 
+@pytest.mark.model
 def test_a_profile_file_nested_too_deeply(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(DEEP)

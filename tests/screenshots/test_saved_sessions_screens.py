@@ -1,4 +1,4 @@
-"""Snapshots of the saved-session dialogs on the fake session, at a fixed 140x42 terminal."""
+"""Screenshots of the saved-session dialogs on the fake session, at a fixed 140x42 terminal."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from app.core.conversations.conversation import Conversation
 from app.core.config.settings import Settings
+from app.core.conversations.conversation import Conversation
 from app.ui.app import ContextWatchApp
 from app.ui.widgets.chat_input import ChatInput
 from fake_session import INFO, FakeSession, InlineRunner

@@ -1,4 +1,4 @@
-"""Snapshots of the compression and context-size UI on the fake session, at a fixed 140x42 terminal."""
+"""Screenshots of the compression and context-size UI on the fake session, at a fixed 140x42 terminal."""
 
 from __future__ import annotations
 

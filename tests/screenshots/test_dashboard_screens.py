@@ -1,11 +1,11 @@
-"""Snapshots of the dashboard on the scripted fake session, at a fixed 140x42 terminal."""
+"""Screenshots of the dashboard on the scripted fake session, at a fixed 140x42 terminal."""
 
 from __future__ import annotations
 
 import pytest
 
-from app.core.telemetry.memory import MemoryLevel
 from app.core.config.settings import Settings
+from app.core.telemetry.memory import MemoryLevel
 from app.ui.widgets.chat_input import ChatInput
 from harness import SIZE, fake_app, settle
 
