@@ -12,6 +12,7 @@ from app import __version__
 from app.commands.arg_types import n_ctx_arg
 from app.core.errors import ContextWatchError
 
+
 class Parser(argparse.ArgumentParser):
     """Bad flags get one line on stderr (and exit 2), not the whole usage text."""
 

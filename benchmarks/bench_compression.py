@@ -32,8 +32,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.session.session import Session
     from app.core.config.settings import Settings
+    from app.core.session.session import Session
 
     session = Session(Settings(n_ctx=4096, auto_compress=False), model_path())
     session.load()

@@ -67,8 +67,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--max-tokens", type=int, default=128)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.session.session import Session
     from app.core.config.settings import Settings
+    from app.core.session.session import Session
 
     path = model_path()
     session = Session(Settings(n_ctx=N_CTX), path)

@@ -58,8 +58,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.session.session import Session
     from app.core.config.settings import Settings
+    from app.core.session.session import Session
 
     path = model_path()
     session = Session(Settings(n_ctx=4096, auto_compress=False, system_prompt=SYSTEM), path, record_growth=False)

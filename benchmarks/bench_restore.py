@@ -40,8 +40,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     quiet_llama()
-    from app.core.session.session import Session
     from app.core.config.settings import Settings
+    from app.core.session.session import Session
     from app.core.snapshots.store import SnapshotStore
 
     times: list[float] = []

@@ -87,9 +87,9 @@ async def tui_side(runs: int) -> dict:
     sys.setswitchinterval(0.001)  # as the dashboard sets it
     from textual import events
 
+    from app.core.config.settings import Settings
     from app.core.session.runner import EngineRunner
     from app.core.session.session import Session
-    from app.core.config.settings import Settings
     from app.ui.app import ContextWatchApp
     from app.ui.widgets.chat_input import ChatInput
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from app.core.engine.llama import log as llama_log
 from app.core.config.model_locator import find_model
-from app.core.errors import UsageError
 from app.core.config.paths import data_dir, llama_log_path
 from app.core.config.settings import Settings, check_settings, load_settings
+from app.core.engine.llama import log as llama_log
+from app.core.errors import UsageError
 
 
 def prepare(args: argparse.Namespace, **overrides) -> tuple[Settings, Path]:

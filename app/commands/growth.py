@@ -6,8 +6,8 @@ import argparse
 import json
 
 from app.commands.arg_types import ranged
-from app.core.growth.claude_import import import_claude_logs
 from app.core.formatting import DASH, fmt_int
+from app.core.growth.claude_import import import_claude_logs
 from app.core.growth.format import (
     fmt_average,
     fmt_context_change,
@@ -28,7 +28,8 @@ def add_parser(sub, model_flags) -> None:
         "       %(prog)s import PATH... [--json]",
     )
     growth.add_argument("--limit", type=ranged("limit"), default=10, metavar="N", help="show at most N turns (10)")
-    growth.add_argument("--min-growth", type=ranged("min_growth"), default=0, metavar="T", help="only turns that grew by T tokens or more (0)")
+    growth.add_argument("--min-growth", type=ranged("min_growth"), default=0, metavar="T",
+                        help="only turns that grew by T tokens or more (0)")
     growth.add_argument("--session", metavar="ID", help="one session: its number or the other tool's session id")
     growth.add_argument("--sort", choices=tuple(SORTS), default="growth", help="order of the list (growth)")
     growth.add_argument("--json", action="store_true", help="print one JSON object instead of a table")

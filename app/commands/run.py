@@ -13,9 +13,9 @@ from app.commands.notices import NoticeLines
 from app.commands.progress_line import ProgressLine
 from app.core.compression.compress_before import compress_before_prompt
 from app.core.compression.strategies import STRATEGIES
+from app.core.conversations.history_file import load_history
 from app.core.errors import UsageError
 from app.core.events import Notice, TokenEvent
-from app.core.conversations.history_file import load_history
 from app.core.session.report import build_report, format_report
 from app.core.session.session import Session
 from app.core.snapshots.store import SnapshotStore, check_name

@@ -8,11 +8,11 @@ import sys
 import time
 from pathlib import Path
 
+from app.core.config.settings import write_private
+from app.core.conversations.transcript import to_json, to_markdown
 from app.core.errors import UsageError
 from app.core.formatting import fmt_bytes, fmt_int
-from app.core.config.settings import write_private
 from app.core.snapshots.store import SnapshotStore, info_of
-from app.core.conversations.transcript import to_json, to_markdown
 
 
 def add_parser(sub, model_flags) -> None:

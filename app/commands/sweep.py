@@ -7,9 +7,9 @@ import shutil
 import sys
 
 from app.commands.common import prepare
-from app.core.sweep.run import DECODE_TOKENS, parse_fill, run_sweep, sweep_points
 from app.core.sweep.charts import sweep_charts
 from app.core.sweep.report import format_table, result_warnings, to_csv, to_json_text
+from app.core.sweep.run import DECODE_TOKENS, parse_fill, run_sweep, sweep_points
 
 CACHE_HELP = (
     "KV cache types to compare, comma-separated (default f16). A name sets both K and V; "

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from app.core.compression.stats import CompressionStats
-    from app.core.telemetry.kv_cache import KVCacheInfo
     from app.core.telemetry.chart_series import ChartSeries
+    from app.core.telemetry.kv_cache import KVCacheInfo
     from app.core.telemetry.latency import LatencyStats
-    from app.core.telemetry.memory import MemorySnapshot, MemoryLevel
+    from app.core.telemetry.memory import MemoryLevel, MemorySnapshot
     from app.core.telemetry.usage import ContextUsage
 
 
@@ -39,7 +40,7 @@ class LoadProgress:
 
 @dataclass(frozen=True)
 class ModelLoaded:
-    info: "object"  # app.core.engine.model_info.ModelInfo
+    info: object  # app.core.engine.model_info.ModelInfo
     n_ctx: int
     load_seconds: float
     warnings: tuple[str, ...] = ()
@@ -106,12 +107,12 @@ class GenerationDone:
 class DashboardUpdate:
     """A full, immutable picture of every live number; the UI renders the newest one."""
 
-    usage: "ContextUsage"
-    latency: "LatencyStats"
-    memory: "MemorySnapshot"
-    kv: "KVCacheInfo"
-    compression: "CompressionStats | None" = None
-    charts: "ChartSeries | None" = None
+    usage: ContextUsage
+    latency: LatencyStats
+    memory: MemorySnapshot
+    kv: KVCacheInfo
+    compression: CompressionStats | None = None
+    charts: ChartSeries | None = None
     t: float = field(default_factory=now)
 
 
@@ -125,8 +126,8 @@ class ThresholdCrossed:
 
 @dataclass(frozen=True)
 class MemoryLevelChanged:
-    old: "MemoryLevel"
-    new: "MemoryLevel"
+    old: MemoryLevel
+    new: MemoryLevel
     percent: float
     t: float = field(default_factory=now)
 
@@ -157,8 +158,8 @@ class TurnFinished:
     generated_tokens: int
     reused: int
     evaluated: int
-    ttft_s: Optional[float]
-    decode_tps: Optional[float]
+    ttft_s: float | None
+    decode_tps: float | None
     t: float = field(default_factory=now)
 
 

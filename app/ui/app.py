@@ -7,42 +7,43 @@ run it on a scripted fake session; `run_app` builds the real ones.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from textual.app import App
 
 from app.core import events as ev
 from app.core.compression.strategies import SUMMARIZING
-from app.core.conversations.conversation import Message
 from app.core.config.paths import resource_dir
+from app.core.config.settings import Settings, save_defaults
+from app.core.conversations.conversation import Message
 from app.core.conversations.prompt_text import clean_prompt
+from app.core.errors import ContextWatchError
 from app.core.session import commands as cmd
 from app.core.session.engine_state import Activity, EngineState, EngineStateTracker
 from app.core.session.runner import CommandFinished, CommandStarted, EngineRunner
-from app.core.errors import ContextWatchError
-from app.core.config.settings import Settings, save_defaults
+from app.core.sweep.session_sweep import SweepProgress
 from app.core.telemetry.chart_series import ChartSeries
 from app.ui import bindings
-from app.ui.display.alerts import memory_alert, stop_note, threshold_alert
-from app.ui.engine_link.bridge import EventBridge
-from app.ui.display.chart_data import ChartData
 from app.ui.actions.clipboard import ClipboardActions
 from app.ui.actions.compression import CompressionActions
 from app.ui.actions.context_size import ContextSizeActions
 from app.ui.actions.conversations import ConversationActions
-from app.ui.engine_link.engine_status import compression_status, loaded_status, progress_status, queued_status
 from app.ui.actions.early_keys import EarlyKeyRouting
-from app.ui.engine_link.messages import EngineMessage, LiveDataReady
 from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
 from app.ui.actions.saved_sessions import SavedSessionActions
+from app.ui.display.alerts import memory_alert, stop_note, threshold_alert
+from app.ui.display.chart_data import ChartData
+from app.ui.display.themes import choose_theme, load_theme_folder
+from app.ui.engine_link.bridge import EventBridge
+from app.ui.engine_link.engine_status import compression_status, loaded_status, progress_status, queued_status
+from app.ui.engine_link.messages import EngineMessage, LiveDataReady
 from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.edit_message import EditMessageScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.main import MainScreen
-from app.core.sweep.session_sweep import SweepProgress
-from app.ui.display.themes import choose_theme, load_theme_folder
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.compression_controls import strategy_label
 from app.ui.widgets.history_pane import HistoryList

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from textual.binding import Binding
 from textual.keys import REPLACED_KEYS, Keys, key_to_character
 
-
-_ALL_SCOPES: list["BindingScope"] = []
+_ALL_SCOPES: list[BindingScope] = []
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,13 @@ import contextlib
 import pytest
 
 from app.core.compression.strategies import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress, transcript
+from app.core.compression.summarizer import ModelSummarizer
+from app.core.config.settings import Settings
 from app.core.conversations.conversation import Message
 from app.core.engine.results import common_prefix
 from app.core.errors import Cancelled, ContextFullError, UsageError
 from app.core.events import StopReason
 from app.core.session.session import Session
-from app.core.config.settings import Settings
-from app.core.compression.summarizer import ModelSummarizer
 
 SYSTEM = "You are a concise assistant. " * 4
 

@@ -7,12 +7,12 @@ import threading
 import pytest
 
 from app.core.engine.llama.engine import LlamaEngine, TokenTextDecoder
-from app.core.engine.results import GenerationResult, common_prefix
 from app.core.engine.load_options import LoadOptions
 from app.core.engine.protocol import Engine
+from app.core.engine.results import GenerationResult, common_prefix
+from app.core.engine.sampling import SamplingParams
 from app.core.errors import ContextFullError, UsageError
 from app.core.events import StopReason
-from app.core.engine.sampling import SamplingParams
 
 GREEDY = SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=24)
 

@@ -11,6 +11,7 @@ import sys
 import time
 
 import pytest
+
 from test_bad_input import assert_one_clear_line, run_cli, write_config
 
 

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 
+from app.core.config.settings import Settings
 from app.core.engine.llama.engine import LlamaEngine
 from app.core.engine.load_options import LoadOptions
-from app.core.telemetry.kv_cache import KVCacheModel, kv_bytes
 from app.core.session.session import Session
-from app.core.config.settings import Settings
+from app.core.telemetry.kv_cache import KVCacheModel, kv_bytes
 
 
 @pytest.mark.parametrize(

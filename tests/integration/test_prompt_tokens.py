@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.engine.chat_format import ChatFormatter
 from app.core.conversations.conversation import Message
+from app.core.engine.chat_format import ChatFormatter
 from app.core.engine.prompt_tokens import PromptTokens
 from app.core.engine.special_split import BLOCK_CHARS
 
@@ -198,9 +198,9 @@ def test_a_long_prompt_tokenized_in_blocks_is_its_whole_tokenization(engine, mon
 
 
 def test_a_session_reports_how_far_the_costs_of_a_long_history_have_got(model_path, log_file):
+    from app.core.config.settings import Settings
     from app.core.events import CountProgress
     from app.core.session.session import COUNT_PROGRESS_FROM, Session
-    from app.core.config.settings import Settings
 
     seen: list[CountProgress] = []
     keep = lambda event: seen.append(event) if isinstance(event, CountProgress) else None  # noqa: E731

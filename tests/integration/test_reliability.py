@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from app.core.growth.store import GrowthStore
 from app.core.config.paths import data_dir
-from app.core.session.session import Session
 from app.core.config.settings import Settings
+from app.core.growth.store import GrowthStore
+from app.core.session.session import Session
 from app.core.snapshots.store import SnapshotStore
 
 
@@ -67,7 +67,7 @@ def test_every_file_and_folder_we_write_is_private(tmp_path):
     assert proc.returncode == 0, proc.stderr
     root = data_dir(create=False)
     seen = 0
-    for folder, dirs, files in os.walk(root):
+    for folder, _dirs, files in os.walk(root):
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700, folder
         for name in files:
             mode = stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode)

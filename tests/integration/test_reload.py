@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.config.settings import Settings
 from app.core.errors import UsageError
 from app.core.session.reload import preview_reload, reload
 from app.core.session.session import Session
-from app.core.config.settings import Settings
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ import time
 
 import pytest
 
+from app.core.config.settings import Settings
 from app.core.conversations.autosave import Autosave
 from app.core.events import Notice
 from app.core.session.session import Session
-from app.core.config.settings import Settings
 from app.core.snapshots.store import FORMAT_VERSION, SnapshotError, SnapshotStore
 
 GREEDY = dict(temperature=0.0, max_tokens=24, n_ctx=2048)

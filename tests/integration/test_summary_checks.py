@@ -7,12 +7,12 @@ from dataclasses import replace
 import app.core.compression.policy as policy_module
 from app.core import events as ev
 from app.core.compression.strategies import MIDDLE_MARKER, SUMMARY_PREFIX, Tokenizer, compress
+from app.core.compression.summarizer import ModelSummarizer
+from app.core.compression.summary_text import prose_words
+from app.core.config.settings import Settings
 from app.core.conversations.conversation import Message
 from app.core.engine.prompt_tokens import PromptTokens
 from app.core.session.session import Session
-from app.core.config.settings import Settings
-from app.core.compression.summarizer import ModelSummarizer
-from app.core.compression.summary_text import prose_words
 
 BARE_HEADING = "## Summary\n\n```\n```"
 WRITTEN = "The user asked about rivers and towns; the assistant named each river and the town it passes."

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.core import events as ev
-from app.core.session.session import Session
 from app.core.config.settings import Settings
+from app.core.session.session import Session
 
 pytestmark = pytest.mark.model
 

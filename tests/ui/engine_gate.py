@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from app.core.engine.llama.engine import LlamaEngine
 
@@ -45,7 +45,7 @@ class EngineGate:
         if not go.wait(HOLD_LIMIT):
             raise RuntimeError("the test never released the engine")
 
-    def __enter__(self) -> "EngineGate":
+    def __enter__(self) -> EngineGate:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,20 +11,20 @@ from dataclasses import dataclass, field, replace
 
 from app.core import events as ev
 from app.core.compression.stats import CompressionStats
+from app.core.config.settings import Settings
 from app.core.conversations.conversation import Conversation
+from app.core.conversations.outcomes import ConversationOpened
+from app.core.engine.model_info import ModelInfo
 from app.core.engine.results import SyncResult
 from app.core.errors import ContextWatchError
+from app.core.session.engine_state import Activity
+from app.core.session.runner import CommandFinished, run_one
+from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
+from app.core.snapshots.store import SnapshotStore, check_name
 from app.core.telemetry.chart_series import ChartSeries
 from app.core.telemetry.kv_cache import KVCacheInfo
 from app.core.telemetry.latency import LatencyStats
 from app.core.telemetry.memory import MemoryLevel, MemorySnapshot
-from app.core.engine.model_info import ModelInfo
-from app.core.conversations.outcomes import ConversationOpened
-from app.core.session.engine_state import Activity
-from app.core.session.runner import CommandFinished, run_one
-from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
-from app.core.config.settings import Settings
-from app.core.snapshots.store import SnapshotStore, check_name
 from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
 
 MIB = 1024 * 1024

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from app.core import events as ev
 from app.core.compression.apply import apply_plan
-from app.core.compression.strategies import compress
 from app.core.compression.stats import CompressionReport
+from app.core.compression.strategies import compress
 from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from fake_session import FakeSession, InlineRunner
@@ -23,7 +23,7 @@ WORDS = ("the context window holds every token of the prompt and the reply so a 
 class WordTokenizer:
     """Token ids are word positions in a growing vocabulary; a prompt costs what `FakeSession.cost` says."""
 
-    def __init__(self, session: "TuningFakeSession") -> None:
+    def __init__(self, session: TuningFakeSession) -> None:
         self.session = session
 
     def content_ids(self, text: str) -> list[int]:

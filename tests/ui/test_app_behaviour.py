@@ -8,10 +8,10 @@ import time
 from textual.command import CommandPalette
 from textual.widgets import DataTable
 
-from app.core.events import StopReason
-from app.core.telemetry.memory import MemoryLevel
-from app.core.session.runner import EngineRunner
 from app.core.config.settings import Settings, config_path, load_settings
+from app.core.events import StopReason
+from app.core.session.runner import EngineRunner
+from app.core.telemetry.memory import MemoryLevel
 from app.ui import bindings
 from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.edit_message import EditMessageScreen

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.config.settings import Settings
 from app.core.engine.results import common_prefix
 from app.core.session.session import Session
-from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.widgets.chat_input import ChatInput

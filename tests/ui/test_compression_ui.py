@@ -6,9 +6,9 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import Button, Checkbox, Input, Static
 
-from app.core.errors import UsageError
 from app.core.config.paths import config_dir
 from app.core.config.settings import Settings, load_settings
+from app.core.errors import UsageError
 from app.ui import bindings
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.compression_settings import CompressionSettingsScreen, check_values

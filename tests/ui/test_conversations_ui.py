@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input
 
+from app.core.config.settings import Settings
 from app.core.conversations.autosave import Autosave
 from app.core.conversations.store import ConversationStore
 from app.core.session.runner import EngineRunner
-from app.core.config.settings import Settings
 from app.ui import bindings
 from app.ui.app import ContextWatchApp
 from app.ui.screens.confirm import ConfirmScreen

@@ -11,8 +11,8 @@ import threading
 
 from textual import events
 
-from app.core.session.runner import EngineRunner
 from app.core.config.settings import Settings
+from app.core.session.runner import EngineRunner
 from app.ui.app import ContextWatchApp
 from app.ui.screens.resume import ResumeScreen
 from app.ui.widgets.chat_input import ChatInput

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.config.settings import Settings
 from app.core.events import DashboardUpdate, StopReason
 from app.core.session.session import Session
-from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.context_gauge import ContextGauge
@@ -62,7 +62,7 @@ async def test_reply_streams_and_the_gauge_rises_during_the_turn(model_path):
                 assert await wait_for(pilot, lambda: gate.held is not None, TURN_TIMEOUT)
                 held = gate.held
                 tokens = held.usage.breakdown.in_flight
-                assert await wait_for(pilot, lambda: gauge.usage == held.usage and app.turn_tokens == tokens,
+                assert await wait_for(pilot, lambda held=held, tokens=tokens: gauge.usage == held.usage and app.turn_tokens == tokens,
                                       SCREEN_TIMEOUT)
                 assert app.last_stop is None
                 frames.append((gauge.usage.percent, streamed_text(app)))

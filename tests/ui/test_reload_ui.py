@@ -15,15 +15,15 @@ import pytest
 from textual.widgets import Button, Checkbox, Input, OptionList, Select
 
 from app.core import events as ev
-from app.core.formatting import fmt_bytes
-from app.core.telemetry.kv_cache import kv_bytes
 from app.core.config.profiles import load_profiles, resolve_context
+from app.core.formatting import fmt_bytes
+from app.core.session import commands
 from app.core.session.context_offer import ContextOffer
 from app.core.session.reload import ContextSetup, ReloadOutcome
 from app.core.session.runner import EngineRunner
 from app.core.sweep import session_sweep
 from app.core.sweep.run import SweepResult
-from app.core.session import commands
+from app.core.telemetry.kv_cache import kv_bytes
 from app.ui.actions import context_size as context_actions
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.context_size import V_NEEDS_FA, ContextSizeScreen

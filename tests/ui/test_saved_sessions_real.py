@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from app.core.conversations.autosave import Autosave
-from app.core.conversations.store import ConversationStore
-from app.core.conversations.conversation import Conversation
-from app.core.session.session import Session
 from app.core.config.settings import Settings
+from app.core.conversations.autosave import Autosave
+from app.core.conversations.conversation import Conversation
+from app.core.conversations.store import ConversationStore
+from app.core.session.session import Session
 from app.ui.app import ContextWatchApp
 from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.growth import GrowthScreen

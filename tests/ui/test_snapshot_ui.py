@@ -8,13 +8,13 @@ import time
 
 from textual.widgets import DataTable, Input
 
-from app.core.conversations.conversation import Conversation
 from app.core.config.paths import data_dir
 from app.core.config.settings import Settings
+from app.core.conversations.conversation import Conversation
 from app.core.snapshots.store import SnapshotStore
 from app.ui import bindings
-from app.ui.app import ContextWatchApp
 from app.ui.actions.saved_sessions import message_for_turn
+from app.ui.app import ContextWatchApp
 from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.name_prompt import NamePromptScreen
 from app.ui.screens.resume import ResumeScreen, resume_summary

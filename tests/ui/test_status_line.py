@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from app.core.errors import Cancelled, ContextWatchError
-from app.core.session.runner import EngineRunner
 from app.core.session.commands import TogglePin
+from app.core.session.runner import EngineRunner
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.status_line import StatusLine
 from harness import SIZE, StatusLog, async_test, fake_app, settle, wait_for

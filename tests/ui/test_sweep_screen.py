@@ -8,8 +8,8 @@ import dataclasses
 from textual.app import App
 from textual.widgets import DataTable, Static
 
-from app.core.sweep.run import SweepResult
 from app.core.sweep.report import COLUMNS, table_rows
+from app.core.sweep.run import SweepResult
 from app.ui.screens.sweep import SweepScreen
 
 MIB = 1024 * 1024

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, OptionList, Select
 
-from app.core.conversations.conversation import Message
-from app.core.session.commands import PreviewCompression
-from app.core.engine.llama.engine import LlamaEngine
-from app.core.session.session import Session
 from app.core.config.settings import Settings
+from app.core.conversations.conversation import Message
+from app.core.engine.llama.engine import LlamaEngine
+from app.core.session.commands import PreviewCompression
+from app.core.session.session import Session
 from app.ui.app import ContextWatchApp
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.context_size import ContextSizeScreen
 from app.ui.screens.sweep import SweepScreen
 from app.ui.screens.sweep_run import SweepSetupScreen
+from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.compression_controls import CompressionControls
 from app.ui.widgets.compression_panel import CompressionPanel
-from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.history_pane import HistoryPane
 from app.ui.widgets.reload_compare import ReloadComparePanel
 from app.ui.widgets.status_line import StatusLine

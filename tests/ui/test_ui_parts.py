@@ -7,14 +7,14 @@ import threading
 import pytest
 from textual.theme import Theme
 
+from app.core.config.paths import resource_dir
 from app.core.events import DashboardUpdate, MemoryLevelChanged, ThresholdCrossed, TokenEvent
 from app.core.telemetry.memory import MemoryLevel
-from app.core.config.paths import resource_dir
 from app.ui import bindings
 from app.ui.display.alerts import memory_alert, threshold_alert
+from app.ui.display.themes import DEFAULT_THEME, ThemeFileError, choose_theme, load_theme_folder, theme_from_toml
 from app.ui.engine_link.live_buffer import LiveBuffer
 from app.ui.engine_link.messages import EngineMessage, LiveDataReady
-from app.ui.display.themes import DEFAULT_THEME, ThemeFileError, choose_theme, load_theme_folder, theme_from_toml
 from fake_session import FakeSession
 
 

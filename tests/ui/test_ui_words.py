@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
-from app.ui.actions.clipboard import copied_note
 from app.core.session.commands import Reload, ResumeConversation, Submit
 from app.core.session.engine_state import EngineState, Progress
+from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
+from app.ui.actions.clipboard import copied_note
 from app.ui.engine_link.engine_status import compression_status, progress_status, queued_status
 from app.ui.widgets.levels import context_state
 

@@ -4,11 +4,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.core.telemetry import autosize
-from app.core.telemetry import gpu
-from app.core.telemetry.autosize import MiB, AutoSize, choose_n_ctx, free_memory_bytes
-from app.core.errors import UsageError
 from app.core.config.profiles import ContextProfile, ModelProfile
+from app.core.errors import UsageError
+from app.core.telemetry import autosize, gpu
+from app.core.telemetry.autosize import AutoSize, MiB, choose_n_ctx, free_memory_bytes
 
 # SmolLM2-135M's shape: 30 layers x 3 KV heads x 64 dims, 22.5 KiB of f16 KV per token.
 SHAPE = dict(n_layer=30, n_head_kv=3, head_dim_k=64, head_dim_v=64)

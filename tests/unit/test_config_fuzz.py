@@ -9,8 +9,8 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core.errors import UsageError
 from app.core.config.settings import Settings, check_settings, load_settings
+from app.core.errors import UsageError
 
 KEYS = [f.name for f in fields(Settings)] + ["colour"]
 SCALARS = (st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=True, allow_infinity=True)

@@ -8,12 +8,17 @@ import stat
 
 import pytest
 
+from app.core.config.paths import data_dir
 from app.core.conversations.autosave import Autosave
 from app.core.conversations.conversation import Conversation
 from app.core.conversations.store import (
-    ConversationError, ConversationRecord, ConversationStore, check_title, new_id, title_from,
+    ConversationError,
+    ConversationRecord,
+    ConversationStore,
+    check_title,
+    new_id,
+    title_from,
 )
-from app.core.config.paths import data_dir
 
 
 def chat(*turns: str) -> Conversation:

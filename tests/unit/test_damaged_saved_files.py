@@ -11,16 +11,16 @@ import time
 
 import pytest
 
-from app.core.conversations.autosave import Autosave
-from app.core.growth.claude_import import import_claude_logs
-from app.core.conversations.conversation import Conversation
-from app.core.conversations.store import ConversationError, ConversationStore
-from app.core.errors import UsageError
-from app.core.growth.records import TurnRecord
-from app.core.growth.store import GrowthStore
-from app.core.conversations.history_file import load_history
 from app.core.config.paths import data_dir
 from app.core.config.profiles import ProfileError, load_profiles
+from app.core.conversations.autosave import Autosave
+from app.core.conversations.conversation import Conversation
+from app.core.conversations.history_file import load_history
+from app.core.conversations.store import ConversationError, ConversationStore
+from app.core.errors import UsageError
+from app.core.growth.claude_import import import_claude_logs
+from app.core.growth.records import TurnRecord
+from app.core.growth.store import GrowthStore
 from app.core.snapshots.store import SnapshotError, SnapshotStore, check_name
 
 DEEP = "[" * 100_000 + "]" * 100_000

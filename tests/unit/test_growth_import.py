@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from app.core.growth.claude_import import import_claude_logs
 from app.core.errors import UsageError
+from app.core.growth.claude_import import import_claude_logs
 from app.core.growth.store import GrowthStore
 
 

@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
+from app.core.config.paths import data_dir
 from app.core.errors import UsageError
 from app.core.growth.records import TurnRecord
 from app.core.growth.schema import LATEST
 from app.core.growth.store import FILE_NAME, GrowthStore
-from app.core.config.paths import data_dir
 
 T0 = 1_700_000_000.0
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from app.core.config.settings import Settings, check_settings
+from app.core.conversations.transcript import to_json
 from app.core.engine.load_options import LoadOptions
+from app.core.engine.sampling import SamplingParams
 from app.core.errors import UsageError
 from app.core.limits import SETTING_RANGES, check_value
 from app.core.telemetry.memory import MemoryMonitor
-from app.core.engine.sampling import SamplingParams
-from app.core.config.settings import Settings, check_settings
-from app.core.conversations.transcript import to_json
 
 BAD = [
     ("n_threads", 100_000), ("n_threads", 0), ("n_batch", 0), ("n_batch", 10**9), ("memory_interval", 1e300),

@@ -14,17 +14,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.commands.snapshots import snapshots_command
-from app.core.growth.claude_import import import_claude_logs, parse_file
-from app.core.conversations.conversation import Conversation
-from app.core.conversations.store import ConversationRecord, ConversationStore, title_from
-from app.core.errors import ContextWatchError
-from app.core.growth.store import GrowthStore
-from app.core.conversations.history_file import load_history
-from app.core.files.json_io import json_bytes
 from app.core.config.paths import data_dir
 from app.core.config.profiles import default_profiles_path, load_profiles, resolve_context
-from app.core.snapshots.store import SnapshotStore, info_of
+from app.core.conversations.conversation import Conversation
+from app.core.conversations.history_file import load_history
+from app.core.conversations.store import ConversationRecord, ConversationStore, title_from
 from app.core.conversations.transcript import to_json, to_markdown
+from app.core.errors import ContextWatchError
+from app.core.files.json_io import json_bytes
+from app.core.growth.claude_import import import_claude_logs, parse_file
+from app.core.growth.store import GrowthStore
+from app.core.snapshots.store import SnapshotStore, info_of
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

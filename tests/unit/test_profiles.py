@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from app.core.errors import UsageError
 from app.core.config.profiles import (
     ContextProfile,
     ProfileError,
@@ -15,6 +15,7 @@ from app.core.config.profiles import (
     resolve_context,
     size_label,
 )
+from app.core.errors import UsageError
 
 TIERS = [
     {"tier": 1, "name": "Minimal", "sizes": [2048, 4096]},

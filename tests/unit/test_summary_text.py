@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from app.core.conversations.conversation import Message
 from app.core.compression.summary_text import (
-    SUMMARY_PREFIX, finished_sentences, prose_words, summary_problem, transcript, without_markers,
+    SUMMARY_PREFIX,
+    finished_sentences,
+    prose_words,
+    summary_problem,
+    transcript,
+    without_markers,
 )
+from app.core.conversations.conversation import Message
 
 BARE_HEADING = "## Summary\n\n```\n```"
 

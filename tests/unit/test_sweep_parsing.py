@@ -8,8 +8,15 @@ import pytest
 
 from app.core.errors import UsageError
 from app.core.sweep.run import (
-    SweepPoint, build_points, over_train_warning, parse_cache_types, parse_fill, parse_sizes, rate,
-    run_sweep, sweep_points,
+    SweepPoint,
+    build_points,
+    over_train_warning,
+    parse_cache_types,
+    parse_fill,
+    parse_sizes,
+    rate,
+    run_sweep,
+    sweep_points,
 )
 
 

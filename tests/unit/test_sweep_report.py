@@ -7,9 +7,9 @@ import dataclasses
 import io
 import json
 
-from app.core.sweep.run import SweepResult
 from app.core.sweep.charts import legend, memory_spec, render, speed_spec, sweep_charts
 from app.core.sweep.report import COLUMNS, format_table, result_warnings, table_rows, to_csv, to_json_text
+from app.core.sweep.run import SweepResult
 
 MIB = 1024 * 1024
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.config.profiles import ContextProfile
 from app.core.errors import UsageError
 from app.core.events import ThresholdCrossed
-from app.core.config.profiles import ContextProfile
 from app.core.telemetry.usage import BudgetBreakdown, ContextUsage, UsageTracker
 
 FOUR_K = ContextProfile(4096, 3481, "4K", 1, "Minimal")

@@ -8,8 +8,8 @@ the one line that says why is returned.
 
 from __future__ import annotations
 
-from app.core.errors import UsageError
 from app.core.conversations.prompt_text import clean_prompt
+from app.core.errors import UsageError
 
 
 def compress_before_prompt(session, strategy: str, prompt: str) -> str | None:

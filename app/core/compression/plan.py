@@ -7,8 +7,8 @@ that would work.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from app.core.conversations.conversation import Message
 

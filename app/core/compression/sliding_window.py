@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from app.core.compression.plan import CompressionPlan, Tokenizer, build_plan, is_protected
 from app.core.conversations.conversation import Message

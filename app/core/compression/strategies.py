@@ -8,16 +8,22 @@ role and pin.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from app.core.compression.plan import (  # noqa: F401  (the names strategies and their callers share)
-    CompressionPlan, PlanItem, Tokenizer, build_plan, is_protected, newest_prompt, unchanged,
+    CompressionPlan,
+    PlanItem,
+    Tokenizer,
+    build_plan,
+    is_protected,
+    newest_prompt,
+    unchanged,
 )
-from app.core.conversations.conversation import Message
-from app.core.errors import UsageError
 from app.core.compression.sliding_window import sliding_window
 from app.core.compression.summary_text import SUMMARY_PREFIX, summary_problem, transcript, without_markers
 from app.core.compression.truncation import MIDDLE_MARKER, MIN_KEPT_TOKENS, TRUNCATIONS, cut_text, truncate  # noqa: F401
+from app.core.conversations.conversation import Message
+from app.core.errors import UsageError
 
 STRATEGIES = ("head", "tail", "middle", "sliding", "summarize", "hybrid")
 SUMMARIZING = ("summarize", "hybrid")

@@ -7,16 +7,16 @@ summary covers both.
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from app.core.compression.plan import Tokenizer
-from app.core.conversations.conversation import Message
-from app.core.engine.results import GenerationResult
-from app.core.errors import Cancelled, ContextFullError
-from app.core.events import StopReason
-from app.core.engine.sampling import SamplingParams
 from app.core.compression.summary_chunks import chunks
 from app.core.compression.summary_text import finished_sentences, transcript, without_markers
+from app.core.conversations.conversation import Message
+from app.core.engine.results import GenerationResult
+from app.core.engine.sampling import SamplingParams
+from app.core.errors import Cancelled, ContextFullError
+from app.core.events import StopReason
 
 INSTRUCTION = (
     "Summarize the conversation below in a few sentences. Keep names, numbers, decisions and "

@@ -8,7 +8,7 @@ marker a truncation leaves in a message.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from app.core.conversations.conversation import Message
 

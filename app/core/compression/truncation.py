@@ -6,13 +6,13 @@ and pin. The system prompt, pinned messages, summaries and the newest prompt are
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
-from typing import Sequence
 
 from app.core.compression.plan import CompressionPlan, Tokenizer, build_plan, is_protected, newest_prompt, unchanged
+from app.core.compression.sliding_window import sliding_window
 from app.core.conversations.conversation import Message
 from app.core.errors import UsageError
-from app.core.compression.sliding_window import sliding_window
 
 TRUNCATIONS = ("head", "tail", "middle")
 MIDDLE_MARKER = "\n[...]\n"

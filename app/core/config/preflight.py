@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.engine.llama import log as llama_log
-from app.core.engine.load_options import CTX_ALIGN, LoadOptions, aligned_n_ctx
-from app.core.engine.gguf_file import check_gguf
-from app.core.engine.llama.memory_check import check_memory
 from app.core.config.settings import Settings
+from app.core.engine.gguf_file import check_gguf
+from app.core.engine.llama import log as llama_log
+from app.core.engine.llama.memory_check import check_memory
+from app.core.engine.load_options import CTX_ALIGN, LoadOptions, aligned_n_ctx
 
 
 def check_before_start(settings: Settings, model_path: Path) -> None:

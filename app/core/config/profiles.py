@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core.files.bounded_read import FileLimitError, read_capped
-from app.core.errors import UsageError
-from app.core.files.json_io import parse_json_text
 from app.core.config.paths import resource_dir
+from app.core.errors import UsageError
+from app.core.files.bounded_read import FileLimitError, read_capped
+from app.core.files.json_io import parse_json_text
 
 FORMAT_VERSION = 1
 DEFAULT_ID = "default"

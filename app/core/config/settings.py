@@ -11,10 +11,10 @@ from typing import Any
 
 import tomli_w
 
-from app.core.files.bounded_read import read_capped
-from app.core.errors import UsageError
-from app.core.limits import check_value, check_values
 from app.core.config.paths import config_dir, ensure_private_dir
+from app.core.errors import UsageError
+from app.core.files.bounded_read import read_capped
+from app.core.limits import check_value, check_values
 
 CONFIG_NAME = "config.toml"
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
@@ -55,7 +55,7 @@ class Settings:
     keep_last_turns: int = 2
     keys: dict[str, str] = field(default_factory=dict)
 
-    def with_overrides(self, **changes: Any) -> "Settings":
+    def with_overrides(self, **changes: Any) -> Settings:
         """Apply CLI flags: a value of None means the flag was not given."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 

@@ -11,14 +11,19 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from app.core.files import field_checks as fields
+from app.core.config.paths import data_dir
 from app.core.conversations.conversation import Conversation
 from app.core.conversations.store import (
-    MAX_N_CTX, ConversationRecord, ConversationStore, has_messages, new_id, title_from,
+    MAX_N_CTX,
+    ConversationRecord,
+    ConversationStore,
+    has_messages,
+    new_id,
+    title_from,
 )
 from app.core.errors import UsageError
+from app.core.files import field_checks as fields
 from app.core.files.json_io import parse_json
-from app.core.config.paths import data_dir
 
 LEGACY_NAME = "autosave.json"  # the single autosave file of earlier versions, imported once
 IN_FLIGHT_INTERVAL = 2.0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Iterable
 
-from app.core.files import field_checks as fields
 from app.core.errors import UsageError
+from app.core.files import field_checks as fields
 
 ROLES = ("system", "user", "assistant")
 _ids = itertools.count(1)
@@ -42,7 +42,7 @@ class Message:
         return data
 
     @classmethod
-    def from_json(cls, data: dict, where: str = "history") -> "Message":
+    def from_json(cls, data: dict, where: str = "history") -> Message:
         if not isinstance(data, dict):
             raise UsageError(f"{where}: each message must be an object with role and content")
         role, content = data.get("role"), data.get("content")
@@ -94,7 +94,7 @@ class Conversation:
         self.revision = 0
 
     @classmethod
-    def with_system(cls, system_prompt: str | None) -> "Conversation":
+    def with_system(cls, system_prompt: str | None) -> Conversation:
         conv = cls()
         if system_prompt:
             conv.messages.append(Message("system", system_prompt, pinned=True))
@@ -183,7 +183,7 @@ class Conversation:
         }
 
     @classmethod
-    def from_state_json(cls, data: dict, where: str = "conversation") -> "Conversation":
+    def from_state_json(cls, data: dict, where: str = "conversation") -> Conversation:
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
             raise UsageError(f"{where}: expected an object with a message list")
         messages = [Message.from_json(m, f"{where}: message {i}") for i, m in enumerate(data["messages"])]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from app.core.files.bounded_read import HISTORY_LIMIT, read_capped
 from app.core.conversations.conversation import Message
 from app.core.errors import UsageError
+from app.core.files.bounded_read import HISTORY_LIMIT, read_capped
 from app.core.files.json_io import parse_json
-
 
 
 def load_history(path: Path) -> list[Message]:

@@ -16,13 +16,13 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.core.files import field_checks as fields
-from app.core.conversations.conversation import Conversation
-from app.core.errors import UsageError
-from app.core.files.field_checks import DamagedFile
-from app.core.files.json_io import json_bytes, parse_json
 from app.core.config.paths import data_dir, ensure_private_dir
 from app.core.config.settings import write_private
+from app.core.conversations.conversation import Conversation
+from app.core.errors import UsageError
+from app.core.files import field_checks as fields
+from app.core.files.field_checks import DamagedFile
+from app.core.files.json_io import json_bytes, parse_json
 from app.core.limits import MAX_N_CTX
 
 FORMAT_VERSION = 1
@@ -103,7 +103,7 @@ class ConversationRecord:
         return data
 
     @classmethod
-    def from_json(cls, data: object, where: str) -> "ConversationRecord":
+    def from_json(cls, data: object, where: str) -> ConversationRecord:
         if not isinstance(data, dict):
             raise ConversationError(f"{where}: not a JSON object")
         version = data.get("format_version")

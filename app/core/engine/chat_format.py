@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from jinja2 import TemplateError, nodes
 from jinja2.ext import Extension
 
-from app.core.errors import ContextWatchError
 from app.core.engine.template_limits import BoundedSandbox, TemplateLimitError
+from app.core.errors import ContextWatchError
 
 PLAIN_FORMAT = "using a plain 'role: text' format"
 PLAIN_FALLBACK_WARNING = f"this model has no chat template: {PLAIN_FORMAT}"

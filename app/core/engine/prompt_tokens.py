@@ -15,7 +15,7 @@ a part does not start with a special token, every prefix is rendered and tokeniz
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from app.core.conversations.conversation import Message
 

@@ -7,7 +7,9 @@ method runs in the single engine thread; only the `cancel` events cross threads.
 from __future__ import annotations
 
 import threading
-from typing import Callable, ContextManager, Iterator, Protocol, Sequence, runtime_checkable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol, runtime_checkable
 
 from app.core.engine.capabilities import EngineCapabilities
 from app.core.engine.load_options import LoadOptions, ProgressFn
@@ -75,7 +77,7 @@ class Engine(Protocol):
         """Drop the cached tokens from position `n` on; returns how many the cache keeps."""
         ...
 
-    def cache_kept(self) -> ContextManager[None]:
+    def cache_kept(self) -> AbstractContextManager[None]:
         """Work inside it may change the cache; afterwards the cache holds what it held before."""
         ...
 

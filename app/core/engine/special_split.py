@@ -10,7 +10,7 @@ the blocks' ids, one after the other, are the whole text's.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 BLOCK_CHARS = 16_384
 

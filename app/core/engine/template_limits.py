@@ -50,7 +50,7 @@ class _Budget(threading.local):
 class BoundedRange(Sequence):
     """`range()` for templates: at most MAX_RANGE items, and its loops watch the deadline."""
 
-    def __init__(self, env: "BoundedSandbox", *args: int) -> None:
+    def __init__(self, env: BoundedSandbox, *args: int) -> None:
         self._range = range(*args)
         try:
             n = len(self._range)
@@ -73,7 +73,7 @@ class BoundedRange(Sequence):
             yield value
 
 
-def _namespace_type(env: "BoundedSandbox") -> type:
+def _namespace_type(env: BoundedSandbox) -> type:
     class BoundedNamespace(Namespace):
         """`namespace()` whose attributes cannot grow past the value cap one `{% set %}` at a time."""
 

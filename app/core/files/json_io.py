@@ -1,8 +1,8 @@
 """JSON to and from the bytes of our files, whatever the text inside holds.
 
 Reading: nesting too deep for the parser, or a number with more digits than Python converts, is
-a `JSONDecodeError` like any other malformed JSON, never a `RecursionError` or a bare `ValueError`. Writing: a lone surrogate (which UTF-8 cannot hold) becomes '?'
-instead of failing half way through a save.
+a `JSONDecodeError` like any other malformed JSON, never a `RecursionError` or a bare `ValueError`.
+Writing: a lone surrogate (which UTF-8 cannot hold) becomes '?' instead of failing half way through a save.
 """
 
 from __future__ import annotations

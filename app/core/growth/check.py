@@ -7,7 +7,7 @@ a token count belongs, or a time no clock can show. Each read row passes these c
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from app.core.files import field_checks as fields
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 
 from app.core.errors import UsageError
 from app.core.files.field_checks import LATEST_TIME
@@ -224,7 +224,7 @@ def _timestamp(value: object) -> float:
         raise Malformed("no timestamp")
     when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     if not 0 <= when.timestamp() <= LATEST_TIME:
         raise Malformed("a time before 1970 or past what a clock shows")
     return when.timestamp()

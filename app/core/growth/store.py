@@ -11,10 +11,11 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
+from app.core.config.paths import data_dir, ensure_private_dir
 from app.core.errors import ContextWatchError, UsageError
 from app.core.files.field_checks import FieldError
 from app.core.growth.check import GROWTH_ROW, SESSION_ROW, STATS_ROW, checked_rows
@@ -32,7 +33,6 @@ from app.core.growth.records import (
 )
 from app.core.growth.schema import NewerSchemaError, migrate
 from app.core.limits import INT64_MAX
-from app.core.config.paths import data_dir, ensure_private_dir
 
 FILE_NAME = "growth.sqlite3"
 

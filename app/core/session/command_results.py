@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-
 @dataclass(frozen=True)
 class TranscriptWritten:
     path: Path

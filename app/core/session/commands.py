@@ -57,7 +57,7 @@ class Submit(Command):
     activity: ClassVar[Activity] = Activity.GENERATING
     cancellable: ClassVar[bool] = True
 
-    def run(self, session) -> "TurnResult":
+    def run(self, session) -> TurnResult:
         return session.submit(self.text)
 
 
@@ -68,7 +68,7 @@ class Regenerate(Command):
     activity: ClassVar[Activity] = Activity.GENERATING
     cancellable: ClassVar[bool] = True
 
-    def run(self, session) -> "TurnResult":
+    def run(self, session) -> TurnResult:
         return session.regenerate(self.index)
 
 
@@ -81,7 +81,7 @@ class EditMessage(Command):
     text: str
     label: ClassVar[str] = "edit"
 
-    def run(self, session) -> "SyncResult":
+    def run(self, session) -> SyncResult:
         return session.edit_message(self.index, self.text)
 
 
@@ -90,7 +90,7 @@ class DeleteMessage(Command):
     index: int
     label: ClassVar[str] = "delete"
 
-    def run(self, session) -> "SyncResult":
+    def run(self, session) -> SyncResult:
         return session.delete_message(self.index)
 
 
@@ -98,7 +98,7 @@ class DeleteMessage(Command):
 class UndoDelete(Command):
     label: ClassVar[str] = "undo-delete"
 
-    def run(self, session) -> "SyncResult":
+    def run(self, session) -> SyncResult:
         return session.undo_delete()
 
 
@@ -119,7 +119,7 @@ class SaveSnapshot(Command):
     name: str
     label: ClassVar[str] = "snapshot"
 
-    def run(self, session) -> "SnapshotSaved":
+    def run(self, session) -> SnapshotSaved:
         return session.save_snapshot(self.name)
 
 
@@ -128,7 +128,7 @@ class RestoreSnapshot(Command):
     name: str
     label: ClassVar[str] = "restore"
 
-    def run(self, session) -> "SnapshotRestored":
+    def run(self, session) -> SnapshotRestored:
         return session.restore_snapshot(self.name)
 
 
@@ -147,7 +147,7 @@ class OpenConversation(Command):
     conversation_id: str
     label: ClassVar[str] = "open-conversation"
 
-    def run(self, session) -> "ConversationOpened":
+    def run(self, session) -> ConversationOpened:
         return session.open_conversation(self.conversation_id)
 
 
@@ -162,7 +162,7 @@ class ResumeConversation(OpenConversation):
 class ResumeAutosave(Command):
     """Continue an autosave that is not in the conversation list (an older file)."""
 
-    conversation: "Conversation"
+    conversation: Conversation
     in_flight: str = ""
     label: ClassVar[str] = "resume"
 
@@ -176,7 +176,7 @@ class ResumeAutosave(Command):
 class NewConversation(Command):
     label: ClassVar[str] = "new-conversation"
 
-    def run(self, session) -> "SyncResult":
+    def run(self, session) -> SyncResult:
         return session.new_conversation()
 
 
@@ -200,16 +200,16 @@ class PreviewCompression(Command):
     label: ClassVar[str] = "compression preview"
     cancellable: ClassVar[bool] = True
 
-    def run(self, session) -> "CompressionPlan":
+    def run(self, session) -> CompressionPlan:
         return session.preview_compression(self.strategy, self.cut)
 
 
 @dataclass(frozen=True)
 class ApplyCompression(Command):
-    plan: "CompressionPlan"
+    plan: CompressionPlan
     label: ClassVar[str] = "compression"
 
-    def run(self, session) -> "SyncResult":
+    def run(self, session) -> SyncResult:
         return session.apply_compression(self.plan)
 
 
@@ -217,7 +217,7 @@ class ApplyCompression(Command):
 class UndoCompression(Command):
     label: ClassVar[str] = "undo compression"
 
-    def run(self, session) -> "SyncResult":
+    def run(self, session) -> SyncResult:
         return session.undo_compression()
 
 
@@ -227,10 +227,10 @@ class ChangeSettings(Command):
     label: ClassVar[str] = "compression settings"
 
     @classmethod
-    def of(cls, **values: Any) -> "ChangeSettings":
+    def of(cls, **values: Any) -> ChangeSettings:
         return cls(tuple(values.items()))
 
-    def run(self, session) -> "Settings":
+    def run(self, session) -> Settings:
 
         return change_settings(session, dict(self.values))
 
@@ -263,7 +263,7 @@ class PreviewReload(Command):
     strategy: str | None = None
     label: ClassVar[str] = "reload preview"
 
-    def run(self, session) -> "CompressionPlan | None":
+    def run(self, session) -> CompressionPlan | None:
         return preview_reload(session, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.strategy)
 
 
@@ -273,7 +273,7 @@ class Reload(Command):
     type_k: str | None = None
     type_v: str | None = None
     flash_attn: bool | None = None
-    plan: "CompressionPlan | None" = None
+    plan: CompressionPlan | None = None
     label: ClassVar[str] = "reload"
     activity: ClassVar[Activity] = Activity.RELOADING
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app.core.compression.strategies import CompressionPlan
 from app.core.compression.policy import MIN_REPLY_TOKENS, reply_reserve
+from app.core.compression.strategies import CompressionPlan
+from app.core.config.profiles import resolve_context
 from app.core.engine.load_options import CTX_ALIGN, LoadOptions, aligned_n_ctx
 from app.core.errors import UsageError
 from app.core.events import Notice
-from app.core.config.profiles import resolve_context
 
 
 @dataclass(frozen=True)

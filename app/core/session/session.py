@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import threading
 import time
-from functools import partial
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,14 +16,19 @@ from app.core import events as ev
 from app.core.compression.policy import CompressionPolicy
 from app.core.compression.stats import CompressionStats
 from app.core.compression.strategies import CompressionPlan
+from app.core.config.profiles import load_profiles, resolve_context
+from app.core.config.settings import Settings, check_settings
 from app.core.conversations.autosave import Autosave
 from app.core.conversations.conversation import Conversation, Message
 from app.core.conversations.outcomes import ConversationOpened
+from app.core.conversations.prompt_text import clean_prompt
 from app.core.conversations.store import has_messages
 from app.core.engine.llama.engine import LlamaEngine
-from app.core.engine.protocol import Engine
 from app.core.engine.load_options import CTX_ALIGN, LoadOptions
+from app.core.engine.prompt_tokens import PromptTokens
+from app.core.engine.protocol import Engine
 from app.core.engine.results import GenerationResult, SyncResult
+from app.core.engine.sampling import SamplingParams
 from app.core.errors import Cancelled, ContextFullError, UsageError
 from app.core.growth.recorder import GrowthRecorder
 from app.core.session.dashboard import budget_breakdown, dashboard_update, history_event
@@ -32,11 +37,6 @@ from app.core.snapshots.service import SnapshotService
 from app.core.telemetry.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.telemetry.latency import LatencyStats, LatencyTracker
 from app.core.telemetry.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
-from app.core.config.profiles import load_profiles, resolve_context
-from app.core.conversations.prompt_text import clean_prompt
-from app.core.engine.sampling import SamplingParams
-from app.core.config.settings import Settings, check_settings
-from app.core.engine.prompt_tokens import PromptTokens
 from app.core.telemetry.usage import ContextUsage, UsageTracker, validate_threshold
 
 if TYPE_CHECKING:

@@ -6,10 +6,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from app.core.files.json_io import parse_json
-from app.core.errors import UsageError
 from app.core.config.paths import data_dir
 from app.core.config.settings import write_private
+from app.core.errors import UsageError
+from app.core.files.json_io import parse_json
 
 CACHE_NAME = "fingerprints.json"
 _CHUNK = 4 * 1024 * 1024

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from app.core.files import field_checks as fields
 from app.core.conversations.conversation import Conversation
+from app.core.files import field_checks as fields
 from app.core.limits import MAX_N_CTX
 
 MAX_TOKEN_ID = 2**31 - 1  # llama.cpp token ids are 32-bit

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from app.core import events as ev
 from app.core.conversations.conversation import Conversation
 from app.core.errors import ModelLoadError
-from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 from app.core.snapshots.cache_match import SnapshotCache, promised_reuse, shortfall_reason, snapshot_cache
+from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 
 if TYPE_CHECKING:
     from app.core.session.session import Session

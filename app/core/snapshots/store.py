@@ -19,12 +19,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.config.paths import data_dir, ensure_private_dir
+from app.core.config.settings import write_private
 from app.core.errors import UsageError
 from app.core.files.field_checks import DamagedFile
 from app.core.files.json_io import json_bytes, parse_json
 from app.core.snapshots.manifest_check import check_manifest
-from app.core.config.paths import data_dir, ensure_private_dir
-from app.core.config.settings import write_private
 
 FORMAT_VERSION = 1
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

@@ -8,8 +8,8 @@ plotext 6 draws through `plotext.figure`; plotext 5 through module functions. Bo
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from app.core.formatting import fmt_tokens_label
 from app.core.sweep.run import SweepResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 from app.core.formatting import DASH, fmt_bytes, fmt_ms
 from app.core.sweep.run import SweepResult

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Callable, Sequence
 
-from app.core.engine.load_options import CTX_ALIGN, LoadOptions
+from app.core.config.settings import DEFAULT_SYSTEM_PROMPT
 from app.core.engine.llama.engine import LlamaEngine
+from app.core.engine.load_options import CTX_ALIGN, LoadOptions
 from app.core.engine.protocol import Engine
 from app.core.engine.results import GenerationResult
-from app.core.errors import UsageError
-from app.core.telemetry.kv_cache import KVCacheModel, parse_cache_type
-from app.core.limits import check_value
-from app.core.telemetry.memory import MemoryMonitor
 from app.core.engine.sampling import SamplingParams
-from app.core.config.settings import DEFAULT_SYSTEM_PROMPT
+from app.core.errors import UsageError
+from app.core.limits import check_value
 from app.core.sweep.text import filler_ids, question_messages
+from app.core.telemetry.kv_cache import KVCacheModel, parse_cache_type
+from app.core.telemetry.memory import MemoryMonitor
 
 DECODE_TOKENS = 32
 STAGES = ("load", "prefill", "decode")

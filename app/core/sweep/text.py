@@ -6,7 +6,7 @@ it evaluates and the reply it times are those of ordinary use.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 PARAGRAPHS: tuple[str, ...] = (
     "The ferry left the harbour an hour after dawn, when the fog had thinned to a pale "

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from app.core.config.profiles import ModelProfile, size_label
 from app.core.errors import UsageError
 from app.core.formatting import fmt_bytes
 from app.core.telemetry.kv_cache import kv_bytes
-from app.core.config.profiles import ModelProfile, size_label
 
 MiB = 1024**2
 DEFAULT_SAFETY_BYTES = 512 * MiB

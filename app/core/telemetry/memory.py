@@ -12,15 +12,15 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import psutil
 
 from app.core.errors import UsageError
 from app.core.events import MemoryLevelChanged
-from app.core.telemetry.gpu import GpuSample, NvmlReader, shared_reader
 from app.core.limits import check_value
+from app.core.telemetry.gpu import GpuSample, NvmlReader, shared_reader
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.core.config.profiles import ContextProfile
 from app.core.errors import UsageError
 from app.core.events import ThresholdCrossed
-from app.core.config.profiles import ContextProfile
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ works over SSH and inside tmux; `App.clipboard` keeps what was copied last.
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from textual.actions import SkipAction
 

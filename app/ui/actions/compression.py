@@ -7,25 +7,24 @@ through `run_command`, and each result comes back to the callback sent with its 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
-from typing import Iterable
 
 from textual.content import Content
 
 from app.core.compression.strategies import SUMMARIZING, TRUNCATIONS, CompressionPlan, is_protected
+from app.core.config.settings import save_defaults
 from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_int
 from app.core.session import commands as cmd
 from app.core.session.runner import CommandFinished
-from app.core.config.settings import save_defaults
 from app.ui import bindings
-from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.actions.palette import PaletteEntry
+from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.compression_settings import CompressionChoice, CompressionSettingsScreen
 from app.ui.widgets.compression_controls import HISTORY_TOOLS, STRATEGY_LABELS, CompressionControls, strategy_label
 from app.ui.widgets.compression_panel import AutoPolicy
-
 
 
 def sync_note(verb: str, result) -> Content:

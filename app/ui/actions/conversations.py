@@ -8,18 +8,19 @@ to the callback sent with its command, which turns it into a status line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
-from typing import Iterable
 
 from app.core.conversations.store import ConversationStore
 from app.core.errors import ContextWatchError
 from app.core.session import commands as cmd
 from app.core.session.runner import CommandFinished
 from app.ui import bindings
-from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.actions.palette import PaletteEntry
+from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.screens.conversations import ConversationChoice, ConversationsScreen
 from app.ui.widgets.history_pane import HistoryList
+
 
 class ConversationActions:
     """The conversation list and delete-undo, for `ContextWatchApp`."""

@@ -10,7 +10,7 @@ input, usually), and runs no binding of the dialog's.
 from __future__ import annotations
 
 from collections import deque
-from typing import Sequence
+from collections.abc import Sequence
 
 from textual import events
 from textual.dom import DOMNode

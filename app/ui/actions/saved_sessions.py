@@ -7,8 +7,8 @@ callback sent with its command, which turns it into a status line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
-from typing import Sequence
 
 from textual.binding import Binding
 

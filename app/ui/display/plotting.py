@@ -5,8 +5,7 @@ plotext 6 draws through `plotext.figure`; plotext 5 through module functions. Bo
 
 from __future__ import annotations
 
-from typing import Sequence
-
+from collections.abc import Sequence
 
 
 class _Plotext:

@@ -15,8 +15,8 @@ from textual.widgets import Button, Static
 
 from app.core.compression.strategies import CompressionPlan, PlanItem
 from app.core.formatting import fmt_int
-from app.ui.bindings import BindingScope
 from app.ui.actions.early_keys import OpensOnItsOwn
+from app.ui.bindings import BindingScope
 from app.ui.widgets.compression_controls import strategy_label
 
 PREVIEW = BindingScope(

@@ -16,8 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from app.core.compression.strategies import STRATEGIES
-from app.core.errors import UsageError
 from app.core.config.settings import Settings
+from app.core.errors import UsageError
 from app.ui.bindings import BindingScope
 from app.ui.widgets.compression_controls import strategy_label
 

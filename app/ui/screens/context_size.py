@@ -17,15 +17,15 @@ from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, 
 from textual.widgets.option_list import Option
 
 from app.core.compression.strategies import STRATEGIES
+from app.core.config.profiles import ContextProfile
 from app.core.errors import UsageError
 from app.core.formatting import fmt_bytes, fmt_int
-from app.core.telemetry.kv_cache import kv_bytes
-from app.core.config.profiles import ContextProfile
 from app.core.session.context_offer import ContextOffer
 from app.core.session.reload import ContextSetup
 from app.core.sweep.run import SweepPoint, over_train_warning
-from app.ui.bindings import BindingScope
+from app.core.telemetry.kv_cache import kv_bytes
 from app.ui.actions.early_keys import OpensOnItsOwn
+from app.ui.bindings import BindingScope
 from app.ui.widgets.compression_controls import strategy_label
 
 CONTEXT_DIALOG = BindingScope(

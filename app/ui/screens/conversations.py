@@ -18,12 +18,16 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from app.core.conversations.store import (
-    ConversationError, ConversationRecord, ConversationStore, DamagedFile, check_title,
+    ConversationError,
+    ConversationRecord,
+    ConversationStore,
+    DamagedFile,
+    check_title,
 )
 from app.core.formatting import fmt_int
 from app.core.growth.format import fmt_when
-from app.ui.bindings import SCREEN, BindingScope, effective_keys
 from app.ui.actions.palette import PaletteEntry
+from app.ui.bindings import SCREEN, BindingScope, effective_keys
 from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.name_prompt import NamePromptScreen
 from app.ui.screens.snapshots import ScreenCommands

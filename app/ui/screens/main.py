@@ -16,8 +16,13 @@ from textual.widgets import Footer, Header
 
 from app.core.conversations.conversation import Message
 from app.core.events import (
-    DashboardUpdate, LoadProgress, MemoryLevelChanged, SyncDone, TurnFinished,
+    DashboardUpdate,
+    LoadProgress,
+    MemoryLevelChanged,
+    SyncDone,
+    TurnFinished,
 )
+from app.core.session.reload import ReloadOutcome
 from app.ui.bindings import SCREEN
 from app.ui.engine_link.live_buffer import LiveBatch
 from app.ui.widgets.alert_banner import AlertBanner
@@ -31,7 +36,6 @@ from app.ui.widgets.history_pane import HistoryList, HistoryPane
 from app.ui.widgets.latency_panel import LatencyPanel
 from app.ui.widgets.load_status import LoadStatus
 from app.ui.widgets.memory_panel import MemoryPanel
-from app.core.session.reload import ReloadOutcome
 from app.ui.widgets.reload_compare import ReloadComparePanel
 from app.ui.widgets.status_line import StatusLine
 

@@ -7,7 +7,7 @@ the message and keeps the text), or returns a warning that a second Enter accept
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding

@@ -16,8 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from app.core.growth.format import prompt_excerpt
-from app.ui.bindings import BindingScope
 from app.ui.actions.early_keys import OpensOnItsOwn
+from app.ui.bindings import BindingScope
 
 RESUME = BindingScope(
     "resume",

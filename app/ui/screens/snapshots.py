@@ -22,8 +22,8 @@ from app.core.files.field_checks import DamagedFile
 from app.core.formatting import fmt_bytes, fmt_int
 from app.core.growth.format import fmt_when
 from app.core.snapshots.store import SnapshotError, SnapshotInfo, SnapshotStore, check_name
-from app.ui.bindings import SCREEN, BindingScope, effective_keys
 from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
+from app.ui.bindings import SCREEN, BindingScope, effective_keys
 from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.name_prompt import NamePromptScreen
 

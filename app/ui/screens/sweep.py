@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -10,11 +10,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from app.core.sweep.run import SweepResult
 from app.core.sweep.charts import memory_spec, render, speed_spec
 from app.core.sweep.report import COLUMNS, table_rows
-from app.ui.bindings import SCREEN, VIEWER
+from app.core.sweep.run import SweepResult
 from app.ui.actions.early_keys import OpensOnItsOwn
+from app.ui.bindings import SCREEN, VIEWER
 
 
 class SweepScreen(OpensOnItsOwn, Screen[None]):

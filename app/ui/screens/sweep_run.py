@@ -17,8 +17,8 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 from app.core.errors import UsageError
 from app.core.sweep.run import parse_fill, sweep_points
 from app.core.sweep.session_sweep import SweepProgress, SweepRequest
-from app.ui.bindings import BindingScope
 from app.ui.actions.early_keys import OpensOnItsOwn
+from app.ui.bindings import BindingScope
 
 SWEEP_DIALOGS = BindingScope(
     "sweep_run",

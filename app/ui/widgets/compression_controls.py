@@ -15,8 +15,8 @@ from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.widgets import Button, Select, Static
 
-from app.core.compression.strategies import STRATEGIES
 from app.core.compression.stats import STEP_JOIN
+from app.core.compression.strategies import STRATEGIES
 from app.ui.bindings import BindingScope
 
 HISTORY_TOOLS = BindingScope(

@@ -9,27 +9,27 @@ import codecs
 import contextlib
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
-from app.core.engine.llama import log as llama_log
 from app.core.engine.capabilities import EngineCapabilities
 from app.core.engine.chat_format import ChatFormatter
-from app.core.errors import ContextFullError, ModelLoadError, UsageError
-from app.core.events import StopReason
 from app.core.engine.gguf_file import check_gguf
+from app.core.engine.llama import log as llama_log
 from app.core.engine.llama.gil_calls import holding_gil
+from app.core.engine.llama.loader import close_llama, open_llama
 from app.core.engine.llama.memory_check import check_memory
+from app.core.engine.llama.model_info import read_model_info
+from app.core.engine.llama.sampling import build_sampler
 from app.core.engine.load_options import LoadOptions, ProgressFn, aligned_n_ctx, default_threads
 from app.core.engine.model_info import ModelInfo
 from app.core.engine.protocol import PrefillProgressFn
 from app.core.engine.results import GenerationResult, Step, SyncResult, common_prefix
 from app.core.engine.sampling import SamplingParams
-from app.core.telemetry.kv_cache import CACHE_TYPES, parse_logged_kv_bytes
-from app.core.engine.llama.loader import close_llama, open_llama
-from app.core.engine.llama.model_info import read_model_info
-from app.core.engine.llama.sampling import build_sampler
 from app.core.engine.special_split import BLOCK_CHARS, blocks, most_frequent, safe_marker
+from app.core.errors import ContextFullError, ModelLoadError, UsageError
+from app.core.events import StopReason
+from app.core.telemetry.kv_cache import CACHE_TYPES, parse_logged_kv_bytes
 
 LLAMA_CAPABILITIES = EngineCapabilities(
     can_save_state=True, can_shift_cache=False, counts_tokens_locally=True, can_change_n_ctx=True,

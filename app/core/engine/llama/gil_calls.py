@@ -8,10 +8,10 @@ calls; only `llama_decode` runs long enough to be worth the hand-over.
 from __future__ import annotations
 
 import ctypes
-from functools import lru_cache
+from functools import cache
 
 
-@lru_cache(maxsize=None)
+@cache
 def holding_gil(name: str):
     """The llama.cpp function `name`, with llama-cpp-python's signature, called under the GIL."""
     from llama_cpp import llama_cpp

@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 
 from app.core.engine.llama import log as llama_log
-from app.core.errors import ModelLoadError
 from app.core.engine.llama.weight_buffers import model_params_for_this_cpu
+from app.core.errors import ModelLoadError
 
 UNPARSEABLE = "{{ raise_exception(\"the model's chat template does not parse\") }}"
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import psutil
 
+from app.core.engine.llama.loader import close_llama, open_llama
 from app.core.errors import UsageError
 from app.core.formatting import fmt_bytes
 from app.core.telemetry.kv_cache import kv_bytes
-from app.core.engine.llama.loader import close_llama, open_llama
 
 
 def read_metadata(path: Path) -> dict:

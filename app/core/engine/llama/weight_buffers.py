@@ -9,8 +9,8 @@ seen on a Xeon reporting `amx_tile`. There the extra buffers are left out.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 CPUINFO = Path("/proc/cpuinfo")
 
