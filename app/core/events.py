@@ -9,6 +9,7 @@ import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -148,6 +149,17 @@ class HistoryChanged:
     messages: tuple = ()  # the whole conversation as it is now: frozen Message objects
     checkpoints: tuple = ()  # the compressions that can be undone, oldest first: frozen Checkpoint objects
     can_undo_delete: bool = False  # a deleted message can be brought back
+    kept: bool = False  # the session keeps its conversations in the conversation store
+    conversation_id: str | None = None  # the kept conversation this is, once it has been written
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class GrowthOpened:
+    """This session's turns are recorded as `session_id` in the growth database at `path`."""
+
+    path: Path
+    session_id: int
     t: float = field(default_factory=now)
 
 

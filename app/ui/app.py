@@ -94,6 +94,9 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.history: tuple[Message, ...] = ()  # as the last HistoryChanged carried them
         self.checkpoints: tuple = ()
         self.can_undo_delete = False
+        self.keeps_conversations = False
+        self.conversation_id: str | None = None
+        self.growth: ev.GrowthOpened | None = None  # where this session's turns are recorded
         self.charts = ChartSeries()  # from the newest dashboard
         self.tracker = EngineStateTracker()
         self._on_done: list[tuple[Any, CommandDone]] = []  # callbacks of commands not finished, oldest first
@@ -103,7 +106,6 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.last_stop: ev.StopReason | None = None
         self.turn_tokens = 0
         self.latest_dashboard: ev.DashboardUpdate | None = None
-        self.context_by_turn: list[tuple[int, int]] = []
         self._flush_scheduled = False
         self._last_flush = 0.0
         self._last_dashboard = 0.0
@@ -309,6 +311,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             ev.MemoryLevelChanged: self._on_memory_level,
             ev.Notice: self._on_notice,
             ev.HistoryChanged: self._on_history_changed,
+            ev.GrowthOpened: partial(setattr, self, "growth"),
             ev.TurnFinished: self._on_turn_finished,
             ev.EngineError: self._on_engine_error,
             CommandStarted: self._on_command_started,
@@ -326,6 +329,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def _on_history_changed(self, event: ev.HistoryChanged) -> None:
         self.history, self.checkpoints, self.can_undo_delete = event.messages, event.checkpoints, event.can_undo_delete
+        self.keeps_conversations, self.conversation_id = event.kept, event.conversation_id
         self.main.show_history(self.history)
 
     def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
@@ -391,8 +395,6 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def _on_turn_finished(self, event: ev.TurnFinished) -> None:
         self.main.show_turn(event)
-        if self.latest_dashboard is not None:
-            self.context_by_turn.append((len(self.context_by_turn) + 1, self.latest_dashboard.usage.used))
 
     def _on_engine_error(self, event: ev.EngineError) -> None:
         if not self.engine_state.loaded:
@@ -539,7 +541,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         return ChartData(
             token_latency_ms=self.charts.token_latency_ms,
             rss_by_tokens=self.charts.rss_by_tokens,
-            context_by_turn=tuple(self.context_by_turn),
+            context_by_turn=self.charts.context_by_turn,
         )
 
     def palette_entries(self) -> Iterable[PaletteEntry]:

@@ -105,6 +105,7 @@ class FakeSession:
         self.used = 0
         self.in_flight = 0
         self.turns = 0
+        self.context_by_turn: list[tuple[int, int]] = []
         self.cached_tokens = 0
         self.extra_user = 0  # tokens `fill_context` adds, counted as user text
         self.calls: list[str] = []
@@ -170,11 +171,14 @@ class FakeSession:
     def dashboard(self) -> ev.DashboardUpdate:
         return ev.DashboardUpdate(self.usage(), self.latency_stats(), self.memory_snapshot(), self.kv_info(),
                                   compression=replace(self.stats),
-                                  charts=ChartSeries(tuple(self.latency.recent), tuple(self.memory.history)))
+                                  charts=ChartSeries(tuple(self.latency.recent), tuple(self.memory.history),
+                                                    tuple(self.context_by_turn)))
 
     def _history_event(self) -> ev.HistoryChanged:
+        keeper = self.autosave
         return ev.HistoryChanged(tuple(self.conversation.messages), tuple(self.conversation.checkpoints),
-                                 self.deleted is not None)
+                                 self.deleted is not None, kept=keeper is not None,
+                                 conversation_id=keeper.current_id if keeper is not None else None)
 
     # ----- the Session interface
 
@@ -248,6 +252,7 @@ class FakeSession:
         self._set_tokens()
         self.used = self._prompt_tokens()
         self.cached_tokens = self.used
+        self.context_by_turn.append((self.turns, self.used))
         self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()
@@ -311,6 +316,11 @@ class FakeSession:
 
     growth = None  # a GrowthStore, when a test gives one
     growth_session: int | None = None
+
+    def open_growth(self, store, session_id: int) -> None:
+        """Record this session's turns in `store` as `session_id`, as the real session does once loaded."""
+        self.growth, self.growth_session = store, session_id
+        self.sink(ev.GrowthOpened(store.path, session_id))
 
     def snapshot_manifest(self, name: str) -> dict:
         return {

@@ -20,7 +20,7 @@ async def test_growth_key_opens_the_view_and_enter_jumps_to_the_message(tmp_path
     app = fake_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.session.growth, app.session.growth_session = store, sid
+        app.session.open_growth(store, sid)
         context = 0
         for prompt, growth in zip(PROMPTS, GROWTH):
             await ask(pilot, prompt)
@@ -67,7 +67,7 @@ async def test_jumping_to_an_early_turn_scrolls_the_conversation_up(tmp_path):
     app = fake_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        app.session.growth, app.session.growth_session = store, sid
+        app.session.open_growth(store, sid)
         prompts = [f"Question number {n}?" for n in range(1, 6)]
         for n, prompt in enumerate(prompts):
             await ask(pilot, prompt)

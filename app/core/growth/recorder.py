@@ -34,6 +34,8 @@ class GrowthRecorder:
         except (ContextWatchError, OSError) as err:
             self.store = None
             self.sink(ev.Notice(f"turn history is off: {err}", "warning"))
+        else:
+            self.sink(ev.GrowthOpened(self.store.path, self.session_id))
 
     def record(self, prompt: str, model: str, n_ctx: int, context_before: int, result: TurnResult,
                compression: str | None) -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from app.core import events as ev
 from app.core.compression.stats import CompressionStats
+from app.core.conversations.autosave import Autosave
 from app.core.conversations.conversation import Conversation, Message
 from app.core.telemetry.chart_series import ChartSeries
 from app.core.telemetry.kv_cache import KVCacheModel
@@ -16,19 +17,21 @@ from app.core.telemetry.usage import BudgetBreakdown, UsageTracker
 
 
 def dashboard_update(usage: UsageTracker, latency: LatencyTracker, memory: MemoryMonitor, kv: KVCacheModel,
-                     cached_tokens: int, stats: CompressionStats) -> ev.DashboardUpdate:
+                     cached_tokens: int, stats: CompressionStats,
+                     context_by_turn: Sequence[tuple[int, int]]) -> ev.DashboardUpdate:
     return ev.DashboardUpdate(
         usage=usage.snapshot(),
         latency=latency.snapshot(),
         memory=memory.latest(),
         kv=kv.info(cached_tokens),  # what the cache holds, not what the prompt will need
         compression=replace(stats),
-        charts=ChartSeries(tuple(latency.turn_latencies_ms()), tuple(memory.rss_history())),
+        charts=ChartSeries(tuple(latency.turn_latencies_ms()), tuple(memory.rss_history()), tuple(context_by_turn)),
     )
 
 
-def history_event(conversation: Conversation, can_undo_delete: bool) -> ev.HistoryChanged:
-    return ev.HistoryChanged(tuple(conversation.messages), tuple(conversation.checkpoints), can_undo_delete)
+def history_event(conversation: Conversation, can_undo_delete: bool, keeper: Autosave | None) -> ev.HistoryChanged:
+    return ev.HistoryChanged(tuple(conversation.messages), tuple(conversation.checkpoints), can_undo_delete,
+                             kept=keeper is not None, conversation_id=keeper.current_id if keeper is not None else None)
 
 
 def budget_breakdown(messages: Sequence[Message], prompt_len: int) -> BudgetBreakdown:

@@ -105,6 +105,7 @@ class Session:
         self.growth_recorder = GrowthRecorder(lambda event: self.sink(event), enabled=self.record_growth)
         self._autosaved = False
         self._prompt_len = 0
+        self.context_by_turn: list[tuple[int, int]] = []  # (turn, tokens in the context after it), for the charts
         self._generated = 0
         self._tokens_seen = 0
 
@@ -175,10 +176,11 @@ class Session:
     # ----- numbers
 
     def dashboard(self) -> ev.DashboardUpdate:
-        return dashboard_update(self.usage, self.latency, self.memory, self.kv, self.engine.n_tokens, self.stats)
+        return dashboard_update(self.usage, self.latency, self.memory, self.kv, self.engine.n_tokens, self.stats,
+                                self.context_by_turn)
 
     def _history_event(self) -> ev.HistoryChanged:
-        return history_event(self.conversation, self.deleted is not None)
+        return history_event(self.conversation, self.deleted is not None, self.autosave)
 
     def _refresh_costs(self, add_generation_prompt: bool = False) -> list[int]:
         """Per-message prompt costs, the prompt's token ids, and the usage breakdown."""
@@ -357,6 +359,7 @@ class Session:
         """Count the finished reply into the history's costs without touching the KV cache."""
         self._autosave()
         self._refresh_costs()
+        self.context_by_turn.append((len(self.context_by_turn) + 1, self.usage.snapshot().used))
         self.sink(self._history_event())
         self.sink(self.dashboard())
 

@@ -25,9 +25,6 @@ from app.ui.widgets.history_pane import HistoryList
 class ConversationActions:
     """The conversation list and delete-undo, for `ContextWatchApp`."""
 
-    def _keeper(self):
-        return getattr(self.session, "autosave", None)
-
     # ----- the list
 
     def action_conversations(self) -> None:
@@ -36,14 +33,12 @@ class ConversationActions:
             return
         if self.screen is not self.main:
             return
-        keeper = self._keeper()
         try:
-            store = keeper.store if keeper is not None else ConversationStore()
+            store = ConversationStore()
         except (ContextWatchError, OSError) as err:
             self.notify(f"The conversations folder cannot be used: {err}", severity="error")
             return
-        current = keeper.current_id if keeper is not None else None
-        self.push_screen(ConversationsScreen(store, current), self._conversation_chosen)
+        self.push_screen(ConversationsScreen(store, self.conversation_id), self._conversation_chosen)
 
     def _conversation_chosen(self, choice: ConversationChoice | None) -> None:
         if choice is None:
@@ -80,7 +75,7 @@ class ConversationActions:
 
     def conversation_closing(self) -> None:
         """Keep a reply cut short by the quit; after an error, leave the conversation unfinished."""
-        if getattr(self, "_exception", None) is not None and self._keeper() is not None:
+        if getattr(self, "_exception", None) is not None and self.keeps_conversations:
             self.runner.run(cmd.KeepAutosave())
         self.session.cancel(quitting=True)
 

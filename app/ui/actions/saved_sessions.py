@@ -16,6 +16,7 @@ from app.core.conversations.conversation import Conversation, Message
 from app.core.conversations.store import has_messages, title_from
 from app.core.errors import ContextWatchError
 from app.core.formatting import fmt_bytes
+from app.core.growth.store import GrowthStore
 from app.core.session import commands as cmd
 from app.core.session.runner import CommandFinished
 from app.core.snapshots.store import SnapshotStore, check_name, default_name
@@ -122,7 +123,7 @@ class SavedSessionActions:
             self._restore(name, True)
             return
         title = title_from(conversation)
-        if getattr(self.session, "autosave", None) is not None:
+        if self.keeps_conversations:
             detail = (f"The current conversation, “{title}”, is kept and stays in the conversation list "
                       f"({bindings.key_for('app.conversations', self.keymap)}). The snapshot opens as a "
                       "conversation of its own.")
@@ -187,15 +188,20 @@ class SavedSessionActions:
             return
         if not self._on_main_screen():
             return
-        store = getattr(self.session, "growth", None)
-        if store is None:
+        if self.growth is None:
             reason = "the model has not loaded yet" if not self.engine_state.loaded else "turn history is off for this session"
             self.notify(f"No growth view: {reason}.", severity="warning")
             return
-        screen = GrowthScreen(store, self.session.growth_session)
+        try:
+            store = GrowthStore(self.growth.path)  # the UI thread's own connection, read while the engine writes
+        except (ContextWatchError, OSError) as err:
+            self.notify(f"No growth view: {err}", severity="error")
+            return
+        screen = GrowthScreen(store, self.growth.session_id)
         self.push_screen(screen, partial(self._jump_to_turn, screen))
 
     def _jump_to_turn(self, screen: GrowthScreen, turn_index: int | None) -> None:
+        screen.store.close()
         if turn_index is None:
             return
         row = next((r for r in screen.rows if r.turn_index == turn_index), None)
