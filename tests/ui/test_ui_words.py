@@ -8,7 +8,7 @@ import pytest
 
 from app.core.session.commands import Reload, ResumeConversation, Submit
 from app.core.session.engine_state import EngineState, Progress
-from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
+from app.core.telemetry.usage import BudgetBreakdown, ContextUsage, FillState
 from app.ui.actions.clipboard import copied_note
 from app.ui.engine_link.engine_status import compression_status, progress_status, queued_status
 from app.ui.widgets.levels import context_state
@@ -35,6 +35,14 @@ def usage(used: int, overflow: int = 0, threshold: float = 80.0) -> ContextUsage
 ])
 def test_the_badge_says_what_the_fill_means(u, badge):
     assert context_state(u) == badge
+
+
+@pytest.mark.parametrize("u, state", [
+    (usage(100), FillState.OK), (usage(360), FillState.OVER_THRESHOLD), (usage(440), FillState.RESERVE),
+    (usage(512), FillState.FULL), (usage(512, overflow=2), FillState.OVERFLOW),
+])
+def test_core_classifies_the_fill(u, state):
+    assert u.fill_state is state
 
 
 @pytest.mark.parametrize("command, after, text", [

@@ -1,7 +1,7 @@
 import pytest
 
 from app.core.errors import UsageError
-from app.core.telemetry.latency import LatencyTracker
+from app.core.telemetry.latency import LatencyTracker, Trend
 
 
 def run_turn(tracker: LatencyTracker, t0: float, prefill_s: float, latencies_ms: list[float]) -> float:
@@ -150,3 +150,15 @@ def test_new_turn_resets_turn_numbers():
 def test_window_validation(window):
     with pytest.raises(UsageError):
         LatencyTracker(window=window)
+
+
+@pytest.mark.parametrize("latencies_ms, trend", [
+    ([10.0 + 2.0 * i for i in range(50)], Trend.UP),
+    ([110.0 - 2.0 * i for i in range(50)], Trend.DOWN),
+    ([25.0 + (0.001 if i % 2 else 0.0) for i in range(50)], Trend.STEADY),
+    ([25.0], None),
+])
+def test_the_trend_says_whether_latency_rises_falls_or_holds(latencies_ms, trend):
+    tracker = LatencyTracker()
+    run_turn(tracker, 0.0, 0.1, latencies_ms)
+    assert tracker.snapshot().trend is trend

@@ -6,6 +6,7 @@ Per-turn numbers describe the current turn, or the last one once it has ended.
 
 from __future__ import annotations
 
+import enum
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -13,6 +14,13 @@ from dataclasses import dataclass
 from app.core.errors import UsageError
 
 RECENT_LIMIT = 120
+STEADY_BAND_MS = 0.5  # a trend smaller than this per 100 tokens is steady
+
+
+class Trend(str, enum.Enum):
+    UP = "up"
+    DOWN = "down"
+    STEADY = "steady"
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,18 @@ class LatencyStats:
     session_turns: int
     session_avg_ttft_ms: float | None
     session_decode_tps: float | None
+
+    @property
+    def trend(self) -> Trend | None:
+        """Whether per-token latency is rising, falling or steady; None before there is a slope."""
+        slope = self.trend_ms_per_100
+        if slope is None:
+            return None
+        if slope > STEADY_BAND_MS:
+            return Trend.UP
+        if slope < -STEADY_BAND_MS:
+            return Trend.DOWN
+        return Trend.STEADY
 
 
 class _Slope:

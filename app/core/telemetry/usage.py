@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from app.core.config.profiles import ContextProfile
@@ -20,6 +21,16 @@ class BudgetBreakdown:
     @property
     def total(self) -> int:
         return self.system + self.summaries + self.user + self.assistant + self.in_flight
+
+
+class FillState(str, enum.Enum):
+    """What the fill means: under the threshold, past it, into the reply's reserve, full, or beyond n_ctx."""
+
+    OK = "ok"
+    OVER_THRESHOLD = "over_threshold"
+    RESERVE = "reserve"
+    FULL = "full"
+    OVERFLOW = "overflow"
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,18 @@ class ContextUsage:
     @property
     def needed(self) -> int:
         return self.used + self.overflow
+
+    @property
+    def fill_state(self) -> FillState:
+        if self.overflow:
+            return FillState.OVERFLOW
+        if self.used >= self.n_ctx:
+            return FillState.FULL
+        if self.available == 0:
+            return FillState.RESERVE
+        if self.over_threshold:
+            return FillState.OVER_THRESHOLD
+        return FillState.OK
 
 
 def validate_threshold(threshold: float, name: str = "threshold") -> float:

@@ -10,22 +10,16 @@ from textual.widgets import Sparkline
 
 from app.core.events import TurnFinished
 from app.core.formatting import DASH, fmt_int, fmt_ms
-from app.core.telemetry.latency import LatencyStats
+from app.core.telemetry.latency import LatencyStats, Trend
 from app.ui.widgets.bars import header, row
 from app.ui.widgets.text_block import TextBlock
 
 LABEL = "$text-muted"
-STEADY_BAND_MS = 0.5  # trends smaller than this per 100 tokens show as flat
+TREND_ARROWS = {Trend.UP: ("↑", "$text-warning"), Trend.DOWN: ("↓", "$text-success"), Trend.STEADY: ("→", "$text-primary")}
 
 
-def trend_arrow(trend_ms_per_100: float | None) -> tuple[str, str]:
-    if trend_ms_per_100 is None:
-        return "·", LABEL
-    if trend_ms_per_100 > STEADY_BAND_MS:
-        return "↑", "$text-warning"
-    if trend_ms_per_100 < -STEADY_BAND_MS:
-        return "↓", "$text-success"
-    return "→", "$text-primary"
+def trend_arrow(trend: Trend | None) -> tuple[str, str]:
+    return ("·", LABEL) if trend is None else TREND_ARROWS[trend]
 
 
 def fmt_rate(tps: float | None) -> str:
@@ -74,7 +68,7 @@ class LatencyPanel(Vertical):
             return
         head.content = header("LATENCY", Content.styled(fmt_rate(s.decode_tps), "bold $text-primary"), width)
         spark.data = list(s.recent_ms)
-        arrow, arrow_style = trend_arrow(s.trend_ms_per_100)
+        arrow, arrow_style = trend_arrow(s.trend)
         trend = DASH if s.trend_ms_per_100 is None else f"{s.trend_ms_per_100:+.2f} ms/100 tok"
         lines = [
             row(("TTFT", Content.styled(fmt_ms(s.ttft_ms), "bold")), ("last", fmt_ms(s.last_ms))),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.core.telemetry.memory import MemoryLevel
-from app.core.telemetry.usage import ContextUsage
+from app.core.telemetry.usage import ContextUsage, FillState
 
 MEMORY_STYLES = {
     MemoryLevel.NORMAL: "$success",
@@ -31,12 +31,7 @@ def context_style(usage: ContextUsage) -> str:
 
 def context_state(usage: ContextUsage) -> str:
     """The gauge's badge: what the fill means, in words."""
-    if usage.overflow:
-        return "OVERFLOW"
-    if usage.used >= usage.n_ctx:
-        return "FULL"
-    if usage.available == 0:
-        return "using the reserve"
-    if usage.over_threshold:
+    state = usage.fill_state
+    if state is FillState.OVER_THRESHOLD:
         return f"past {usage.threshold:g}% warning"
-    return "OK"
+    return {FillState.OVERFLOW: "OVERFLOW", FillState.FULL: "FULL", FillState.RESERVE: "using the reserve"}.get(state, "OK")
