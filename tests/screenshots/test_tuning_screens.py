@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.session import commands
 from app.ui.widgets.chat_input import ChatInput
 from fake_tuning import tuning_app
 from harness import SIZE, settle
-from test_reload_ui import Engine, offer
+from test_reload_ui import ScriptedTuning, script_tuning
 
 
 async def _seeded(pilot) -> None:
@@ -19,12 +18,8 @@ async def _seeded(pilot) -> None:
 
 
 @pytest.fixture
-def engine(monkeypatch) -> Engine:
-    scripted = Engine()
-    monkeypatch.setattr(commands, "context_offer", offer)
-    monkeypatch.setattr(commands, "preview_reload", scripted.preview_reload)
-    monkeypatch.setattr(commands, "reload", scripted.reload)
-    return scripted
+def engine(monkeypatch) -> ScriptedTuning:
+    return script_tuning(monkeypatch)
 
 
 def test_compression_preview(snap_compare):

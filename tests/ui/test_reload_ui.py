@@ -50,7 +50,7 @@ def offer(_session) -> ContextOffer:
     return ContextOffer(NOW, profile.context_profiles, 8192, "smollm2", True, "sliding", (30, 3, 64, 64))
 
 
-class Engine:
+class ScriptedTuning:
     """Scripted stand-ins for the core functions, recording what the app asked for."""
 
     def __init__(self, fits: bool = True) -> None:
@@ -72,13 +72,18 @@ class Engine:
         return ReloadOutcome(NOW, setup_for(n_ctx, type_k, type_v, flash_attn), sync.evaluated, 0.25)
 
 
-@pytest.fixture
-def engine(monkeypatch) -> Engine:
-    scripted = Engine()
+def script_tuning(monkeypatch) -> ScriptedTuning:
+    """The commands reach the scripted offer, reload preview and reload instead of the engine's."""
+    scripted = ScriptedTuning()
     monkeypatch.setattr(commands, "context_offer", offer)
     monkeypatch.setattr(commands, "preview_reload", scripted.preview_reload)
     monkeypatch.setattr(commands, "reload", scripted.reload)
     return scripted
+
+
+@pytest.fixture
+def engine(monkeypatch) -> ScriptedTuning:
+    return script_tuning(monkeypatch)
 
 
 async def open_dialog(pilot) -> ContextSizeScreen:
