@@ -9,32 +9,16 @@ from app.core.engine.capabilities import EngineCapabilities
 from app.core.engine.llama.engine import LlamaEngine
 from app.core.engine.protocol import Engine
 from app.core.session.session import Session
-
-PROTOCOL_PLUMBING = {"__init__", "__module__", "__doc__", "__dict__", "__weakref__", "__annotations__",
-                     "__parameters__", "__abstractmethods__", "__subclasshook__", "__protocol_attrs__",
-                     "__non_callable_proto_members__", "__orig_bases__", "__class_getitem__", "__slots__",
-                     "_is_protocol", "_is_runtime_protocol", "__init_subclass__", "__static_attributes__",
-                     "__firstlineno__", "__qualname__", "__type_params__", "_abc_impl"}
-
-
-def protocol_members() -> set[str]:
-    return (set(vars(Engine)) | set(Engine.__annotations__)) - PROTOCOL_PLUMBING
+from fakes.protocol_check import missing_members, parameter_mismatches
 
 
 def test_llama_engine_has_every_member_of_the_protocol():
     engine = LlamaEngine()  # unloaded: its properties would raise, so look them up on the class
-    missing = [name for name in protocol_members()
-               if not hasattr(LlamaEngine, name) and name not in vars(engine)]
-    assert missing == []
+    assert missing_members(Engine, LlamaEngine, engine) == []
 
 
 def test_llama_engine_methods_take_the_protocols_parameters():
-    for name in protocol_members():
-        wanted = vars(Engine).get(name)
-        if not inspect.isfunction(wanted):
-            continue
-        have = inspect.signature(getattr(LlamaEngine, name))
-        assert list(have.parameters) == list(inspect.signature(wanted).parameters), name
+    assert parameter_mismatches(Engine, LlamaEngine) == []
 
 
 def test_properties_stay_properties():

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from app.core.conversations.conversation import Conversation
     from app.core.conversations.outcomes import ConversationOpened
     from app.core.engine.llama.engine import SyncResult
-    from app.core.session.session import TurnResult
+    from app.core.session.protocol import ChatSession
+    from app.core.session.session import Session, TurnResult
     from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 
 
@@ -46,7 +47,7 @@ class Load(Command):
     label: ClassVar[str] = "load"
     activity: ClassVar[Activity] = Activity.LOADING
 
-    def run(self, session) -> None:
+    def run(self, session: ChatSession) -> None:
         session.load()
 
 
@@ -57,7 +58,7 @@ class Submit(Command):
     activity: ClassVar[Activity] = Activity.GENERATING
     cancellable: ClassVar[bool] = True
 
-    def run(self, session) -> TurnResult:
+    def run(self, session: ChatSession) -> TurnResult:
         return session.submit(self.text)
 
 
@@ -68,7 +69,7 @@ class Regenerate(Command):
     activity: ClassVar[Activity] = Activity.GENERATING
     cancellable: ClassVar[bool] = True
 
-    def run(self, session) -> TurnResult:
+    def run(self, session: ChatSession) -> TurnResult:
         return session.regenerate(self.index)
 
 
@@ -81,7 +82,7 @@ class EditMessage(Command):
     text: str
     label: ClassVar[str] = "edit"
 
-    def run(self, session) -> SyncResult:
+    def run(self, session: ChatSession) -> SyncResult:
         return session.edit_message(self.index, self.text)
 
 
@@ -90,7 +91,7 @@ class DeleteMessage(Command):
     index: int
     label: ClassVar[str] = "delete"
 
-    def run(self, session) -> SyncResult:
+    def run(self, session: ChatSession) -> SyncResult:
         return session.delete_message(self.index)
 
 
@@ -98,7 +99,7 @@ class DeleteMessage(Command):
 class UndoDelete(Command):
     label: ClassVar[str] = "undo-delete"
 
-    def run(self, session) -> SyncResult:
+    def run(self, session: ChatSession) -> SyncResult:
         return session.undo_delete()
 
 
@@ -107,7 +108,7 @@ class TogglePin(Command):
     index: int
     label: ClassVar[str] = "pin"
 
-    def run(self, session) -> bool:
+    def run(self, session: ChatSession) -> bool:
         return session.toggle_pin(self.index)
 
 
@@ -119,7 +120,7 @@ class SaveSnapshot(Command):
     name: str
     label: ClassVar[str] = "snapshot"
 
-    def run(self, session) -> SnapshotSaved:
+    def run(self, session: ChatSession) -> SnapshotSaved:
         return session.save_snapshot(self.name)
 
 
@@ -128,7 +129,7 @@ class RestoreSnapshot(Command):
     name: str
     label: ClassVar[str] = "restore"
 
-    def run(self, session) -> SnapshotRestored:
+    def run(self, session: ChatSession) -> SnapshotRestored:
         return session.restore_snapshot(self.name)
 
 
@@ -137,7 +138,7 @@ class ExportTranscript(Command):
     fmt: str  # "md" or "json"
     label: ClassVar[str] = "export"
 
-    def run(self, session) -> TranscriptWritten:
+    def run(self, session: ChatSession) -> TranscriptWritten:
 
         return TranscriptWritten(export_transcript(session, self.fmt))
 
@@ -147,7 +148,7 @@ class OpenConversation(Command):
     conversation_id: str
     label: ClassVar[str] = "open-conversation"
 
-    def run(self, session) -> ConversationOpened:
+    def run(self, session: ChatSession) -> ConversationOpened:
         return session.open_conversation(self.conversation_id)
 
 
@@ -166,7 +167,7 @@ class ResumeAutosave(Command):
     in_flight: str = ""
     label: ClassVar[str] = "resume"
 
-    def run(self, session) -> ConversationResumed:
+    def run(self, session: ChatSession) -> ConversationResumed:
 
         session.resume(self.conversation, self.in_flight)
         return ConversationResumed(sum(1 for m in session.conversation.messages if m.role != "system"))
@@ -176,7 +177,7 @@ class ResumeAutosave(Command):
 class NewConversation(Command):
     label: ClassVar[str] = "new-conversation"
 
-    def run(self, session) -> SyncResult:
+    def run(self, session: ChatSession) -> SyncResult:
         return session.new_conversation()
 
 
@@ -186,7 +187,7 @@ class KeepAutosave(Command):
 
     label: ClassVar[str] = "keep-autosave"
 
-    def run(self, session) -> None:
+    def run(self, session: ChatSession) -> None:
         session.autosave = None
 
 
@@ -200,7 +201,7 @@ class PreviewCompression(Command):
     label: ClassVar[str] = "compression preview"
     cancellable: ClassVar[bool] = True
 
-    def run(self, session) -> CompressionPlan:
+    def run(self, session: ChatSession) -> CompressionPlan:
         return session.preview_compression(self.strategy, self.cut)
 
 
@@ -209,7 +210,7 @@ class ApplyCompression(Command):
     plan: CompressionPlan
     label: ClassVar[str] = "compression"
 
-    def run(self, session) -> SyncResult:
+    def run(self, session: ChatSession) -> SyncResult:
         return session.apply_compression(self.plan)
 
 
@@ -217,7 +218,7 @@ class ApplyCompression(Command):
 class UndoCompression(Command):
     label: ClassVar[str] = "undo compression"
 
-    def run(self, session) -> SyncResult:
+    def run(self, session: ChatSession) -> SyncResult:
         return session.undo_compression()
 
 
@@ -230,7 +231,7 @@ class ChangeSettings(Command):
     def of(cls, **values: Any) -> ChangeSettings:
         return cls(tuple(values.items()))
 
-    def run(self, session) -> Settings:
+    def run(self, session: ChatSession) -> Settings:
 
         return change_settings(session, dict(self.values))
 
@@ -242,7 +243,7 @@ class ChangeSettings(Command):
 class OfferContextSizes(Command):
     label: ClassVar[str] = "context options"
 
-    def run(self, session) -> ContextOffer:
+    def run(self, session: Session) -> ContextOffer:
 
         return context_offer(session)
 
@@ -263,7 +264,7 @@ class PreviewReload(Command):
     strategy: str | None = None
     label: ClassVar[str] = "reload preview"
 
-    def run(self, session) -> CompressionPlan | None:
+    def run(self, session: Session) -> CompressionPlan | None:
         return preview_reload(session, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.strategy)
 
 
@@ -277,7 +278,7 @@ class Reload(Command):
     label: ClassVar[str] = "reload"
     activity: ClassVar[Activity] = Activity.RELOADING
 
-    def run(self, session) -> ReloadOutcome:
+    def run(self, session: Session) -> ReloadOutcome:
         return reload(session, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.plan)
 
 
@@ -287,6 +288,6 @@ class Sweep(Command):
     label: ClassVar[str] = "sweep"
     activity: ClassVar[Activity] = Activity.SWEEPING
 
-    def run(self, session) -> SweepDone:
+    def run(self, session: Session) -> SweepDone:
 
         return SweepDone(tuple(sweep_in_engine(session, self.request) or ()))
