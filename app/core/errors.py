@@ -1,5 +1,11 @@
 """Errors with a message meant for the user and the exit code the CLI gives them."""
 
+from __future__ import annotations
+
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class ContextWatchError(Exception):
     """A failure the user can act on; str(err) is the one line we show."""
@@ -29,3 +35,10 @@ class ContextFullError(ContextWatchError):
     """A request cannot fit in the context window, even after compression."""
 
     exit_code = 1
+
+
+def require_model(value: T | None) -> T:
+    """`value`, which exists once a model is loaded; without one, a ModelLoadError."""
+    if value is None:
+        raise ModelLoadError("no model is loaded")
+    return value

@@ -15,7 +15,7 @@ from app.core.compression.strategies import STRATEGIES, SUMMARIZING, Compression
 from app.core.compression.summarizer import ModelSummarizer
 from app.core.conversations.conversation import Checkpoint
 from app.core.engine.results import SyncResult
-from app.core.errors import Cancelled, ContextFullError, ContextWatchError, UsageError
+from app.core.errors import Cancelled, ContextFullError, ContextWatchError, UsageError, require_model
 
 if TYPE_CHECKING:
     from app.core.session.session import Session
@@ -45,7 +45,7 @@ class CompressionPolicy:
 
     def target(self, emergency: bool) -> int:
         session = self.session
-        target = int(session.usage.snapshot().effective * session.settings.compress_target / 100)
+        target = int(require_model(session.usage).snapshot().effective * session.settings.compress_target / 100)
         if emergency:
             target = min(target, session.engine.n_ctx - self.reserve)
         return target
@@ -123,7 +123,7 @@ class CompressionPolicy:
         """Compress before the request when it would pass the trigger, or not fit at all."""
         session = self.session
         n_ctx = session.engine.n_ctx
-        effective = session.usage.snapshot().effective
+        effective = require_model(session.usage).snapshot().effective
         need = len(ids) + self.reserve
         emergency = need > n_ctx
         proactive = session.settings.auto_compress and len(ids) > effective * session.settings.compress_trigger / 100

@@ -7,7 +7,7 @@ import tempfile
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomli_w
 
@@ -23,7 +23,7 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 @dataclass(frozen=True)
 class Settings:
     model: str | None = None
-    n_ctx: int | str = 4096
+    n_ctx: int | Literal["auto"] = 4096
     n_batch: int = 512
     n_threads: int | None = None
     type_k: str = "f16"
@@ -118,7 +118,7 @@ def _check_type(path: Path, key: str, value: Any) -> None:
         raise UsageError(f"{path}: {key} must be {expected[0].__name__}, got a boolean")
     if not isinstance(value, expected):
         raise UsageError(f"{path}: {key} must be {expected[0].__name__}, got {type(value).__name__} {value!r}")
-    if key in ("model", "profile") and "\x00" in value:
+    if key in ("model", "profile") and isinstance(value, str) and "\x00" in value:
         raise UsageError(f"{path}: {key} is a path and cannot hold a NUL character")
 
 
@@ -143,7 +143,7 @@ def load_settings(path: Path | None = None) -> Settings:
     if "n_ctx" in data and isinstance(data["n_ctx"], int) and data["n_ctx"] <= 0:
         raise UsageError(f"{path}: n_ctx must be a positive integer or \"auto\"")
     check_values(data, f"{path}: ")
-    values = {k: (float(v) if isinstance(getattr(Settings(), k), float) else v) for k, v in data.items()}
+    values: dict[str, Any] = {k: (float(v) if isinstance(getattr(Settings(), k), float) else v) for k, v in data.items()}
     settings = Settings(**values)
     try:
         check_compression(settings)

@@ -32,7 +32,7 @@ class Message:
         return {"role": self.role, "content": self.content}
 
     def to_json(self) -> dict:
-        data = {"role": self.role, "content": self.content}
+        data: dict[str, object] = {"role": self.role, "content": self.content}
         if self.pinned:
             data["pinned"] = True
         if self.summary:
@@ -66,12 +66,12 @@ _NUMERIC_METRICS = ("prompt_tokens", "generated_tokens", "reused", "evaluated", 
 
 def _metrics(data: object, where: str) -> dict:
     """A reply's turn figures: flat, and numbers where a transcript formats numbers."""
-    fields.mapping(data, where)
-    for key, value in data.items():
+    metrics = fields.mapping(data, where)
+    for key, value in metrics.items():
         fields.scalar(value, f"{where}: {fields.text(key, where + ' key')}")
         if key in _NUMERIC_METRICS and value is not None:
             fields.number(value, f"{where}: {key}")
-    return data
+    return metrics
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ class Conversation:
         }
 
     @classmethod
-    def from_state_json(cls, data: dict, where: str = "conversation") -> Conversation:
+    def from_state_json(cls, data: object, where: str = "conversation") -> Conversation:
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list):
             raise UsageError(f"{where}: expected an object with a message list")
         messages = [Message.from_json(m, f"{where}: message {i}") for i, m in enumerate(data["messages"])]
@@ -204,8 +204,8 @@ class Conversation:
         return None
 
 
-def _checkpoint(data: object, where: str) -> Checkpoint:
-    fields.mapping(data, where)
+def _checkpoint(raw: object, where: str) -> Checkpoint:
+    data = fields.mapping(raw, where)
     missing = [k for k in ("strategy", "messages", "tokens_before", "tokens_after", "time") if k not in data]
     if missing:
         raise fields.FieldError(f"{where}: {missing[0]} is missing")

@@ -109,28 +109,29 @@ class ConversationRecord:
         version = data.get("format_version")
         if not isinstance(version, int) or version > FORMAT_VERSION:
             raise ConversationError(f"{where}: format {version!r} is not one this version reads")
-        kinds = {"id": str, "title": str, "created": (int, float), "updated": (int, float), "model": str,
-                 "n_ctx": int, "conversation": dict}
+        kinds: dict[str, type | tuple[type, ...]] = {
+            "id": str, "title": str, "created": (int, float), "updated": (int, float), "model": str, "n_ctx": int,
+            "conversation": dict,
+        }
         for key, kind in kinds.items():
             if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
                 raise ConversationError(f"{where}: {key} is missing or of the wrong type")
         try:
-            checked = dict(
-                title=fields.text(data["title"], "title", 10 * TITLE_MAX),
-                created=fields.timestamp(data["created"], "created"),
-                updated=fields.timestamp(data["updated"], "updated"),
-                model=fields.text(data["model"], "model", 4096),
-                n_ctx=fields.integer(data["n_ctx"], "n_ctx", 0, MAX_N_CTX),
-                in_flight=_optional(data.get("in_flight"), "in_flight"),
-                finished=fields.boolean(data.get("finished", False), "finished"),
-                renamed=fields.boolean(data.get("renamed", False), "renamed"),
-                origin=_optional(data.get("origin"), "origin"),
-            )
+            title = fields.text(data["title"], "title", 10 * TITLE_MAX)
+            created = fields.timestamp(data["created"], "created")
+            updated = fields.timestamp(data["updated"], "updated")
+            model = fields.text(data["model"], "model", 4096)
+            n_ctx = fields.integer(data["n_ctx"], "n_ctx", 0, MAX_N_CTX)
+            in_flight = _optional(data.get("in_flight"), "in_flight")
+            finished = fields.boolean(data.get("finished", False), "finished")
+            renamed = fields.boolean(data.get("renamed", False), "renamed")
+            origin = _optional(data.get("origin"), "origin")
         except fields.FieldError as err:
             raise ConversationError(f"{where}: {err}") from None
         return cls(
             id=check_id(data["id"]), conversation=Conversation.from_state_json(data["conversation"], where),
-            **dict(checked, in_flight=checked["in_flight"] or None),
+            title=title, created=created, updated=updated, model=model, n_ctx=n_ctx, in_flight=in_flight or None,
+            finished=finished, renamed=renamed, origin=origin,
         )
 
 

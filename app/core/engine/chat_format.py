@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import TemplateError, nodes
+from jinja2 import Template, TemplateError, nodes
 from jinja2.ext import Extension
 
 from app.core.engine.template_limits import BoundedSandbox, TemplateLimitError
@@ -69,13 +69,14 @@ class ChatFormatter:
     eos_text: str = ""
 
     def __post_init__(self) -> None:
-        self._compiled = None
+        self._compiled: Template | None = None
         self.warning: str | None = None if self.template else PLAIN_FALLBACK_WARNING
         if self.template:
             try:
                 self._compiled = template_environment().from_string(self.template)
             except TemplateError as err:
-                where = f"line {err.lineno}: " if getattr(err, "lineno", None) else ""
+                lineno = getattr(err, "lineno", None)
+                where = f"line {lineno}: " if lineno else ""
                 self.warning = f"the model's chat template does not parse ({where}{err.message}): {PLAIN_FORMAT}"
                 return
             self._refuse_if_unbounded()
@@ -108,9 +109,13 @@ class ChatFormatter:
 
 
     def _render_template(self, messages: Sequence[dict], add_generation_prompt: bool) -> str:
+        compiled = self._compiled
+        assert compiled is not None, "only a template that compiled renders"
+        sandbox = compiled.environment
+        assert isinstance(sandbox, BoundedSandbox), "templates compile in template_environment()"
         given = sum(len(m["content"]) for m in messages if isinstance(m.get("content"), str))
-        return self._compiled.environment.render_bounded(
-            self._compiled,
+        return sandbox.render_bounded(
+            compiled,
             given_chars=given,
             messages=list(messages),
             add_generation_prompt=add_generation_prompt,

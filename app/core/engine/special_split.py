@@ -44,5 +44,5 @@ def blocks(text: str, marker: str, size: int = BLOCK_CHARS) -> list[str]:
 def most_frequent(head: str, candidates: Iterable[str]) -> str | None:
     """The candidate that occurs most often in `head`, if any occurs."""
     counts = {c: head.count(c) for c in candidates if c}
-    best = max(counts, key=counts.get, default=None)
+    best = max(counts, key=counts.__getitem__, default=None)
     return best if best is not None and counts[best] else None

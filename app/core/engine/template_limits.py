@@ -119,7 +119,7 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             return self.refuse_size(filter_func(*args, **kwargs))
 
         if hasattr(filter_func, "jinja_pass_arg"):
-            bounded.jinja_pass_arg = filter_func.jinja_pass_arg
+            setattr(bounded, "jinja_pass_arg", filter_func.jinja_pass_arg)  # noqa: B010 - jinja2's mark, not a declared attribute
         return bounded
 
     def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:

@@ -210,7 +210,7 @@ class ApplyCompression(Command):
     plan: CompressionPlan
     label: ClassVar[str] = "compression"
 
-    def run(self, session: ChatSession) -> SyncResult:
+    def run(self, session: ChatSession) -> SyncResult | None:
         return session.apply_compression(self.plan)
 
 

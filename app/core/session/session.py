@@ -29,7 +29,7 @@ from app.core.engine.prompt_tokens import PromptTokens
 from app.core.engine.protocol import Engine
 from app.core.engine.results import GenerationResult, SyncResult
 from app.core.engine.sampling import SamplingParams
-from app.core.errors import Cancelled, ContextFullError, UsageError
+from app.core.errors import Cancelled, ContextFullError, UsageError, require_model
 from app.core.growth.recorder import GrowthRecorder
 from app.core.session.dashboard import budget_breakdown, dashboard_update, history_event
 from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
@@ -176,20 +176,21 @@ class Session:
     # ----- numbers
 
     def dashboard(self) -> ev.DashboardUpdate:
-        return dashboard_update(self.usage, self.latency, self.memory, self.kv, self.engine.n_tokens, self.stats,
-                                self.context_by_turn)
+        return dashboard_update(require_model(self.usage), self.latency, self.memory, require_model(self.kv),
+                                self.engine.n_tokens, self.stats, self.context_by_turn)
 
     def _history_event(self) -> ev.HistoryChanged:
         return history_event(self.conversation, self.deleted is not None, self.autosave)
 
     def _refresh_costs(self, add_generation_prompt: bool = False) -> list[int]:
         """Per-message prompt costs, the prompt's token ids, and the usage breakdown."""
-        ids, counts = self.prompt.build(self.conversation.messages, add_generation_prompt, self._count_progress)
+        prompt, usage = require_model(self.prompt), require_model(self.usage)
+        ids, counts = prompt.build(self.conversation.messages, add_generation_prompt, self._count_progress)
         self.conversation.set_tokens(counts)
         self._prompt_len = len(ids)
         self._generated = 0
-        self.usage.set_prompt(budget_breakdown(self.conversation.messages, len(ids)))
-        self.usage.set_used(len(ids))
+        usage.set_prompt(budget_breakdown(self.conversation.messages, len(ids)))
+        usage.set_used(len(ids))
         return ids
 
     def _count_progress(self, done: int, total: int) -> None:
@@ -313,7 +314,7 @@ class Session:
                 used = self._prompt_len + self._generated
                 self.latency.on_token(step.t)
                 self.memory.note_tokens(self._tokens_seen + used)
-                crossing = self.usage.on_token(used)
+                crossing = require_model(self.usage).on_token(used)
                 if crossing is not None:
                     crossed = crossed or crossing.rising
                     self.sink(crossing)
@@ -359,7 +360,7 @@ class Session:
         """Count the finished reply into the history's costs without touching the KV cache."""
         self._autosave()
         self._refresh_costs()
-        self.context_by_turn.append((len(self.context_by_turn) + 1, self.usage.snapshot().used))
+        self.context_by_turn.append((len(self.context_by_turn) + 1, require_model(self.usage).snapshot().used))
         self.sink(self._history_event())
         self.sink(self.dashboard())
 
@@ -422,7 +423,7 @@ class Session:
         """Replace the conversation with a kept one and bring the KV cache in line with it."""
         record = self._keeper().store.load(conversation_id)  # a bad file changes nothing
         self._keep_current()
-        self.autosave.adopt(record)
+        self._keeper().adopt(record)
         self.resume(record.conversation, record.in_flight or "")
         return ConversationOpened(record.id, record.title, record.message_count)
 
@@ -463,5 +464,5 @@ class Session:
     def _record_growth(self, context_before: int, result: TurnResult, compression: str | None) -> None:
         user = self.conversation.last_index("user")
         prompt = self.conversation.messages[user].content if user is not None else ""
-        self.growth_recorder.record(prompt, self.engine.info.name, self.engine.n_ctx, context_before, result,
+        self.growth_recorder.record(prompt, require_model(self.engine.info).name, self.engine.n_ctx, context_before, result,
                                     compression)

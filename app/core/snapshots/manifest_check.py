@@ -22,9 +22,9 @@ _REQUIRED = ("format_version", "name", "created", "model", "n_ctx", "cache", "sa
              "metrics", "kv")
 
 
-def check_manifest(manifest: object, blob_ok) -> dict:
+def check_manifest(raw: object, blob_ok) -> dict:
     """The manifest, checked; `blob_ok(file_name)` says whether a KV file name belongs to it."""
-    fields.mapping(manifest, "the manifest")
+    manifest = fields.mapping(raw, "the manifest")
     missing = [key for key in _REQUIRED if key not in manifest]
     if missing:
         raise fields.FieldError(f"field {missing[0]!r} is missing")
@@ -40,9 +40,9 @@ def check_manifest(manifest: object, blob_ok) -> dict:
     return manifest
 
 
-def _check_model(model: object) -> int | None:
+def _check_model(raw: object) -> int | None:
     """The model section; returns its vocabulary size when the manifest records one."""
-    fields.mapping(model, "model")
+    model = fields.mapping(raw, "model")
     for key in ("name", "path", "sha256"):
         if key in model:
             fields.text(model[key], f"model.{key}", 4096)

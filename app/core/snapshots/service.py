@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from app.core import events as ev
 from app.core.conversations.conversation import Conversation
-from app.core.errors import ModelLoadError
+from app.core.errors import ModelLoadError, require_model
 from app.core.snapshots.cache_match import SnapshotCache, promised_reuse, shortfall_reason, snapshot_cache
 from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 
@@ -26,7 +26,7 @@ class SnapshotService:
         from app.core.snapshots.fingerprint import model_fingerprint
 
         session = self.session
-        info = session.engine.info
+        info = require_model(session.engine.info)
         lat = session.latency.snapshot()
         return {
             "name": name, "created": time.time(),
@@ -36,7 +36,7 @@ class SnapshotService:
             "sampling": session.sampling().to_dict(),
             "conversation": session.conversation.state_json(),
             "metrics": {"turns": lat.session_turns, "avg_ttft_ms": lat.session_avg_ttft_ms,
-                        "decode_tps": lat.session_decode_tps, "context_used": session.usage.snapshot().used,
+                        "decode_tps": lat.session_decode_tps, "context_used": require_model(session.usage).snapshot().used,
                         "compression": session.stats.to_json()},
             "kv": {"n_tokens": session.engine.n_tokens, "token_ids": session.engine.cached_ids()},
         }

@@ -101,7 +101,7 @@ class SnapshotStore:
             manifest["kv"].pop("reason", None)
         manifest_bytes = json_bytes(manifest, indent=1)
         try:
-            if blob_path is not None:
+            if blob_path is not None and blob is not None:
                 write_private(blob_path, blob)
             write_private(manifest_path, manifest_bytes)
         except OSError as err:

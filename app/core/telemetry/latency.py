@@ -88,7 +88,7 @@ class LatencyTracker:
         self._turn_ms: list[float] = []
         self._slope = _Slope()
         self._in_turn = False
-        self._t_submit: float | None = None
+        self._t_submit = 0.0
         self._t_prefill_end: float | None = None
         self._t_first: float | None = None
         self._t_prev: float | None = None
@@ -149,22 +149,27 @@ class LatencyTracker:
         if ttft is not None:
             self._ttft_sum_s += ttft
             self._ttft_count += 1
-        n = len(self._turn_ms)
-        if n >= 2:
-            self._decode_tokens += n - 1
-            self._decode_seconds += self._t_prev - self._t_first
+        span = self._decode_span_s()
+        if span is not None:
+            self._decode_tokens += len(self._turn_ms) - 1
+            self._decode_seconds += span
 
     def _ttft_s(self) -> float | None:
-        if self._t_first is None or self._t_submit is None:
+        if self._t_first is None:
             return None
         return self._t_first - self._t_submit
 
-    def _decode_tps(self) -> float | None:
-        n = len(self._turn_ms)
-        if n < 2:
+    def _decode_span_s(self) -> float | None:
+        """Seconds from the turn's first token to its last, once it has two."""
+        if len(self._turn_ms) < 2 or self._t_first is None or self._t_prev is None:
             return None
-        elapsed = self._t_prev - self._t_first
-        return (n - 1) / elapsed if elapsed > 0 else None
+        return self._t_prev - self._t_first
+
+    def _decode_tps(self) -> float | None:
+        elapsed = self._decode_span_s()
+        if elapsed is None:
+            return None
+        return (len(self._turn_ms) - 1) / elapsed if elapsed > 0 else None
 
     def snapshot(self) -> LatencyStats:
         ttft = self._ttft_s()

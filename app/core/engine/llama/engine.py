@@ -9,8 +9,9 @@ import codecs
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.core.engine.capabilities import EngineCapabilities
 from app.core.engine.chat_format import ChatFormatter
@@ -31,6 +32,9 @@ from app.core.errors import ContextFullError, ModelLoadError, UsageError
 from app.core.events import StopReason
 from app.core.telemetry.kv_cache import CACHE_TYPES, parse_logged_kv_bytes
 
+if TYPE_CHECKING:
+    from llama_cpp import Llama
+
 LLAMA_CAPABILITIES = EngineCapabilities(
     can_save_state=True, can_shift_cache=False, counts_tokens_locally=True, can_change_n_ctx=True,
 )
@@ -42,7 +46,7 @@ class LlamaEngine:
     capabilities = LLAMA_CAPABILITIES
 
     def __init__(self) -> None:
-        self._llm = None
+        self._llm: Llama | None = None
         self.info: ModelInfo | None = None
         self.options: LoadOptions | None = None
         self.formatter: ChatFormatter | None = None
@@ -111,13 +115,20 @@ class LlamaEngine:
     def _special_text(self, token: int) -> str:
         if token < 0:
             return ""
-        return self._llm._model.token_to_piece(token, special=True).rstrip(b"\0").decode("utf-8", "replace")
+        return self.llm._model.token_to_piece(token, special=True).rstrip(b"\0").decode("utf-8", "replace")
 
     @property
-    def llm(self):
+    def llm(self) -> Llama:
         if self._llm is None:
             raise RuntimeError("no model is loaded")
         return self._llm
+
+    @property
+    def chat(self) -> ChatFormatter:
+        """The formatter of the model loaded last."""
+        if self.formatter is None:
+            raise RuntimeError("no model is loaded")
+        return self.formatter
 
     @property
     def n_ctx(self) -> int:
@@ -141,7 +152,7 @@ class LlamaEngine:
         return len(self.tokenize(text, special=False))
 
     def render(self, messages: Sequence[dict], add_generation_prompt: bool = True) -> str:
-        return self.formatter.render(messages, add_generation_prompt)
+        return self.chat.render(messages, add_generation_prompt)
 
     def prompt_ids(self, messages: Sequence[dict], add_generation_prompt: bool = True) -> list[int]:
         return self.rendered_ids(self.render(messages, add_generation_prompt))
@@ -150,7 +161,8 @@ class LlamaEngine:
         """The ids of a prompt `render` produced, with BOS added when the template leaves it out."""
         llm = self.llm
         wants_bos = llm._model.add_bos_token() and llm.token_bos() >= 0
-        add_bos = wants_bos and not (self.formatter.bos_text and text.startswith(self.formatter.bos_text))
+        bos_text = self.chat.bos_text
+        add_bos = wants_bos and not (bos_text and text.startswith(bos_text))
         marker = self._block_marker(text) if len(text) > 2 * BLOCK_CHARS else None
         if marker is None or (add_bos and llm._model.add_eos_token()):  # an EOS would land after the first block
             return self.tokenize(text, add_bos=add_bos)
@@ -256,7 +268,7 @@ class LlamaEngine:
 
     def _decode(self, tokens: Sequence[int]) -> None:
         """Run `tokens` (at most n_batch) through the model after what the cache holds."""
-        llm = self._llm
+        llm = self.llm
         n_past = llm.n_tokens
         llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=False)
         llm._ctx.decode(llm._batch)
@@ -310,7 +322,7 @@ class LlamaEngine:
         params: SamplingParams,
         cancel: threading.Event | None = None,
         result: GenerationResult | None = None,
-    ) -> Iterator[Step]:
+    ) -> Generator[Step, None, GenerationResult]:
         """Sample after the synced prompt, one token at a time; `result` gets the stop reason."""
         llm = self.llm
         out = result if result is not None else GenerationResult()

@@ -45,7 +45,7 @@ def _lenient_chat_handlers():
 
     strict = llama_chat_format.Jinja2ChatFormatter
 
-    class Lenient(strict):
+    class Lenient(llama_chat_format.Jinja2ChatFormatter):
         def __init__(self, template: str, *args, **kwargs) -> None:
             try:
                 super().__init__(template, *args, **kwargs)
@@ -53,8 +53,8 @@ def _lenient_chat_handlers():
                 super().__init__(UNPARSEABLE, *args, **kwargs)
 
     with _patching:
-        llama_chat_format.Jinja2ChatFormatter = Lenient
+        setattr(llama_chat_format, "Jinja2ChatFormatter", Lenient)  # noqa: B010 - swaps llama_cpp's class for the load
         try:
             yield
         finally:
-            llama_chat_format.Jinja2ChatFormatter = strict
+            setattr(llama_chat_format, "Jinja2ChatFormatter", strict)  # noqa: B010 - and puts it back

@@ -84,7 +84,7 @@ def write(data: bytes) -> None:
             _state["size"] += len(data)
         except (OSError, ValueError):
             pass
-    if _state["echo"]:
+    if _state["echo"] and sys.__stderr__ is not None:
         sys.__stderr__.write(data.decode("utf-8", "replace"))
 
 

@@ -27,7 +27,7 @@ def kv_estimate(meta: dict, n_ctx: int, type_k: str, type_v: str) -> int | None:
         n_layer = int(meta[f"{arch}.block_count"])
         n_head = int(meta[f"{arch}.attention.head_count"])
         n_head_kv = int(meta.get(f"{arch}.attention.head_count_kv", n_head))
-        head_dim = int(meta.get(f"{arch}.embedding_length")) // n_head
+        head_dim = int(meta[f"{arch}.embedding_length"]) // n_head
         head_k = int(meta.get(f"{arch}.attention.key_length", head_dim))
         head_v = int(meta.get(f"{arch}.attention.value_length", head_dim))
     except (KeyError, TypeError, ValueError, ZeroDivisionError):
