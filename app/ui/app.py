@@ -214,6 +214,11 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if self._showing():
             self._schedule_flush()
 
+    @property
+    def live_pending(self) -> bool:
+        """Streamed text or a dashboard is still on its way to the screen."""
+        return self._flush_scheduled or self._unpainted_dashboard is not None or self.bridge.buffer.has_data()
+
     def _schedule_flush(self) -> None:
         if self._flush_scheduled:
             return

@@ -37,8 +37,9 @@ async def wait_for(pilot, condition, timeout: float = 10.0, step: float = 0.02) 
 
 
 async def settle(pilot, seconds: float = 0.15) -> None:
-    """Let queued events, the live flush timer and layout all finish."""
-    await pilot.pause(seconds)
+    """Let queued events, the live flush timer and layout all finish, waiting at most `seconds` for the flush."""
+    await pilot.pause()
+    await wait_for(pilot, lambda: not getattr(pilot.app, "live_pending", False), seconds, step=0.01)
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
 

@@ -42,6 +42,10 @@ class LiveBuffer:
             self._dashboard = update
             return was_empty
 
+    def has_data(self) -> bool:
+        with self._lock:
+            return not self._is_empty()
+
     def _is_empty(self) -> bool:
         return self._n_tokens == 0 and self._dashboard is None
 
