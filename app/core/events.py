@@ -149,7 +149,7 @@ class HistoryChanged:
     messages: tuple = ()  # the whole conversation as it is now: frozen Message objects
     checkpoints: tuple = ()  # the compressions that can be undone, oldest first: frozen Checkpoint objects
     can_undo_delete: bool = False  # a deleted message can be brought back
-    kept: bool = False  # the session keeps its conversations in the conversation store
+    kept_in: Path | None = None  # the folder of the conversation store that keeps this session's conversations
     conversation_id: str | None = None  # the kept conversation this is, once it has been written
     t: float = field(default_factory=now)
 

@@ -35,7 +35,6 @@ from app.ui.actions.early_keys import EarlyKeyRouting
 from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
 from app.ui.actions.saved_sessions import SavedSessionActions
 from app.ui.display.alerts import memory_alert, stop_note, threshold_alert
-from app.ui.display.chart_data import ChartData
 from app.ui.display.themes import choose_theme, load_theme_folder
 from app.ui.engine_link.bridge import EventBridge
 from app.ui.engine_link.engine_status import compression_status, loaded_status, progress_status, queued_status
@@ -94,7 +93,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.history: tuple[Message, ...] = ()  # as the last HistoryChanged carried them
         self.checkpoints: tuple = ()
         self.can_undo_delete = False
-        self.keeps_conversations = False
+        self.conversations_folder: Path | None = None  # where the session keeps its conversations, if it does
         self.conversation_id: str | None = None
         self.growth: ev.GrowthOpened | None = None  # where this session's turns are recorded
         self.charts = ChartSeries()  # from the newest dashboard
@@ -289,8 +288,6 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         event = message.event
         before = self.engine_state
         self.tracker.update(event)
-        if isinstance(event, SweepProgress):
-            self.tracker.progress(event.done, event.total, "settings", event.label)
         if not self._showing():
             self._take_on_done(event)
             return
@@ -334,7 +331,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def _on_history_changed(self, event: ev.HistoryChanged) -> None:
         self.history, self.checkpoints, self.can_undo_delete = event.messages, event.checkpoints, event.can_undo_delete
-        self.keeps_conversations, self.conversation_id = event.kept, event.conversation_id
+        self.conversations_folder, self.conversation_id = event.kept_in, event.conversation_id
         self.main.show_history(self.history)
 
     def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
@@ -344,7 +341,6 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         )
         self._ready_status = f"ready · {info.name} · type a message and press Enter"
         self.main.show_loaded()
-        self.main.show_history(self.messages())
         self.main.set_status(loaded_status(self.engine_state), busy=True)
 
     def _on_load_finished(self) -> None:
@@ -542,12 +538,8 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.main.open_history()
         self.history_action(action, self.main.highlighted_message())
 
-    def chart_data(self) -> ChartData:
-        return ChartData(
-            token_latency_ms=self.charts.token_latency_ms,
-            rss_by_tokens=self.charts.rss_by_tokens,
-            context_by_turn=self.charts.context_by_turn,
-        )
+    def chart_data(self) -> ChartSeries:
+        return self.charts
 
     def palette_entries(self) -> Iterable[PaletteEntry]:
         skip = {"command_palette", "help_quit", "copy_selection"}

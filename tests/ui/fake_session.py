@@ -177,7 +177,8 @@ class FakeSession:
     def _history_event(self) -> ev.HistoryChanged:
         keeper = self.autosave
         return ev.HistoryChanged(tuple(self.conversation.messages), tuple(self.conversation.checkpoints),
-                                 self.deleted is not None, kept=keeper is not None,
+                                 self.deleted is not None,
+                                 kept_in=keeper.store.folder if keeper is not None else None,
                                  conversation_id=keeper.current_id if keeper is not None else None)
 
     # ----- the Session interface

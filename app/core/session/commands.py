@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from app.core.config.settings import Settings
     from app.core.conversations.conversation import Conversation
     from app.core.conversations.outcomes import ConversationOpened
-    from app.core.engine.llama.engine import SyncResult
+    from app.core.engine.results import SyncResult
     from app.core.session.protocol import ChatSession
     from app.core.session.session import Session, TurnResult
     from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved

@@ -31,7 +31,8 @@ def dashboard_update(usage: UsageTracker, latency: LatencyTracker, memory: Memor
 
 def history_event(conversation: Conversation, can_undo_delete: bool, keeper: Autosave | None) -> ev.HistoryChanged:
     return ev.HistoryChanged(tuple(conversation.messages), tuple(conversation.checkpoints), can_undo_delete,
-                             kept=keeper is not None, conversation_id=keeper.current_id if keeper is not None else None)
+                             kept_in=keeper.store.folder if keeper is not None else None,
+                             conversation_id=keeper.current_id if keeper is not None else None)
 
 
 def budget_breakdown(messages: Sequence[Message], prompt_len: int) -> BudgetBreakdown:

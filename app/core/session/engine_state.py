@@ -13,6 +13,7 @@ from typing import Any
 from app.core import events as ev
 from app.core.compression.strategies import SUMMARIZING
 from app.core.session.runner import CommandFinished, CommandStarted
+from app.core.sweep.session_sweep import SweepProgress
 
 
 class Activity(str, enum.Enum):
@@ -92,10 +93,6 @@ class EngineStateTracker:
         self.state = replace(self.state, queued=self.state.queued + (command,))
         return self.state
 
-    def progress(self, done: int, total: int, unit: str, what: str = "") -> EngineState:
-        self.state = replace(self.state, progress=Progress(done, total, unit, what))
-        return self.state
-
     def update(self, event: object) -> EngineState:
         s = self.state
         if isinstance(event, CommandStarted):
@@ -112,6 +109,8 @@ class EngineStateTracker:
             self.state = replace(s, progress=Progress(event.done, event.total, "messages"))
         elif isinstance(event, ev.CompressionStarted) and event.strategy in SUMMARIZING:
             self.state = replace(s, activity=Activity.SUMMARIZING)
+        elif isinstance(event, SweepProgress):
+            self.state = replace(s, progress=Progress(event.done, event.total, "settings", event.label))
         elif isinstance(event, ev.ModelLoaded):
             self.state = replace(s, n_ctx=event.n_ctx)
         elif isinstance(event, ev.EngineError) and not s.loaded:

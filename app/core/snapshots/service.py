@@ -71,6 +71,8 @@ class SnapshotService:
     def cache_for_snapshot(self) -> SnapshotCache:
         """What the cache holds of the conversation; cached tokens past that are dropped from it."""
         session = self.session
+        if not session.engine.capabilities.can_save_state:
+            return SnapshotCache(0, "this engine cannot save its KV state")
         chat = session.conversation.as_chat()
         ids = session.engine.prompt_ids(chat, add_generation_prompt=False)
         last_at = len(session.engine.prompt_ids(chat[:-1], add_generation_prompt=False)) if len(chat) > 1 else 0
@@ -96,6 +98,8 @@ class SnapshotService:
         reasons = []
         if blob is None:
             reasons.append(f"it was saved without a KV state ({manifest['kv']['reason']})")
+        elif not session.engine.capabilities.can_save_state:
+            reasons.append("this engine cannot load a KV state")
         if not same_model(manifest["model"], fingerprint):
             reasons.append(f"it was saved with another model ({Path(manifest['model'].get('path', '?')).name})")
         if manifest["n_ctx"] != session.engine.n_ctx:

@@ -34,7 +34,7 @@ class ConversationActions:
         if self.screen is not self.main:
             return
         try:
-            store = ConversationStore()
+            store = ConversationStore(self.conversations_folder)
         except (ContextWatchError, OSError) as err:
             self.notify(f"The conversations folder cannot be used: {err}", severity="error")
             return
@@ -75,7 +75,7 @@ class ConversationActions:
 
     def conversation_closing(self) -> None:
         """Keep a reply cut short by the quit; after an error, leave the conversation unfinished."""
-        if getattr(self, "_exception", None) is not None and self.keeps_conversations:
+        if getattr(self, "_exception", None) is not None and self.conversations_folder is not None:
             self.runner.run(cmd.KeepAutosave())
         self.session.cancel(quitting=True)
 

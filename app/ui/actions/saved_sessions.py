@@ -123,7 +123,7 @@ class SavedSessionActions:
             self._restore(name, True)
             return
         title = title_from(conversation)
-        if self.keeps_conversations:
+        if self.conversations_folder is not None:
             detail = (f"The current conversation, “{title}”, is kept and stays in the conversation list "
                       f"({bindings.key_for('app.conversations', self.keymap)}). The snapshot opens as a "
                       "conversation of its own.")

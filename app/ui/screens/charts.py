@@ -9,8 +9,9 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer, Header
 
+from app.core.telemetry.chart_series import ChartSeries
 from app.ui.bindings import SCREEN, VIEWER
-from app.ui.display.chart_data import ChartData
+from app.ui.display.chart_data import context_points, latency_points, rss_points
 from app.ui.widgets.plot_chart import PlotChart
 
 REFRESH_SECONDS = 1.0
@@ -19,7 +20,7 @@ REFRESH_SECONDS = 1.0
 class ChartsScreen(Screen[None]):
     BINDINGS = [*SCREEN.bindings, *VIEWER.bindings]
 
-    def __init__(self, source: Callable[[], ChartData]) -> None:
+    def __init__(self, source: Callable[[], ChartSeries]) -> None:
         super().__init__()
         self.source = source
 
@@ -36,10 +37,10 @@ class ChartsScreen(Screen[None]):
         self.set_interval(REFRESH_SECONDS, self.refresh_charts)
 
     def refresh_charts(self) -> None:
-        data = self.source()
-        self.query_one("#chart-latency", PlotChart).points = data.latency_points()
-        self.query_one("#chart-rss", PlotChart).points = data.rss_points()
-        self.query_one("#chart-context", PlotChart).points = data.context_points()
+        series = self.source()
+        self.query_one("#chart-latency", PlotChart).points = latency_points(series)
+        self.query_one("#chart-rss", PlotChart).points = rss_points(series)
+        self.query_one("#chart-context", PlotChart).points = context_points(series)
 
     def action_close(self) -> None:
         self.dismiss(None)
