@@ -315,12 +315,8 @@ class FakeSession:
 
     # ----- snapshots, autosave and growth: real files, a stand-in KV state
 
-    growth = None  # a GrowthStore, when a test gives one
-    growth_session: int | None = None
-
     def open_growth(self, store, session_id: int) -> None:
-        """Record this session's turns in `store` as `session_id`, as the real session does once loaded."""
-        self.growth, self.growth_session = store, session_id
+        """Say the turns go to `store` as `session_id`, as the real session does once loaded; the test records them."""
         self.sink(ev.GrowthOpened(store.path, session_id))
 
     def snapshot_manifest(self, name: str) -> dict:

@@ -449,17 +449,9 @@ class Session:
     def growth(self) -> GrowthStore | None:
         return self.growth_recorder.store
 
-    @growth.setter
-    def growth(self, store: GrowthStore | None) -> None:
-        self.growth_recorder.store = store
-
     @property
     def growth_session(self) -> int | None:
         return self.growth_recorder.session_id
-
-    @growth_session.setter
-    def growth_session(self, session_id: int | None) -> None:
-        self.growth_recorder.session_id = session_id
 
     def _record_growth(self, context_before: int, result: TurnResult, compression: str | None) -> None:
         user = self.conversation.last_index("user")
