@@ -9,7 +9,7 @@ import sys
 import traceback
 
 from app import __version__
-from app.commands.arg_types import n_ctx_arg
+from app.commands.arg_types import n_ctx_arg, slot_arg
 from app.core.errors import ContextWatchError
 
 
@@ -27,6 +27,10 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", metavar="PATH", help="GGUF file to load (default: config.toml, then the bundled SmolLM2)")
     p.add_argument("--n-ctx", type=n_ctx_arg, metavar="N|auto", help="context size to allocate")
     p.add_argument("--profile", metavar="PATH", help="a context profiles JSON file instead of the shipped one")
+    p.add_argument("--server", metavar="URL",
+                   help="a model server instead of a local file: llama-server or any OpenAI-compatible one "
+                        "(default: [server] url in config.toml)")
+    p.add_argument("--slot", type=slot_arg, metavar="N", help="the llama-server slot to use (default: 0)")
     p.add_argument("--verbose", action="store_true", help="also print llama.cpp's log to stderr")
 
 
@@ -102,10 +106,11 @@ def open_dashboard(args: argparse.Namespace) -> int:
     from app.commands.common import prepare
     from app.core.config.preflight import check_before_start
 
-    settings, model_path = prepare(args, theme=args.theme)
-    check_before_start(settings, model_path)
+    settings, model_path, server = prepare(args, theme=args.theme)
+    if model_path is not None:
+        check_before_start(settings, model_path)
     from app.ui.app import run_app
 
     sys.setswitchinterval(0.001)  # the engine thread gets the GIL back quickly after each llama.cpp call
 
-    return run_app(settings, model_path, new=args.new)
+    return run_app(settings, model_path, new=args.new, server=server)

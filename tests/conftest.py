@@ -34,7 +34,7 @@ os.environ.update(PINNED_TERMINAL)
 # Textual reads its TEXTUAL_* switches once, when first imported, and the snapshot plugin imports
 # it: pyproject's addopts keeps pytest from loading the plugin early, so it loads here, after the
 # clean-up above.
-pytest_plugins = ("fixtures.real_model",) + (
+pytest_plugins = ("fixtures.real_model", "fixtures.servers") + (
     ("pytest_textual_snapshot",) if importlib.util.find_spec("pytest_textual_snapshot") else ())
 
 MODEL_FIXTURE = "model_path"  # every fixture that loads the real model asks for it

@@ -17,6 +17,16 @@ def positive_int(value: str) -> int:
     return n
 
 
+def slot_arg(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
+    if not 0 <= n <= 1023:
+        raise argparse.ArgumentTypeError(f"must be a slot number between 0 and 1023, got {n}")
+    return n
+
+
 def n_ctx_arg(value: str) -> int | str:
     if value == "auto":
         return value

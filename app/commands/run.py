@@ -14,6 +14,7 @@ from app.commands.progress_line import ProgressLine
 from app.core.compression.compress_before import compress_before_prompt
 from app.core.compression.strategies import STRATEGIES
 from app.core.conversations.history_file import load_history
+from app.core.engine.choose import engine_for
 from app.core.errors import UsageError
 from app.core.events import Notice, TokenEvent
 from app.core.session.report import build_report, format_report
@@ -62,7 +63,7 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
     if args.resume is not None:
         check_name(args.resume)
     prompt = read_prompt(args.prompt)
-    settings, model_path = prepare(
+    settings, model_path, server = prepare(
         args,
         max_tokens=args.max_tokens,
         warn_threshold=args.warn_threshold,
@@ -86,7 +87,7 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
     history = load_history(Path(args.history)) if args.history else None
     if args.resume is not None:
         SnapshotStore().read_manifest(args.resume)  # a damaged snapshot is refused before the model loads
-    session = Session(settings, model_path, sink=sink)
+    session = Session(settings, model_path, sink=sink, engine=engine_for(server))
     try:
         session.load()
         restored = session.restore_snapshot(args.resume) if args.resume else None

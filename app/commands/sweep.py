@@ -7,6 +7,7 @@ import shutil
 import sys
 
 from app.commands.common import prepare
+from app.core.errors import UsageError
 from app.core.sweep.charts import sweep_charts
 from app.core.sweep.report import format_table, result_warnings, to_csv, to_json_text
 from app.core.sweep.run import DECODE_TOKENS, parse_fill, run_sweep, sweep_points
@@ -76,7 +77,10 @@ class Progress:
 def sweep_command(args: argparse.Namespace) -> int:
     points = sweep_points(args.sizes, args.cache_types, args.flash_attn)
     fill = parse_fill(args.fill)
-    settings, model_path = prepare(args)
+    settings, model_path, server = prepare(args)
+    if server is not None or model_path is None:
+        raise UsageError("sweep is not available for a server: it loads the model at many context sizes, "
+                         "which only a local model allows")
     progress = Progress()
     try:
         results = run_sweep(model_path, points, fill, progress, n_batch=settings.n_batch,

@@ -42,3 +42,25 @@ def require_model(value: T | None) -> T:
     if value is None:
         raise ModelLoadError("no model is loaded")
     return value
+
+
+class ServerError(ContextWatchError):
+    """A model server refused or failed a request; the message names the server's own numbers."""
+
+    exit_code = 1
+
+
+class ServerUnreachable(ServerError):
+    """Nothing answers at the server's address, or the connection broke."""
+
+
+class ServerAuthError(ServerError):
+    """The server refused the API key (HTTP 401 or 403); the key itself is never in the message."""
+
+
+class ServerStalled(ServerError):
+    """The server stopped sending for longer than the configured timeout."""
+
+
+class NotAModelServer(ServerError):
+    """Something answers at the address, but not as a model server."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from app.core.compression.stats import CompressionStats
+    from app.core.engine.results import BackendReport
     from app.core.telemetry.chart_series import ChartSeries
     from app.core.telemetry.kv_cache import KVCacheInfo
     from app.core.telemetry.latency import LatencyStats
@@ -30,6 +31,7 @@ class StopReason(str, enum.Enum):
     MAX_TOKENS = "max_tokens"
     CONTEXT_FULL = "context_full"
     CANCELLED = "cancelled"
+    SERVER_LOST = "server_lost"  # a model server went away mid-reply: the partial reply is kept
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class ModelLoaded:
     n_ctx: int
     load_seconds: float
     warnings: tuple[str, ...] = ()
+    backend: object = None  # app.core.engine.capabilities.BackendInfo: where the model runs, what it cannot show
     t: float = field(default_factory=now)
 
 
@@ -178,6 +181,35 @@ class TurnFinished:
 @dataclass(frozen=True)
 class EngineError:
     message: str
+    t: float = field(default_factory=now)
+
+
+@dataclass
+class ServerStatus:
+    """A model server's state, polled beside the stream: None where the server does not say."""
+
+    online: bool
+    problem: str | None = None
+    total_slots: int | None = None
+    slots_busy: int | None = None
+    requests_processing: int | None = None
+    requests_deferred: int | None = None
+    prompt_tps: float | None = None
+    generation_tps: float | None = None
+    n_tokens_max: int | None = None
+    prompt_tokens_total: int | None = None
+    cached_tokens_total: int | None = None
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class BackendReported:
+    """After a turn on a server: what the server counted beside what we counted, and any disagreement."""
+
+    report: BackendReport
+    our_prompt_tokens: int
+    n_ctx: int
+    alerts: tuple[str, ...] = ()
     t: float = field(default_factory=now)
 
 

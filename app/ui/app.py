@@ -20,6 +20,7 @@ from app.core.config.paths import resource_dir
 from app.core.config.settings import Settings, save_defaults
 from app.core.conversations.conversation import Message
 from app.core.conversations.prompt_text import clean_prompt
+from app.core.engine.server.options import ServerOptions
 from app.core.errors import ContextWatchError
 from app.core.session import commands as cmd
 from app.core.session.engine_state import Activity, EngineState, EngineStateTracker
@@ -563,16 +564,17 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         return bindings.effective_keys(binding, self.keymap)
 
 
-def run_app(settings: Settings, model_path: Path, new: bool = False) -> int:
-    """Open the dashboard on the real model, offering the last conversation unless `new`."""
+def run_app(settings: Settings, model_path: Path | None, new: bool = False, server: ServerOptions | None = None) -> int:
+    """Open the dashboard on the real model (a file, or a server), offering the last conversation unless `new`."""
     from app.core.conversations.autosave import Autosave
+    from app.core.engine.choose import engine_for
     from app.core.session.session import Session
 
     reader = Autosave()
     pending = None if new else reader.pending()
     app = ContextWatchApp(
         settings,
-        lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave()),
+        lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave(), engine=engine_for(server)),
         pending_resume=pending,
         model_path=model_path,
     )

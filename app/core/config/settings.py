@@ -18,12 +18,13 @@ from app.core.limits import check_value, check_values
 
 CONFIG_NAME = "config.toml"
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
+DEFAULT_N_CTX = 4096
 
 
 @dataclass(frozen=True)
 class Settings:
     model: str | None = None
-    n_ctx: int | Literal["auto"] = 4096
+    n_ctx: int | Literal["auto"] = DEFAULT_N_CTX
     n_batch: int = 512
     n_threads: int | None = None
     type_k: str = "f16"
@@ -54,6 +55,7 @@ class Settings:
     reply_reserve: int = 256
     keep_last_turns: int = 2
     keys: dict[str, str] = field(default_factory=dict)
+    server: dict[str, Any] = field(default_factory=dict)  # config.toml's [server]: url, slot, api_key_env, timeouts
 
     def with_overrides(self, **changes: Any) -> Settings:
         """Apply CLI flags: a value of None means the flag was not given."""
@@ -108,6 +110,11 @@ def _check_type(path: Path, key: str, value: Any) -> None:
         if not isinstance(value, dict):
             raise UsageError(f"{path}: [keys] must be a table of binding ids and key names")
         return  # a value that is not a key is the dashboard's to report: the rest of the keymap applies
+    elif key == "server":
+        from app.core.engine.server.options import check_server_table
+
+        check_server_table(str(path), value)
+        return
     elif isinstance(default, bool):
         expected = (bool,)
     elif isinstance(default, float):

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
-from app.core.engine.capabilities import EngineCapabilities
+from app.core.engine.capabilities import BackendInfo, EngineCapabilities
 from app.core.engine.load_options import LoadOptions, ProgressFn
 from app.core.engine.model_info import ModelInfo
-from app.core.engine.results import GenerationResult, Step, SyncResult
+from app.core.engine.results import BackendReport, GenerationResult, Step, SyncResult
 from app.core.engine.sampling import SamplingParams
 
 PrefillProgressFn = Callable[[int, int], None]  # (tokens evaluated, tokens to evaluate)
@@ -23,6 +23,7 @@ PrefillProgressFn = Callable[[int, int], None]  # (tokens evaluated, tokens to e
 @runtime_checkable
 class Engine(Protocol):
     capabilities: EngineCapabilities
+    backend: BackendInfo
 
     # ----- load and model facts
 
@@ -39,6 +40,18 @@ class Engine(Protocol):
 
     @property
     def n_ctx(self) -> int: ...
+
+    def fingerprint(self) -> dict:
+        """The model's identity for snapshots: {"path", "size", "sha256"} (sha256 None where it cannot be read)."""
+        ...
+
+    def watch(self, sink: Callable[[object], None]) -> None:
+        """Start reporting the backend's own state to `sink` (a server's slots and metrics); stopped by close."""
+        ...
+
+    def last_report(self) -> BackendReport | None:
+        """What the backend itself reported about the last sync or generation; None in process."""
+        ...
 
     # ----- text and tokens
 

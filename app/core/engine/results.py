@@ -39,3 +39,18 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     while i < n and a[i] == b[i]:
         i += 1
     return i
+
+
+@dataclass(frozen=True)
+class BackendReport:
+    """What a model server itself reported about the last request, beside what we measured."""
+
+    prompt_tokens: int | None  # the prompt as the server counted it
+    cached: int | None  # of those, taken from the slot's cache (llama-server's cache_n)
+    evaluated: int | None  # read anew (prompt_n)
+    generated: int | None
+    prompt_per_second: float | None = None
+    predicted_per_second: float | None = None
+    truncated: bool = False
+    malformed_lines: int = 0  # event lines skipped because they were not JSON
+    slot: int | None = None

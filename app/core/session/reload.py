@@ -38,6 +38,13 @@ class ReloadOutcome:
     seconds: float
 
 
+def refuse_on_server(session, feature: str) -> None:
+    """A UsageError naming why a server cannot do `feature`, where the engine cannot change n_ctx."""
+    if not session.engine.capabilities.can_change_n_ctx:
+        why = dict(session.engine.backend.unavailable).get(feature, "this engine cannot load the model again")
+        raise UsageError(f"{feature} is not available for a server: {why}")
+
+
 def current_setup(session) -> ContextSetup:
     usage = session.usage.snapshot()
     s = session.settings
@@ -50,6 +57,7 @@ def current_setup(session) -> ContextSetup:
 
 def _options(session, n_ctx, type_k, type_v, flash_attn) -> LoadOptions:
     """Validate the request before anything is unloaded (bad sizes and types are refused here)."""
+    refuse_on_server(session, "n_ctx reload")
     if isinstance(n_ctx, bool) or not isinstance(n_ctx, int) or n_ctx <= 0:
         raise UsageError(f"n_ctx must be a positive integer, got {n_ctx!r}")
     if n_ctx < CTX_ALIGN:

@@ -52,9 +52,27 @@ def build_report(session, result) -> dict:
             "bytes_per_token": _r(kv.bytes_per_token, 1), "type_k": kv.type_k, "type_v": kv.type_v,
         },
         "compression": session.stats.to_json(),
+        "backend": backend_json(session),
         "stop_reason": result.reason.value,
         "seconds": _r(result.seconds),
     }
+
+
+def backend_json(session) -> dict:
+    """Where the model ran; on a server, what the server itself counted and whether it agrees with us."""
+    backend = session.engine.backend
+    out: dict = {"kind": backend.kind, "where": backend.where, "exact_counts": backend.exact_counts,
+                 "unavailable": dict(backend.unavailable)}
+    reported = session.last_backend_report
+    if reported is not None:
+        r = reported.report
+        out["server"] = {
+            "slot": r.slot, "prompt_tokens": r.prompt_tokens, "our_prompt_tokens": reported.our_prompt_tokens,
+            "cache_n": r.cached, "prompt_n": r.evaluated, "generated": r.generated,
+            "prompt_per_second": _r(r.prompt_per_second, 1), "predicted_per_second": _r(r.predicted_per_second, 1),
+            "truncated": r.truncated, "malformed_lines": r.malformed_lines, "alerts": list(reported.alerts),
+        }
+    return out
 
 
 def format_report(report: dict) -> str:
@@ -80,6 +98,10 @@ def format_report(report: dict) -> str:
     if c["threshold_crossed"]:
         lines.append(f"WARNING: context usage crossed {c['warn_threshold']:g}% of the effective budget")
     trend = lat["trend_ms_per_100_tokens"]
+    backend = report["backend"]
+    remote = backend["where"].startswith(("http://", "https://"))
+    if remote:
+        lines += ["", *_server_lines(backend)]
     lines += [
         "",
         "Latency Metrics:",
@@ -90,7 +112,7 @@ def format_report(report: dict) -> str:
         f"  Trend: {'—' if trend is None else f'{trend:+.2f} ms'} per 100 tokens",
         f"  Decode: {_rate(lat['decode_tokens_per_s'])}",
         "",
-        "Memory Metrics:",
+        "Memory Metrics:" + (" (this client; the model's memory is the server's)" if remote else ""),
         f"  Current memory: {fmt_bytes(m['rss_bytes'])}",
         f"  Peak memory: {fmt_bytes(m['peak_rss_bytes'])}",
         f"  Total growth: {fmt_signed_bytes(growth)}",
@@ -99,16 +121,44 @@ def format_report(report: dict) -> str:
         f"  System RAM: {m['ram_percent']:.1f}% used, level {m['level'].upper()}",
         f"  VRAM: {_vram(m)}",
         "",
-        "KV Cache:",
-        f"  Allocated: {fmt_bytes(kv['allocated_bytes'])} ({kv['type_k']}/{kv['type_v']})",
-        f"  Logged by llama.cpp: {_logged(kv)}",
-        f"  In use: {fmt_bytes(kv['in_use_bytes'])} ({kv['bytes_per_token']:.0f} B per token)",
+        *(_kv_lines(kv) if not remote else
+          ["KV Cache: not available for a server (the cache lives in the server; its reuse is under Server)"]),
         "",
         *_compression_lines(report["compression"]),
         "",
         f"Stop reason: {report['stop_reason']}",
     ]
     return "\n".join(lines)
+
+
+def _kv_lines(kv: dict) -> list[str]:
+    return [
+        "KV Cache:",
+        f"  Allocated: {fmt_bytes(kv['allocated_bytes'])} ({kv['type_k']}/{kv['type_v']})",
+        f"  Logged by llama.cpp: {_logged(kv)}",
+        f"  In use: {fmt_bytes(kv['in_use_bytes'])} ({kv['bytes_per_token']:.0f} B per token)",
+    ]
+
+
+def _server_lines(backend: dict) -> list[str]:
+    lines = [f"Server: {backend['kind']} at {backend['where']}"]
+    if not backend["exact_counts"]:
+        lines.append("  Counts before a turn are estimates; the prompt's count is the server's own")
+    server = backend.get("server")
+    if server is not None:
+        if server["slot"] is not None:
+            lines[0] += f", slot {server['slot']}"
+        theirs, ours = server["prompt_tokens"], server["our_prompt_tokens"]
+        verdict = "not reported" if theirs is None else ("agrees" if theirs == ours else "DISAGREES")
+        lines.append(f"  Prompt as the server counted it: {fmt_int(theirs) if theirs is not None else '—'} "
+                     f"(ours {fmt_int(ours)}: {verdict})")
+        if server["cache_n"] is not None:
+            lines.append(f"  From the server's cache: {fmt_int(server['cache_n'])}, read anew: {fmt_int(server['prompt_n'])}")
+        lines.append(f"  Server prefill: {_rate(server['prompt_per_second'])}, decode: {_rate(server['predicted_per_second'])}")
+        lines += [f"  ALERT: {alert}" for alert in server["alerts"]]
+    for feature, why in backend["unavailable"].items():
+        lines.append(f"  Not available: {feature} ({why})")
+    return lines
 
 
 def _rate(x: float | None) -> str:

@@ -17,7 +17,7 @@ from app.core.compression.policy import CompressionPolicy
 from app.core.compression.stats import CompressionStats
 from app.core.compression.strategies import CompressionPlan
 from app.core.config.profiles import load_profiles, resolve_context
-from app.core.config.settings import Settings, check_settings
+from app.core.config.settings import DEFAULT_N_CTX, Settings, check_settings
 from app.core.conversations.autosave import Autosave
 from app.core.conversations.conversation import Conversation, Message
 from app.core.conversations.outcomes import ConversationOpened
@@ -32,6 +32,7 @@ from app.core.engine.sampling import SamplingParams
 from app.core.errors import Cancelled, ContextFullError, UsageError, require_model
 from app.core.growth.recorder import GrowthRecorder
 from app.core.session.dashboard import budget_breakdown, dashboard_update, history_event
+from app.core.session.reconcile import reconcile
 from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 from app.core.snapshots.service import SnapshotService
 from app.core.telemetry.kv_cache import KVCacheInfo, KVCacheModel
@@ -69,7 +70,7 @@ class TurnResult:
 @dataclass
 class Session:
     settings: Settings
-    model_path: Path
+    model_path: Path | None  # None for a model on a server: the engine knows where it is
     sink: ev.EventSink = ev.discard
     engine: Engine = field(default_factory=LlamaEngine)
     autosave: Autosave | None = None
@@ -108,6 +109,8 @@ class Session:
         self.context_by_turn: list[tuple[int, int]] = []  # (turn, tokens in the context after it), for the charts
         self._generated = 0
         self._tokens_seen = 0
+        self._engine_warnings_seen = 0
+        self.last_backend_report: ev.BackendReported | None = None
 
     # ----- model
 
@@ -119,8 +122,8 @@ class Session:
             self.sink(ev.LoadProgress(stage, fraction))
 
         if requested == "auto":
-            requested = self._auto_n_ctx(progress)
-        options = LoadOptions.from_settings(settings, self.model_path, requested)
+            requested = self._auto_n_ctx(progress) if self.engine.capabilities.can_change_n_ctx else DEFAULT_N_CTX
+        options = LoadOptions.from_settings(settings, self.model_path or Path(), requested)
         info = self.engine.load(options, progress)
         n_ctx_real = self.engine.n_ctx
         model_profile, matched = self.book.match(info.name, info.basename, info.architecture)
@@ -134,15 +137,16 @@ class Session:
         warnings = list(self.engine.warnings)
         if not matched:
             warnings.append(f"{info.name} is not in the profiles file: using its default entry")
-        if n_ctx_real > info.n_ctx_train:
+        if info.n_ctx_train and n_ctx_real > info.n_ctx_train:
             warnings.append(f"n_ctx {n_ctx_real} is above what {info.name} was trained on ({info.n_ctx_train})")
         self.growth_recorder.open(info.name, n_ctx_real)
         self.memory.set_baseline()
         if not self.memory.running:
             self.memory.start()
+        self.engine.watch(self.sink)
         self._refresh_costs()
         self.sink(self._history_event())
-        self.sink(ev.ModelLoaded(info, n_ctx_real, self.engine.load_seconds, tuple(warnings)))
+        self.sink(ev.ModelLoaded(info, n_ctx_real, self.engine.load_seconds, tuple(warnings), self.engine.backend))
         for warning in warnings:
             self.sink(ev.Notice(warning, "warning"))
         self.sink(self.dashboard())
@@ -150,7 +154,7 @@ class Session:
     def _auto_n_ctx(self, progress) -> int:
         from app.core.telemetry.autosize import choose_n_ctx, free_memory_bytes
 
-        probe = self.engine.load(LoadOptions(path=self.model_path, n_ctx=CTX_ALIGN), progress)
+        probe = self.engine.load(LoadOptions(path=self.model_path or Path(), n_ctx=CTX_ALIGN), progress)
         model_profile, _ = self.book.match(probe.name, probe.basename, probe.architecture)
         self.engine.close()
         chosen = choose_n_ctx(
@@ -302,6 +306,7 @@ class Session:
         crossed = False
         reread = f"{pending[1]} compression" if pending else ""
         sync = self.engine.sync(ids, self._cancel, partial(self._prefill_progress, after=reread))
+        n_prompt = self._counted_by_backend(len(ids))
         self.sink(ev.SyncDone(sync.reused, sync.evaluated, sync.seconds))
         self.compression.record(sync)
         self.latency.prefill_done(sync.evaluated, time.perf_counter())
@@ -330,19 +335,22 @@ class Session:
         if outcome.text:
             latency = self.latency.snapshot()
             metrics = {
-                "prompt_tokens": len(ids), "generated_tokens": len(outcome.token_ids),
+                "prompt_tokens": n_prompt, "generated_tokens": len(outcome.token_ids),
                 "reused": sync.reused, "evaluated": sync.evaluated,
                 "ttft_ms": latency.ttft_ms, "decode_tps": latency.decode_tps,
-                "context_after": len(ids) + len(outcome.token_ids), "stop_reason": outcome.reason.value,
+                "context_after": n_prompt + len(outcome.token_ids), "stop_reason": outcome.reason.value,
             }
             if self._quitting and outcome.reason is ev.StopReason.CANCELLED:
                 metrics["cut_off"] = "quit"
+            elif outcome.reason is ev.StopReason.SERVER_LOST:
+                metrics["cut_off"] = "server"
             self.conversation.append("assistant", outcome.text, metrics=metrics)
         self.sink(ev.GenerationDone(outcome.reason, len(outcome.token_ids), outcome.text))
+        self._reconcile(n_prompt)
         generated = len(outcome.token_ids)
         dash = self.dashboard()
         result = TurnResult(
-            reply=outcome.text, reason=outcome.reason, prompt_tokens=len(ids), generated_tokens=generated,
+            reply=outcome.text, reason=outcome.reason, prompt_tokens=n_prompt, generated_tokens=generated,
             sync=sync, usage=dash.usage, latency=dash.latency, memory=self.memory.sample_now(),
             kv=dash.kv, threshold_crossed=crossed, seconds=time.perf_counter() - t_submit,
         )
@@ -351,10 +359,32 @@ class Session:
         self._after_turn()
         self._record_growth(context_before, result, compression)
         self.sink(ev.TurnFinished(
-            outcome.reason, len(ids), generated, sync.reused, sync.evaluated,
+            outcome.reason, n_prompt, generated, sync.reused, sync.evaluated,
             None if dash.latency.ttft_ms is None else dash.latency.ttft_ms / 1000, dash.latency.decode_tps,
         ))
         return result
+
+    def _counted_by_backend(self, ours: int) -> int:
+        """Where our count is an estimate, the server's own count of the prompt replaces it once it has one."""
+        report = self.engine.last_report()
+        if self.engine.backend.exact_counts or report is None or report.prompt_tokens is None:
+            return ours
+        self._prompt_len = report.prompt_tokens
+        require_model(self.usage).set_used(report.prompt_tokens)
+        return report.prompt_tokens
+
+    def _reconcile(self, our_prompt: int) -> None:
+        report = self.engine.last_report()
+        if report is None:
+            return
+        alerts = reconcile(our_prompt, report, self.engine.n_ctx, self.engine.backend.exact_counts)
+        self.last_backend_report = ev.BackendReported(report, our_prompt, self.engine.n_ctx, alerts)
+        self.sink(self.last_backend_report)
+        for alert in alerts:
+            self.sink(ev.Notice(alert, "warning"))
+        for warning in self.engine.warnings[self._engine_warnings_seen:]:
+            self.sink(ev.Notice(warning, "error"))
+        self._engine_warnings_seen = len(self.engine.warnings)
 
     def _after_turn(self) -> None:
         """Count the finished reply into the history's costs without touching the KV cache."""
@@ -391,7 +421,7 @@ class Session:
         if self.autosave is None:
             return
         try:
-            self.autosave.save(self.conversation, str(self.model_path), self.engine.n_ctx, in_flight)
+            self.autosave.save(self.conversation, self.engine.backend.where, self.engine.n_ctx, in_flight)
             self._autosaved = True
         except OSError as err:
             self.sink(ev.Notice(f"autosave failed: {err.strerror or err}", "error"))

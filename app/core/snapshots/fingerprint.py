@@ -53,5 +53,8 @@ def model_fingerprint(path: Path) -> dict:
 
 
 def same_model(a: dict, b: dict) -> bool:
+    """Same content hash and size; a model on a server, which has no hash here, by its server and name."""
+    if a.get("sha256") is None or b.get("sha256") is None:
+        return a.get("server_model") is not None and a.get("path") == b.get("path") and a.get("size") == b.get("size")
     return a.get("sha256") == b.get("sha256") and a.get("size") == b.get("size")
 

@@ -23,14 +23,12 @@ class SnapshotService:
         self.session = session
 
     def manifest(self, name: str) -> dict:
-        from app.core.snapshots.fingerprint import model_fingerprint
-
         session = self.session
         info = require_model(session.engine.info)
         lat = session.latency.snapshot()
         return {
             "name": name, "created": time.time(),
-            "model": dict(model_fingerprint(session.model_path), name=info.name, n_vocab=info.n_vocab),
+            "model": dict(session.engine.fingerprint(), name=info.name, n_vocab=info.n_vocab),
             "n_ctx": session.engine.n_ctx,
             "cache": {"type_k": session.settings.type_k, "type_v": session.settings.type_v},
             "sampling": session.sampling().to_dict(),
@@ -87,14 +85,14 @@ class SnapshotService:
         A loaded state is verified at once: the conversation is synced and must reuse every
         token the manifest promised, or the restore reports what was re-evaluated and why.
         """
-        from app.core.snapshots.fingerprint import model_fingerprint, same_model
+        from app.core.snapshots.fingerprint import same_model
         from app.core.snapshots.store import SnapshotStore
 
         session = self.session
         store = store or SnapshotStore()
         manifest, blob = store.load(name)
         conversation = Conversation.from_state_json(manifest["conversation"], f"snapshot {name!r}")
-        fingerprint = model_fingerprint(session.model_path)
+        fingerprint = session.engine.fingerprint()
         reasons = []
         if blob is None:
             reasons.append(f"it was saved without a KV state ({manifest['kv']['reason']})")

@@ -28,6 +28,9 @@ class SweepRequest:
 
 def sweep_in_engine(session: Any, request: SweepRequest) -> list:
     """Runs in the engine thread; progress and warnings go out through the session's sink."""
+    from app.core.session.reload import refuse_on_server
+
+    refuse_on_server(session, "sweep")
 
     def progress(done: int, total: int, label: str) -> None:
         session.sink(SweepProgress(done, total, label))

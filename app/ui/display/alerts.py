@@ -43,6 +43,7 @@ STOP_NOTES = {
     StopReason.MAX_TOKENS: "stopped at max tokens",
     StopReason.CONTEXT_FULL: "stopped: context full",
     StopReason.CANCELLED: "cancelled",
+    StopReason.SERVER_LOST: "cut off: the server went away",
 }
 
 

@@ -13,7 +13,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from app.core.engine.capabilities import EngineCapabilities
+from app.core.engine.capabilities import BackendInfo, EngineCapabilities
 from app.core.engine.chat_format import ChatFormatter
 from app.core.engine.gguf_file import check_gguf
 from app.core.engine.llama import log as llama_log
@@ -25,7 +25,7 @@ from app.core.engine.llama.sampling import build_sampler
 from app.core.engine.load_options import LoadOptions, ProgressFn, aligned_n_ctx, default_threads
 from app.core.engine.model_info import ModelInfo
 from app.core.engine.protocol import PrefillProgressFn
-from app.core.engine.results import GenerationResult, Step, SyncResult, common_prefix
+from app.core.engine.results import BackendReport, GenerationResult, Step, SyncResult, common_prefix
 from app.core.engine.sampling import SamplingParams
 from app.core.engine.special_split import BLOCK_CHARS, blocks, most_frequent, safe_marker
 from app.core.errors import ContextFullError, ModelLoadError, UsageError
@@ -35,6 +35,7 @@ from app.core.telemetry.kv_cache import CACHE_TYPES, parse_logged_kv_bytes
 if TYPE_CHECKING:
     from llama_cpp import Llama
 
+IN_PROCESS = "llama.cpp in process"
 LLAMA_CAPABILITIES = EngineCapabilities(
     can_save_state=True, can_shift_cache=False, counts_tokens_locally=True, can_change_n_ctx=True,
 )
@@ -56,6 +57,7 @@ class LlamaEngine:
         self._pieces: dict[int, bytes] = {}
         self._specials: dict[str, bool] | None = None  # special tokens' texts, and whether each takes lstrip
         self._kept: _KeptCache | None = None
+        self.backend = BackendInfo(IN_PROCESS, "")
 
     # ----- loading
 
@@ -89,6 +91,7 @@ class LlamaEngine:
         llm.verbose = False
         self._llm = llm
         self.options = options
+        self.backend = BackendInfo(IN_PROCESS, str(options.path))
         self.load_seconds = time.perf_counter() - start
         report("reading model metadata", 0.9)
         self.info = read_model_info(llm, options.path, file_bytes)
@@ -133,6 +136,19 @@ class LlamaEngine:
     @property
     def n_ctx(self) -> int:
         return self.llm.n_ctx()
+
+    def fingerprint(self) -> dict:
+        from app.core.snapshots.fingerprint import model_fingerprint
+
+        if self.options is None:
+            raise RuntimeError("no model is loaded")
+        return model_fingerprint(self.options.path)
+
+    def watch(self, sink) -> None:
+        """An in-process model has no state beyond what the session's own trackers read."""
+
+    def last_report(self) -> BackendReport | None:
+        return None
 
     @property
     def n_tokens(self) -> int:

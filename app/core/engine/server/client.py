@@ -1,0 +1,143 @@
+"""HTTP to a model server with httpx: JSON requests, streamed event lines, and one clear error per failure.
+
+The API key is read from the environment for each client and travels only in the
+Authorization header; no message, log line or snapshot built here contains it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from app.core.engine.server.options import ServerOptions
+from app.core.errors import (
+    ContextFullError,
+    NotAModelServer,
+    ServerAuthError,
+    ServerError,
+    ServerStalled,
+    ServerUnreachable,
+)
+
+MAX_ERROR_CHARS = 300
+
+
+class ServerClient:
+    def __init__(self, options: ServerOptions, timeout: float | None = None) -> None:
+        self.options = options
+        read = timeout if timeout is not None else options.timeout
+        headers = {"Accept": "application/json"}
+        key = options.api_key()
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key}"
+        self._http = httpx.Client(
+            base_url=options.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(read, connect=options.connect_timeout),
+            transport=httpx.HTTPTransport(retries=options.retries),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def get(self, path: str) -> Any:
+        with self._failures(path):
+            response = self._http.get(path)
+        return self._json(path, response)
+
+    def get_text(self, path: str) -> str:
+        with self._failures(path):
+            response = self._http.get(path)
+        self._check(path, response)
+        return response.text
+
+    def post(self, path: str, body: dict, params: dict | None = None) -> Any:
+        with self._failures(path):
+            response = self._http.post(path, json=body, params=params)
+        return self._json(path, response)
+
+    @contextlib.contextmanager
+    def stream_lines(self, path: str, body: dict) -> Iterator[Iterator[str]]:
+        """The response's lines as they arrive; leaving the block closes the connection (a cancel)."""
+        with self._failures(path), self._http.stream("POST", path, json=body) as response:
+            if response.status_code >= 400:
+                response.read()
+                self._check(path, response)
+            yield self._lines(path, response)
+
+    def _lines(self, path: str, response: httpx.Response) -> Iterator[str]:
+        with self._failures(path):
+            yield from response.iter_lines()
+
+    @contextlib.contextmanager
+    def _failures(self, path: str) -> Iterator[None]:
+        where = self.options.base_url
+        try:
+            yield
+        except httpx.ConnectTimeout:
+            raise ServerUnreachable(f"no server answers at {where}: the connection timed out "
+                                    f"after {self.options.connect_timeout:g} s") from None
+        except httpx.ConnectError as err:
+            raise ServerUnreachable(f"no server answers at {where}: {_reason(err)}") from None
+        except httpx.ReadTimeout:
+            raise ServerStalled(f"the server at {where} sent nothing for {self.options.timeout:g} s "
+                                f"({path}); the timeout is [server] timeout in config.toml") from None
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as err:
+            raise ServerUnreachable(f"the server at {where} closed the connection ({path}): {_reason(err)}") from None
+        except httpx.TimeoutException:
+            raise ServerStalled(f"the server at {where} timed out ({path})") from None
+        except httpx.HTTPError as err:
+            raise ServerError(f"the request to {where}{path} failed: {_reason(err)}") from None
+
+    def _json(self, path: str, response: httpx.Response) -> Any:
+        self._check(path, response)
+        try:
+            return response.json()
+        except ValueError:
+            raise NotAModelServer(f"{self.options.base_url}{path} did not answer with JSON: "
+                                  "is this a model server?") from None
+
+    def _check(self, path: str, response: httpx.Response) -> None:
+        code = response.status_code
+        if code < 400:
+            return
+        if code in (401, 403):
+            if self.options.api_key_env is None:
+                raise ServerAuthError(f"the server wants an API key (HTTP {code}): put the name of the "
+                                      "environment variable that holds it in [server] api_key_env")
+            raise ServerAuthError(f"the server refused the key in ${self.options.api_key_env} (HTTP {code})")
+        error = _error_body(response)
+        if error.get("type") == "exceed_context_size_error":
+            n_prompt, n_ctx = error.get("n_prompt_tokens"), error.get("n_ctx")
+            raise ContextFullError(f"the prompt needs {_num(n_prompt)} tokens but the server's context "
+                                   f"holds {_num(n_ctx)} (exceed_context_size_error)")
+        message = str(error.get("message") or response.text or response.reason_phrase)[:MAX_ERROR_CHARS]
+        if code == 404:
+            raise NotAModelServer(f"{self.options.base_url}{path} is not there (HTTP 404): {message}")
+        raise ServerError(f"the server answered HTTP {code} to {path}: {message}")
+
+
+def _error_body(response: httpx.Response) -> dict:
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    if isinstance(data, dict):
+        error = data.get("error", data)
+        if isinstance(error, dict):
+            return error
+        if isinstance(error, str):
+            return {"message": error}
+    return {}
+
+
+def _reason(err: Exception) -> str:
+    text = str(err).strip() or type(err).__name__
+    return text.splitlines()[0][:MAX_ERROR_CHARS]
+
+
+def _num(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
