@@ -317,6 +317,8 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             ev.GrowthOpened: partial(setattr, self, "growth"),
             ev.TurnFinished: self._on_turn_finished,
             ev.EngineError: self._on_engine_error,
+            ev.ServerStatus: self.main.show_server_status,
+            ev.BackendReported: self.main.show_backend_report,
             CommandStarted: self._on_command_started,
             SweepProgress: self.show_sweep_progress,
         }
@@ -337,9 +339,14 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
         info = event.info
-        self.sub_title = (
-            f"{info.name} · {info.params_label} · n_ctx {event.n_ctx:,} · loaded in {event.load_seconds:.1f} s"
-        )
+        backend = event.backend
+        if backend is not None and backend.remote:
+            self.sub_title = f"{info.name} · on {backend.where} · n_ctx {event.n_ctx:,} · connected in {event.load_seconds:.1f} s"
+        else:
+            self.sub_title = (
+                f"{info.name} · {info.params_label} · n_ctx {event.n_ctx:,} · loaded in {event.load_seconds:.1f} s"
+            )
+        self.main.show_backend(backend)
         self._ready_status = f"ready · {info.name} · type a message and press Enter"
         self.main.show_loaded()
         self.main.set_status(loaded_status(self.engine_state), busy=True)

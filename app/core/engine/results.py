@@ -54,3 +54,4 @@ class BackendReport:
     truncated: bool = False
     malformed_lines: int = 0  # event lines skipped because they were not JSON
     slot: int | None = None
+    problem: str | None = None  # why the request ended early (the server went away, or stalled)

@@ -20,7 +20,7 @@ def build_report(session, result) -> dict:
         "model": {"path": info.path, "name": info.name, "architecture": info.architecture,
                   "parameters": info.n_params, "n_ctx_train": info.n_ctx_train},
         "tokens": {"prompt": result.prompt_tokens, "generated": result.generated_tokens, "total": total,
-                   "reused": result.sync.reused, "evaluated": result.sync.evaluated},
+                   "reused": _reuse(session, result.sync.reused), "evaluated": result.sync.evaluated},
         "context": {
             "used": total, "n_ctx": n_ctx, "percent_of_n_ctx": _r(100 * total / n_ctx, 2),
             "remaining": max(0, n_ctx - total), "effective": usage.effective,
@@ -58,6 +58,14 @@ def build_report(session, result) -> dict:
     }
 
 
+def _reuse(session, reused: int) -> int | None:
+    """Tokens reused at sync; None where a server read the prompt without saying what it took from its cache."""
+    reported = session.last_backend_report
+    if reported is not None and reported.report.cached is None and session.engine.backend.remote:
+        return None
+    return reused
+
+
 def backend_json(session) -> dict:
     """Where the model ran; on a server, what the server itself counted and whether it agrees with us."""
     backend = session.engine.backend
@@ -84,7 +92,8 @@ def format_report(report: dict) -> str:
         f"Prompt tokens: {fmt_int(t['prompt'])}",
         f"Generated tokens: {fmt_int(t['generated'])}",
         f"Total tokens: {fmt_int(t['total'])}",
-        f"KV cache reuse: {fmt_int(t['reused'])} tokens reused, {fmt_int(t['evaluated'])} evaluated",
+        f"KV cache reuse: {fmt_int(t['reused'])} tokens reused, {fmt_int(t['evaluated'])} evaluated"
+        if t["reused"] is not None else "KV cache reuse: not reported by the server",
         "",
         f"Context: {c['percent_of_n_ctx']:.1f}% ({c['used']}/{c['n_ctx']})",
         f"Remaining tokens: {fmt_int(c['remaining'])}",
@@ -149,7 +158,12 @@ def _server_lines(backend: dict) -> list[str]:
         if server["slot"] is not None:
             lines[0] += f", slot {server['slot']}"
         theirs, ours = server["prompt_tokens"], server["our_prompt_tokens"]
-        verdict = "not reported" if theirs is None else ("agrees" if theirs == ours else "DISAGREES")
+        if theirs is None:
+            verdict = "not reported"
+        elif not backend["exact_counts"]:
+            verdict = "ours was an estimate"
+        else:
+            verdict = "agrees" if theirs == ours else "DISAGREES"
         lines.append(f"  Prompt as the server counted it: {fmt_int(theirs) if theirs is not None else '—'} "
                      f"(ours {fmt_int(ours)}: {verdict})")
         if server["cache_n"] is not None:

@@ -109,7 +109,6 @@ class Session:
         self.context_by_turn: list[tuple[int, int]] = []  # (turn, tokens in the context after it), for the charts
         self._generated = 0
         self._tokens_seen = 0
-        self._engine_warnings_seen = 0
         self.last_backend_report: ev.BackendReported | None = None
 
     # ----- model
@@ -346,7 +345,7 @@ class Session:
                 metrics["cut_off"] = "server"
             self.conversation.append("assistant", outcome.text, metrics=metrics)
         self.sink(ev.GenerationDone(outcome.reason, len(outcome.token_ids), outcome.text))
-        self._reconcile(n_prompt)
+        self._reconcile(len(ids))
         generated = len(outcome.token_ids)
         dash = self.dashboard()
         result = TurnResult(
@@ -382,9 +381,8 @@ class Session:
         self.sink(self.last_backend_report)
         for alert in alerts:
             self.sink(ev.Notice(alert, "warning"))
-        for warning in self.engine.warnings[self._engine_warnings_seen:]:
-            self.sink(ev.Notice(warning, "error"))
-        self._engine_warnings_seen = len(self.engine.warnings)
+        if report.problem:
+            self.sink(ev.Notice(f"{report.problem}: the partial reply is kept", "error"))
 
     def _after_turn(self) -> None:
         """Count the finished reply into the history's costs without touching the KV cache."""

@@ -37,6 +37,7 @@ from app.ui.widgets.latency_panel import LatencyPanel
 from app.ui.widgets.load_status import LoadStatus
 from app.ui.widgets.memory_panel import MemoryPanel
 from app.ui.widgets.reload_compare import ReloadComparePanel
+from app.ui.widgets.server_panel import ServerPanel
 from app.ui.widgets.status_line import StatusLine
 
 
@@ -67,6 +68,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
             with VerticalScroll(id="sidebar"):
                 yield ContextGauge(id="gauge", classes="panel")
                 yield BudgetBar(id="budget", classes="panel")
+                yield ServerPanel(id="server", classes="panel")
                 yield MemoryPanel(id="memory", classes="panel")
                 yield LatencyPanel(id="latency", classes="panel")
                 yield CompressionPanel(id="compression", classes="panel")
@@ -106,6 +108,16 @@ class MainScreen(Screen[None], inherit_bindings=False):
         banner = self.query_one(AlertBanner)
         banner.percent = percent
         banner.level = level
+
+    def show_backend(self, backend) -> None:
+        self.query_one(ServerPanel).show_backend(backend)
+        self.query_one(MemoryPanel).remote = backend is not None and backend.remote
+
+    def show_server_status(self, status) -> None:
+        self.query_one(ServerPanel).show_status(status)
+
+    def show_backend_report(self, reported) -> None:
+        self.query_one(ServerPanel).show_reported(reported)
 
     def show_load_progress(self, event: LoadProgress) -> None:
         load = self.query_one(LoadStatus)

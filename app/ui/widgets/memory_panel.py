@@ -17,6 +17,7 @@ class MemoryPanel(LivePanel):
         super().__init__(**kwargs)
         self.memory: MemorySnapshot | None = None
         self.kv: KVCacheInfo | None = None
+        self.remote = False  # the model runs on a server: RSS is this client's, VRAM and the KV cache the server's
 
     def show(self, memory: MemorySnapshot, kv: KVCacheInfo | None) -> None:
         self.memory, self.kv = memory, kv
@@ -29,12 +30,13 @@ class MemoryPanel(LivePanel):
         style = MEMORY_STYLES[m.level]
         lines = [
             header("MEMORY", badge(m.level.value.upper(), style), width),
+            *([Content.styled("this client; the model's is the server's", LABEL)] if self.remote else []),
             row(("RSS", Content.styled(fmt_bytes(m.rss_bytes), "bold")), ("peak", fmt_bytes(m.peak_rss_bytes))),
             row(("growth", fmt_signed_bytes(m.growth_bytes))),
             row(("RAM", Content.styled(f"{m.ram_percent:.1f}%", f"bold {style}")), ("used", fmt_bytes(m.ram_used_bytes))),
             row(("", ""), ("of", fmt_bytes(m.ram_total_bytes))),
-            *self._gpu_lines(m),
-            *self._kv_lines(self.kv),
+            *(self._gpu_lines(m) if not self.remote else []),
+            *(self._kv_lines(self.kv) if not self.remote else self._remote_kv_lines(self.kv)),
         ]
         return Content("\n").join(lines)
 
@@ -50,6 +52,11 @@ class MemoryPanel(LivePanel):
                 row(("", ""), ("of", fmt_bytes(g.total_bytes))),
             )
         ]
+
+    @staticmethod
+    def _remote_kv_lines(kv: KVCacheInfo | None) -> list[Content]:
+        tokens = fmt_int(kv.n_tokens) if kv is not None else "—"
+        return [row(("KV cache", Content.styled("on server", LABEL)), ("tokens", tokens))]
 
     @staticmethod
     def _kv_lines(kv: KVCacheInfo | None) -> list[Content]:

@@ -7,6 +7,7 @@ Authorization header; no message, log line or snapshot built here contains it.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,10 +24,13 @@ from app.core.errors import (
 )
 
 MAX_ERROR_CHARS = 300
+OPENAI_LIMIT = re.compile(r"maximum context length is (\d+) tokens")  # code "context_length_exceeded"
+OPENAI_PROMPT = re.compile(r"\((\d+) in (?:the messages|your prompt)")
 
 
 class ServerClient:
-    def __init__(self, options: ServerOptions, timeout: float | None = None) -> None:
+    def __init__(self, options: ServerOptions, timeout: float | None = None,
+                 transport: httpx.BaseTransport | None = None) -> None:
         self.options = options
         read = timeout if timeout is not None else options.timeout
         headers = {"Accept": "application/json"}
@@ -37,7 +41,7 @@ class ServerClient:
             base_url=options.base_url,
             headers=headers,
             timeout=httpx.Timeout(read, connect=options.connect_timeout),
-            transport=httpx.HTTPTransport(retries=options.retries),
+            transport=transport or httpx.HTTPTransport(retries=options.retries),
         )
 
     def close(self) -> None:
@@ -115,6 +119,10 @@ class ServerClient:
             raise ContextFullError(f"the prompt needs {_num(n_prompt)} tokens but the server's context "
                                    f"holds {_num(n_ctx)} (exceed_context_size_error)")
         message = str(error.get("message") or response.text or response.reason_phrase)[:MAX_ERROR_CHARS]
+        if error.get("code") == "context_length_exceeded":
+            limit, prompt = OPENAI_LIMIT.search(message), OPENAI_PROMPT.search(message)
+            raise ContextFullError(f"the prompt needs {prompt[1] if prompt else '?'} tokens but the server's context "
+                                   f"holds {limit[1] if limit else '?'} (context_length_exceeded)")
         if code == 404:
             raise NotAModelServer(f"{self.options.base_url}{path} is not there (HTTP 404): {message}")
         raise ServerError(f"the server answered HTTP {code} to {path}: {message}")

@@ -46,8 +46,9 @@ SLOT_FILE_PREFIX = "contextwatch-"
 class ServerEngine:
     """One conversation on one server; every method runs in the engine thread, `cancel` events excepted."""
 
-    def __init__(self, server: ServerOptions) -> None:
+    def __init__(self, server: ServerOptions, transport=None) -> None:
         self.server = server
+        self._transport = transport  # httpx's: only the tests of streams no real server sends give one
         self.capabilities = NOT_LOADED
         self.backend = BackendInfo("server", server.base_url, exact_counts=False)
         self.info: ModelInfo | None = None
@@ -81,7 +82,7 @@ class ServerEngine:
         start = time.perf_counter()
         self.close()
         report(f"connecting to {self.server.base_url}", 0.05)
-        client = self._client = ServerClient(self.server)
+        client = self._client = ServerClient(self.server, transport=self._transport)
         wait_until_ready(client, time.monotonic() + self.server.timeout, report)
         report("reading what the server says about itself", 0.5)
         facts = self.facts = read_facts(client, options.n_ctx)
@@ -331,6 +332,7 @@ class ServerEngine:
         final: dict = {}
         perf = time.perf_counter
         out.reason = StopReason.EOG
+        problem = None
         path, body = self._generation_request(prompt, params, limit)
         try:
             with self.client.stream_lines(path, body) as stream:
@@ -350,13 +352,14 @@ class ServerEngine:
                         yield step
         except (ServerUnreachable, ServerStalled) as err:
             out.reason = StopReason.SERVER_LOST
-            self.warnings.append(str(err))
+            problem = str(err)
         finally:
             out.text = "".join(out.parts)
         if out.reason is StopReason.EOG:
             out.reason = self._stop_reason(final, len(prompt), len(out.token_ids), limit, params.max_tokens)
         self._slot_ids = prompt + [t for t in out.token_ids if t >= 0]
-        self._report = self._generation_report(final, len(out.token_ids), lines.malformed)
+        counted = self._report.prompt_tokens if self._report is not None else None
+        self._report = self._generation_report(final, len(out.token_ids), lines.malformed, problem, counted)
         return out
 
     def _generation_request(self, prompt: list[int], params: SamplingParams, limit: int) -> tuple[str, dict]:
@@ -406,7 +409,9 @@ class ServerEngine:
             return StopReason.MAX_TOKENS if n_generated >= max_tokens else StopReason.CONTEXT_FULL
         return StopReason.EOG
 
-    def _generation_report(self, final: dict, generated: int, malformed: int) -> BackendReport:
+    def _generation_report(self, final: dict, generated: int, malformed: int, problem: str | None,
+                           counted: int | None) -> BackendReport:
+        """The server's facts of a reply; where its stream carries no usage, its count of the prompt at sync stays."""
         timings = _dict(final.get("timings"))
         usage = _dict(final.get("usage"))
         prompt_tokens = _opt_int(final.get("tokens_evaluated"))
@@ -414,6 +419,8 @@ class ServerEngine:
             prompt_tokens = _opt_int(usage.get("prompt_tokens"))
         if prompt_tokens is None and "prompt_n" in timings:
             prompt_tokens = _int(timings.get("prompt_n")) + _int(timings.get("cache_n"))
+        if prompt_tokens is None:
+            prompt_tokens = counted
         completion = _opt_int(usage.get("completion_tokens"))
         return BackendReport(
             prompt_tokens=prompt_tokens, cached=_opt_int(timings.get("cache_n")), evaluated=_opt_int(timings.get("prompt_n")),
@@ -421,6 +428,7 @@ class ServerEngine:
             prompt_per_second=_opt_float(timings.get("prompt_per_second")),
             predicted_per_second=_opt_float(timings.get("predicted_per_second")),
             truncated=bool(final.get("truncated")), malformed_lines=malformed, slot=self.slot if self.llama_server else None,
+            problem=problem,
         )
 
     # ----- KV state: llama-server's slot files (the snapshot keeps which file, the server keeps the state)

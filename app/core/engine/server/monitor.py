@@ -10,7 +10,7 @@ import threading
 
 from app.core import events as ev
 from app.core.engine.server.client import ServerClient
-from app.core.engine.server.facts import ServerFacts
+from app.core.engine.server.facts import LLAMA_SERVER, ServerFacts
 from app.core.engine.server.metrics import parse_metrics
 from app.core.engine.server.options import ServerOptions
 from app.core.errors import ContextWatchError
@@ -26,6 +26,7 @@ class ServerMonitor:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.online = True
+        self.health_path = "/health" if facts.kind == LLAMA_SERVER else "/v1/models"
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="server-monitor", daemon=True)
@@ -51,7 +52,7 @@ class ServerMonitor:
 
     def poll(self, client: ServerClient) -> ev.ServerStatus:
         try:
-            client.get("/health")
+            client.get(self.health_path)
         except ContextWatchError as err:
             was, self.online = self.online, False
             if was:
