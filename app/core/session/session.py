@@ -29,7 +29,7 @@ from app.core.engine.prompt_tokens import PromptTokens
 from app.core.engine.protocol import Engine
 from app.core.engine.results import GenerationResult, SyncResult
 from app.core.engine.sampling import SamplingParams
-from app.core.errors import Cancelled, ContextFullError, UsageError, require_model
+from app.core.errors import Cancelled, ContextFullError, ServerError, UsageError, require_model
 from app.core.growth.recorder import GrowthRecorder
 from app.core.session.dashboard import budget_breakdown, dashboard_update, history_event
 from app.core.session.reconcile import reconcile
@@ -387,7 +387,10 @@ class Session:
     def _after_turn(self) -> None:
         """Count the finished reply into the history's costs without touching the KV cache."""
         self._autosave()
-        self._refresh_costs()
+        try:
+            self._refresh_costs()
+        except ServerError as err:  # the reply is kept; a server that went away counts it when it is back
+            self.sink(ev.Notice(f"the reply is kept, but its tokens are not counted yet: {err}", "warning"))
         self.context_by_turn.append((len(self.context_by_turn) + 1, require_model(self.usage).snapshot().used))
         self.sink(self._history_event())
         self.sink(self.dashboard())

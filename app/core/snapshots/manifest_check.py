@@ -43,8 +43,9 @@ def check_manifest(raw: object, blob_ok) -> dict:
 def _check_model(raw: object) -> int | None:
     """The model section; returns its vocabulary size when the manifest records one."""
     model = fields.mapping(raw, "model")
-    for key in ("name", "path", "sha256"):
-        if key in model:
+    on_server = "server_model" in model
+    for key in ("name", "path", "sha256", "server_model"):
+        if key in model and not (key == "sha256" and on_server and model[key] is None):
             fields.text(model[key], f"model.{key}", 4096)
     if "size" in model:
         fields.integer(model["size"], "model.size")

@@ -28,7 +28,7 @@ class SnapshotService:
         lat = session.latency.snapshot()
         return {
             "name": name, "created": time.time(),
-            "model": dict(session.engine.fingerprint(), name=info.name, n_vocab=info.n_vocab),
+            "model": dict(session.engine.fingerprint(), name=info.name, **({"n_vocab": info.n_vocab} if info.n_vocab else {})),
             "n_ctx": session.engine.n_ctx,
             "cache": {"type_k": session.settings.type_k, "type_v": session.settings.type_v},
             "sampling": session.sampling().to_dict(),

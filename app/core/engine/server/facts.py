@@ -8,7 +8,7 @@ from pathlib import PurePath
 from typing import Any
 
 from app.core.engine.server.client import ServerClient
-from app.core.errors import NotAModelServer, ServerError, ServerUnreachable
+from app.core.errors import NotAModelServer, ServerAuthError, ServerError, ServerUnreachable
 
 LLAMA_SERVER = "llama-server"
 OPENAI = "openai-compatible"
@@ -72,6 +72,8 @@ def _try_get(client: ServerClient, path: str) -> Any:
         return client.get(path)
     except NotAModelServer:
         return None
+    except ServerAuthError:
+        raise
     except ServerError as err:
         if "HTTP 5" in str(err) or "HTTP 4" in str(err):
             return None
