@@ -13,6 +13,7 @@ SUITE = (
     ("bench_compression", "re-evaluation after compression"),
     ("bench_restore", "snapshot restore against re-evaluation"),
     ("bench_history_size", "token costs of a long history: linear in its length"),
+    ("bench_server", "decode on llama-server: against a bare client, the dashboard against headless"),
 )
 
 

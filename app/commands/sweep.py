@@ -29,6 +29,7 @@ def add_parser(sub, model_flags) -> None:
         "the first token at that fill. Progress goes to stderr; results to stdout.",
     )
     p.add_argument("--model", metavar="PATH", help="GGUF file to load (default: config.toml, then the bundled SmolLM2)")
+    p.add_argument("--server", metavar="URL", help="refused: a sweep loads the model itself, which a server does not allow")
     p.add_argument("--n-ctx", dest="sizes", required=True, metavar="N,N,...",
                    help="context sizes, multiples of 256, e.g. 512,1024,2048,4096")
     p.add_argument("--fill", default="0.5", metavar="F", help="fraction of each context to fill, 0 < F < 1 (default 0.5)")

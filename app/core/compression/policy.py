@@ -68,11 +68,16 @@ class CompressionPolicy:
         """
         session = self.session
         with session.engine.cache_kept():
-            return compress(
+            plan = compress(
                 strategy, Tokenizer(session.engine), session.conversation.messages,
                 self.target(emergency=False) if target is None else target,
                 ModelSummarizer(session.engine, session._cancel), session.settings.keep_last_turns, index, protect_last,
             )
+        shared = dict(session.engine.backend.unavailable).get("summary slot")
+        report = session.engine.last_report()
+        if shared and plan.summary_tokens and report is not None and report.evaluated:
+            session.sink(ev.Notice(f"{shared}: {report.evaluated:,} tokens re-read after the summary", "warning"))
+        return plan
 
     def apply(self, plan: CompressionPlan, reason: str = "manual", sync: bool = True) -> SyncResult | None:
         session = self.session

@@ -29,6 +29,7 @@ class ServerPanel(LivePanel):
         self.backend: BackendInfo | None = None
         self.status: ServerStatus | None = None
         self.reported: BackendReported | None = None
+        self.display = False  # until a model on a server is connected
 
     def show_backend(self, backend: BackendInfo | None) -> None:
         self.backend = backend

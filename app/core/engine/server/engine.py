@@ -405,9 +405,11 @@ class ServerEngine:
 
     def _stop_reason(self, final: dict, n_prompt: int, n_generated: int, limit: int, max_tokens: int) -> StopReason:
         stop = final.get("stop_type") or final.get("finish_reason")
-        if stop in ("limit", "length") or n_generated >= limit:
-            return StopReason.MAX_TOKENS if n_generated >= max_tokens else StopReason.CONTEXT_FULL
-        return StopReason.EOG
+        if n_generated >= max_tokens:
+            return StopReason.MAX_TOKENS
+        if n_generated >= limit:
+            return StopReason.CONTEXT_FULL
+        return StopReason.MAX_TOKENS if stop in ("limit", "length") else StopReason.EOG  # "limit": the server's own cap
 
     def _generation_report(self, final: dict, generated: int, malformed: int, problem: str | None,
                            counted: int | None) -> BackendReport:

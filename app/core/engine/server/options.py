@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from app.core.errors import UsageError
 
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 SERVER_KEYS = {"url": str, "slot": int, "api_key_env": str, "timeout": float, "connect_timeout": float, "retries": int}
 
 
@@ -26,9 +28,14 @@ class ServerOptions:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"the server address must be an http:// or https:// URL, got {self.url!r}")
+        try:
+            parts.port
+        except ValueError:
+            raise UsageError(f"the server address has a port that is not a port number: {self.url!r}") from None
         if parts.query or parts.fragment:
             raise UsageError(f"the server address takes no query or fragment: {self.url!r}")
-        if self.slot is not None and (isinstance(self.slot, bool) or not 0 <= self.slot <= 1023):
+        if self.slot is not None and (not isinstance(self.slot, int) or isinstance(self.slot, bool)
+                                      or not 0 <= self.slot <= 1023):
             raise UsageError(f"the slot must be a whole number between 0 and 1023, got {self.slot!r}")
         for name in ("timeout", "connect_timeout"):
             value = getattr(self, name)
@@ -37,7 +44,7 @@ class ServerOptions:
                 raise UsageError(f"server {name} must be above 0 and at most 3600 seconds, got {value!r}")
         if isinstance(self.retries, bool) or not isinstance(self.retries, int) or not 0 <= self.retries <= 10:
             raise UsageError(f"server retries must be a whole number between 0 and 10, got {self.retries!r}")
-        if self.api_key_env is not None and not self.api_key_env.replace("_", "").isalnum():
+        if self.api_key_env is not None and not ENV_NAME.fullmatch(self.api_key_env):
             raise UsageError(f"api_key_env names an environment variable, got {self.api_key_env!r}")
 
     @property
