@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from server_sessions import SETTINGS, server_session
-
 from app.core.snapshots.store import SnapshotStore
+from server_sessions import SETTINGS, server_session
 
 
 def test_a_snapshot_restores_the_slot_and_the_next_request_proves_it(llama_server):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from app.core.errors import UsageError
 
-ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ENV_NAME = re.compile(r"_*[A-Za-z][A-Za-z0-9_]*")
 SERVER_KEYS = {"url": str, "slot": int, "api_key_env": str, "timeout": float, "connect_timeout": float, "retries": int}
 
 
@@ -29,7 +29,7 @@ class ServerOptions:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"the server address must be an http:// or https:// URL, got {self.url!r}")
         try:
-            parts.port
+            _ = parts.port
         except ValueError:
             raise UsageError(f"the server address has a port that is not a port number: {self.url!r}") from None
         if parts.query or parts.fragment:
