@@ -14,6 +14,7 @@ from app.core.compression.stats import CompressionStats
 from app.core.config.settings import Settings
 from app.core.conversations.conversation import Conversation
 from app.core.conversations.outcomes import ConversationOpened
+from app.core.engine.capabilities import BackendInfo, EngineCapabilities
 from app.core.engine.model_info import ModelInfo
 from app.core.engine.results import SyncResult
 from app.core.errors import ContextWatchError
@@ -78,6 +79,9 @@ class FakeMemory:
 class FakeEngine:
     info: ModelInfo | None = None
     n_ctx: int = N_CTX
+    capabilities = EngineCapabilities(can_save_state=True, can_shift_cache=False, counts_tokens_locally=True,
+                                      can_change_n_ctx=True)
+    backend = BackendInfo("scripted", "/models/fake.gguf")
 
 
 class FakeSession:
