@@ -76,3 +76,16 @@ def test_a_cancel_stops_the_stream_and_keeps_what_came(llama_server):
         assert len(texts) == 3 and result.text == "".join(texts)
     finally:
         engine.close()
+
+
+def test_a_request_after_the_server_dropped_an_idle_connection_goes_through(llama_server):
+    import time
+
+    engine = connected(llama_server.url, slot=1)
+    try:
+        ids = engine.prompt_ids(MESSAGES)
+        engine.sync(ids)
+        time.sleep(6)  # llama-server closes a kept-alive connection after 5 s idle
+        assert engine.sync(ids).reused == len(ids) - 1
+    finally:
+        engine.close()

@@ -72,3 +72,17 @@ def test_llama_servers_own_overflow_error_carries_its_numbers(start_server):
             client.post("/v1/chat/completions", {"messages": [{"role": "user", "content": "word " * 400}]})
     finally:
         client.close()
+
+
+def test_after_an_edit_an_openai_server_counts_the_edited_conversation(openai_server):
+    session = server_session(openai_server.url)
+    try:
+        session.submit("What is a cat?")
+        session.submit("And a dog?")
+        session.delete_message(1)
+        chat = session.conversation.as_chat()
+        usage = httpx.post(openai_server.url + "/v1/chat/completions", timeout=120,
+                           json={"messages": chat, "max_tokens": 1, "temperature": 0}).json()["usage"]
+        assert session.engine.last_report().prompt_tokens == usage["prompt_tokens"]
+    finally:
+        session.close()

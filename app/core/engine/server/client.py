@@ -24,6 +24,7 @@ from app.core.errors import (
 )
 
 MAX_ERROR_CHARS = 300
+KEEPALIVE_SECONDS = 2.0  # below llama-server's own 5 s, so an idle connection is closed here first
 OPENAI_LIMIT = re.compile(r"maximum context length is (\d+) tokens")  # code "context_length_exceeded"
 OPENAI_PROMPT = re.compile(r"\((\d+) in (?:the messages|your prompt)")
 
@@ -42,35 +43,43 @@ class ServerClient:
             headers=headers,
             timeout=httpx.Timeout(read, connect=options.connect_timeout),
             transport=transport or httpx.HTTPTransport(retries=options.retries),
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
         )
 
     def close(self) -> None:
         self._http.close()
 
     def get(self, path: str) -> Any:
-        with self._failures(path):
-            response = self._http.get(path)
-        return self._json(path, response)
+        return self._json(path, self._send("GET", path))
 
     def get_text(self, path: str) -> str:
-        with self._failures(path):
-            response = self._http.get(path)
+        response = self._send("GET", path)
         self._check(path, response)
         return response.text
 
     def post(self, path: str, body: dict, params: dict | None = None) -> Any:
+        return self._json(path, self._send("POST", path, json=body, params=params))
+
+    def _send(self, method: str, path: str, stream: bool = False, **kwargs) -> httpx.Response:
+        """One request; a kept-alive connection the server closed meanwhile is replaced once, before any answer."""
         with self._failures(path):
-            response = self._http.post(path, json=body, params=params)
-        return self._json(path, response)
+            request = self._http.build_request(method, path, **kwargs)
+            try:
+                return self._http.send(request, stream=stream)
+            except httpx.RemoteProtocolError:
+                return self._http.send(self._http.build_request(method, path, **kwargs), stream=stream)
 
     @contextlib.contextmanager
     def stream_lines(self, path: str, body: dict) -> Iterator[Iterator[str]]:
         """The response's lines as they arrive; leaving the block closes the connection (a cancel)."""
-        with self._failures(path), self._http.stream("POST", path, json=body) as response:
+        response = self._send("POST", path, stream=True, json=body)
+        try:
             if response.status_code >= 400:
                 response.read()
                 self._check(path, response)
             yield self._lines(path, response)
+        finally:
+            response.close()
 
     def _lines(self, path: str, response: httpx.Response) -> Iterator[str]:
         with self._failures(path):

@@ -41,6 +41,7 @@ NOT_LOADED = EngineCapabilities(can_save_state=False, can_shift_cache=False, cou
                                 can_change_n_ctx=False)
 ESTIMATE_CHARS = 4  # characters per token when a server can neither tokenize nor report usage
 SLOT_FILE_PREFIX = "contextwatch-"
+CHATS_KEPT = 64
 
 
 class ServerEngine:
@@ -63,7 +64,8 @@ class ServerEngine:
         self._report: BackendReport | None = None
         self._specials: dict[int, bool] = {}
         self._pieces: dict[int, str] = {}  # estimated ids and the text they stand for
-        self._chat: list[dict] = []  # the messages of the last prompt rendered for a reply (OpenAI kind)
+        self._chat: list[dict] = []  # the messages of the prompt synced last (OpenAI kind)
+        self._chats: dict[str | tuple[int, ...], list[dict]] = {}  # rendered text, then its ids -> messages
         self._formatter = ChatFormatter(None)
         self._monitor: ServerMonitor | None = None
 
@@ -221,16 +223,27 @@ class ServerEngine:
 
     def render(self, messages: Sequence[dict], add_generation_prompt: bool = True) -> str:
         chat = [{"role": m["role"], "content": m["content"]} for m in messages]
-        if add_generation_prompt:
-            self._chat = chat
         if self.llama_server:
             data = self.client.post("/apply-template", {"messages": chat, "add_generation_prompt": add_generation_prompt})
             return str(data.get("prompt", ""))
-        return self._formatter.render(chat, add_generation_prompt)
+        text = self._formatter.render(chat, add_generation_prompt)
+        self._remember(text, chat)
+        return text
 
     def rendered_ids(self, text: str) -> list[int]:
         """The ids the server reads for a rendered prompt: it adds BOS itself where the model wants one."""
-        return self.tokenize(text, add_bos=True, special=True)
+        ids = self.tokenize(text, add_bos=True, special=True)
+        chat = self._chats.get(text)
+        if chat is not None:
+            self._remember(tuple(ids), chat)
+        return ids
+
+    def _remember(self, key: str | tuple[int, ...], chat: list[dict]) -> None:
+        """OpenAI kind: which messages a prompt's text and ids stand for, so `sync(ids)` can send them."""
+        self._chats.pop(key, None)
+        self._chats[key] = chat
+        while len(self._chats) > CHATS_KEPT:
+            del self._chats[next(iter(self._chats))]
 
     def prompt_ids(self, messages: Sequence[dict], add_generation_prompt: bool = True) -> list[int]:
         return self.rendered_ids(self.render(messages, add_generation_prompt))
@@ -279,7 +292,12 @@ class ServerEngine:
         return SyncResult(cached, evaluated, time.perf_counter() - start)
 
     def _count_remotely(self, ids: list[int], start: float) -> SyncResult:
-        """OpenAI kind: one generated token tells the prompt's real size and leaves it in the server's cache."""
+        """OpenAI kind: one generated token tells the prompt's real size and leaves it in the server's cache.
+
+        No special token starts a plainly framed message, so `PromptTokens` gets every prompt's ids
+        from `rendered_ids` of the whole text, which remembered its messages.
+        """
+        self._chat = self._chats.get(tuple(ids), self._chat)
         body = {"model": require_facts(self.facts).model_id, "messages": self._chat, "max_tokens": 1,
                 "temperature": 0, "stream": False}
         usage = self.client.post("/v1/chat/completions", body).get("usage") or {}
