@@ -194,8 +194,8 @@ class ServerStatus:
     slots_busy: int | None = None
     requests_processing: int | None = None
     requests_deferred: int | None = None
-    prompt_tps: float | None = None
-    generation_tps: float | None = None
+    generated_total: int | None = None  # tokens the server generated for every client since it started
+    decode_tps: float | None = None  # tokens it decoded per second since the poll before, all slots
     n_tokens_max: int | None = None
     prompt_tokens_total: int | None = None
     cached_tokens_total: int | None = None

@@ -48,3 +48,19 @@ async def test_on_a_local_model_there_is_no_server_panel(model_path):
     async with app.run_test(size=SIZE) as pilot:
         assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT)
         assert not app.main.query_one(ServerPanel).display
+
+
+@async_test
+async def test_reload_and_sweep_say_why_a_server_cannot(llama_server):
+    from harness import notifications
+
+    app = server_app(llama_server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT)
+        await pilot.press("f10")
+        assert await wait_for(pilot, lambda: any("n_ctx reload is not available for a server" in n
+                                                 for n in notifications(app)), 10)
+        await pilot.press("f12")
+        assert await wait_for(pilot, lambda: any("sweep is not available for a server" in n
+                                                 for n in notifications(app)), 10)
+        assert app.screen is app.main

@@ -242,15 +242,19 @@ class ChangeSettings(Command):
 @dataclass(frozen=True)
 class OfferContextSizes(Command):
     label: ClassVar[str] = "context options"
+    feature: ClassVar[str] = "n_ctx reload"
 
     def run(self, session: Session) -> ContextOffer:
+        from app.core.session.reload import refuse_on_server
 
+        refuse_on_server(session, self.feature)
         return context_offer(session)
 
 
 @dataclass(frozen=True)
 class OfferSweep(OfferContextSizes):
     label: ClassVar[str] = "sweep options"
+    feature: ClassVar[str] = "sweep"
 
 
 @dataclass(frozen=True)

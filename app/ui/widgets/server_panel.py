@@ -64,8 +64,8 @@ class ServerPanel(LivePanel):
             lines += [
                 row(("slots", slots), ("queue", _n(status.requests_deferred))),
                 row(("running", _n(status.requests_processing)), ("max", _n(status.n_tokens_max))),
-                row(("prompt", _rate(status.prompt_tps))),
-                row(("decode", _rate(status.generation_tps))),
+                row(("decode", _rate(status.decode_tps)), ("", Content.styled("now", LABEL))),
+                row(("generated", _n(status.generated_total)), ("", Content.styled("all clients", LABEL))),
             ]
             cached, read = status.cached_tokens_total or 0, status.prompt_tokens_total or 0
             if cached + read:

@@ -27,6 +27,7 @@ class ServerMonitor:
         self._thread: threading.Thread | None = None
         self.online = True
         self.health_path = "/health" if facts.kind == LLAMA_SERVER else "/v1/models"
+        self._decodes: tuple[float, float] | None = None  # (n_decode_total, when) at the poll before
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="server-monitor", daemon=True)
@@ -71,14 +72,24 @@ class ServerMonitor:
                 m = parse_metrics(client.get_text("/metrics"))
                 status.requests_processing = _count(m.get("requests_processing"))
                 status.requests_deferred = _count(m.get("requests_deferred"))
-                status.prompt_tps = m.get("prompt_tokens_seconds")
-                status.generation_tps = m.get("predicted_tokens_seconds")
+                status.generated_total = _count(m.get("tokens_predicted_total"))
+                status.decode_tps = self._decode_rate(m.get("n_decode_total"), status.t)
                 status.n_tokens_max = _count(m.get("n_tokens_max"))
                 status.prompt_tokens_total = _count(m.get("prompt_tokens_total"))
                 status.cached_tokens_total = _count(m.get("prompt_tokens_cached_total"))
         except ContextWatchError as err:
             status.problem = str(err)
         return status
+
+
+    def _decode_rate(self, decodes: float | None, t: float) -> float | None:
+        """Decode calls per second between two polls: llama-server counts one per generated token and slot."""
+        if decodes is None:
+            return None
+        before, self._decodes = self._decodes, (decodes, t)
+        if before is None or t <= before[1] or decodes < before[0]:
+            return None
+        return (decodes - before[0]) / (t - before[1])
 
 
 def _count(value: float | None) -> int | None:
