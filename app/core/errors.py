@@ -49,6 +49,10 @@ class ServerError(ContextWatchError):
 
     exit_code = 1
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status the server answered with; None when it did not answer
+
 
 class ServerUnreachable(ServerError):
     """Nothing answers at the server's address, or the connection broke."""

@@ -250,3 +250,32 @@ def test_a_prompt_over_the_servers_context_is_context_full_with_its_numbers():
         engine.sync([1, 2, 3])
     assert "600" in str(err.value) and "512" in str(err.value)
     assert engine.cached_ids() == []
+
+
+def loading_for(handler, times: int | None):
+    """/health answers 503 (the model is loading) `times` times, or always when None."""
+    seen = {"health": 0}
+
+    def wrapped(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/health" and (times is None or seen["health"] < times):
+            seen["health"] += 1
+            return httpx.Response(503, json={"error": {"code": 503, "message": "Loading model"}})
+        return handler(request)
+
+    return wrapped, seen
+
+
+def test_a_server_still_loading_its_model_is_waited_for():
+    handler, _ = llama_server(generation=lambda body: sse(messy_stream("eos")))
+    wrapped, seen = loading_for(handler, 2)
+    engine = loaded_engine(wrapped)
+    assert seen["health"] == 2 and engine.n_ctx == 512
+
+
+def test_a_server_that_keeps_loading_past_the_timeout_says_so():
+    from app.core.errors import ServerError
+
+    handler, _ = llama_server(generation=lambda body: sse(messy_stream("eos")))
+    wrapped, _ = loading_for(handler, None)
+    with pytest.raises(ServerError, match="still loading its model"):
+        loaded_engine(wrapped, ServerOptions(URL, timeout=0.3))

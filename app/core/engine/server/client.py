@@ -120,8 +120,8 @@ class ServerClient:
         if code in (401, 403):
             if self.options.api_key_env is None:
                 raise ServerAuthError(f"the server wants an API key (HTTP {code}): put the name of the "
-                                      "environment variable that holds it in [server] api_key_env")
-            raise ServerAuthError(f"the server refused the key in ${self.options.api_key_env} (HTTP {code})")
+                                      "environment variable that holds it in [server] api_key_env", code)
+            raise ServerAuthError(f"the server refused the key in ${self.options.api_key_env} (HTTP {code})", code)
         error = _error_body(response)
         if error.get("type") == "exceed_context_size_error":
             n_prompt, n_ctx = error.get("n_prompt_tokens"), error.get("n_ctx")
@@ -133,8 +133,8 @@ class ServerClient:
             raise ContextFullError(f"the prompt needs {prompt[1] if prompt else '?'} tokens but the server's context "
                                    f"holds {limit[1] if limit else '?'} (context_length_exceeded)")
         if code == 404:
-            raise NotAModelServer(f"{self.options.base_url}{path} is not there (HTTP 404): {message}")
-        raise ServerError(f"the server answered HTTP {code} to {path}: {message}")
+            raise NotAModelServer(f"{self.options.base_url}{path} is not there (HTTP 404): {message}", code)
+        raise ServerError(f"the server answered HTTP {code} to {path}: {message}", code)
 
 
 def _error_body(response: httpx.Response) -> dict:

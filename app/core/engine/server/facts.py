@@ -8,7 +8,7 @@ from pathlib import PurePath
 from typing import Any
 
 from app.core.engine.server.client import ServerClient
-from app.core.errors import NotAModelServer, ServerAuthError, ServerError, ServerUnreachable
+from app.core.errors import NotAModelServer, ServerAuthError, ServerError
 
 LLAMA_SERVER = "llama-server"
 OPENAI = "openai-compatible"
@@ -46,10 +46,11 @@ def wait_until_ready(client: ServerClient, deadline: float, progress=None) -> No
         except NotAModelServer:
             return  # no /health: an OpenAI-compatible server that does not have one
         except ServerError as err:
-            if "HTTP 503" not in str(err) or time.monotonic() > deadline:
-                if isinstance(err, ServerUnreachable) or "HTTP 503" not in str(err):
-                    raise
-                raise ServerError(f"the server at {client.options.base_url} is still loading its model") from None
+            if err.status != 503:
+                raise
+            if time.monotonic() > deadline:
+                raise ServerError(f"the server at {client.options.base_url} is still loading its model "
+                                  "(HTTP 503 for longer than [server] timeout)") from None
             if progress is not None:
                 progress("waiting for the server to load its model", 0.1)
             time.sleep(LOADING_POLL)
@@ -75,7 +76,7 @@ def _try_get(client: ServerClient, path: str) -> Any:
     except ServerAuthError:
         raise
     except ServerError as err:
-        if "HTTP 5" in str(err) or "HTTP 4" in str(err):
+        if err.status is not None:  # it answered, with an error: it has no such endpoint to speak of
             return None
         raise
 
