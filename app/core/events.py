@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from app.core.compression.stats import CompressionStats
+    from app.core.engine.capabilities import BackendInfo
     from app.core.engine.results import BackendReport
     from app.core.telemetry.chart_series import ChartSeries
     from app.core.telemetry.kv_cache import KVCacheInfo
@@ -47,7 +48,7 @@ class ModelLoaded:
     n_ctx: int
     load_seconds: float
     warnings: tuple[str, ...] = ()
-    backend: object = None  # app.core.engine.capabilities.BackendInfo: where the model runs, what it cannot show
+    backend: BackendInfo | None = None  # where the model runs, and what it cannot show
     t: float = field(default_factory=now)
 
 

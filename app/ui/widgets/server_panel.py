@@ -12,11 +12,8 @@ from app.core.engine.capabilities import BackendInfo
 from app.core.events import BackendReported, ServerStatus
 from app.core.formatting import DASH, fmt_int
 from app.ui.widgets.bars import LABEL, badge, header, row
+from app.ui.widgets.latency_panel import fmt_rate
 from app.ui.widgets.text_block import LivePanel
-
-
-def _rate(value: float | None) -> str:
-    return DASH if value is None else f"{value:,.1f} tok/s"
 
 
 def _n(value: int | None) -> str:
@@ -64,7 +61,7 @@ class ServerPanel(LivePanel):
             lines += [
                 row(("slots", slots), ("queue", _n(status.requests_deferred))),
                 row(("running", _n(status.requests_processing)), ("max", _n(status.n_tokens_max))),
-                row(("decode", _rate(status.decode_tps)), ("", Content.styled("now", LABEL))),
+                row(("decode", fmt_rate(status.decode_tps)), ("", Content.styled("now", LABEL))),
                 row(("generated", _n(status.generated_total)), ("", Content.styled("all clients", LABEL))),
             ]
             cached, read = status.cached_tokens_total or 0, status.prompt_tokens_total or 0
@@ -93,8 +90,8 @@ class ServerPanel(LivePanel):
             Content.styled("last turn, as the server saw it", "bold"),
             row(("prompt", _n(r.prompt_tokens)), ("", verdict)),
             row(("cache_n", _n(r.cached)), ("new", _n(r.evaluated))),
-            row(("prefill", _rate(r.prompt_per_second))),
-            row(("decode", _rate(r.predicted_per_second))),
+            row(("prefill", fmt_rate(r.prompt_per_second))),
+            row(("decode", fmt_rate(r.predicted_per_second))),
         ]
         lines += [Content.styled(f"⚠ {alert}", "$text-warning") for alert in reported.alerts]
         return lines

@@ -97,14 +97,7 @@ class ServerEngine:
             self.warnings.append(f"the server claims n_ctx {facts.n_ctx:,} ({facts.n_ctx_source}) but slot "
                                  f"{self.slot} holds {slot_n_ctx:,}: counting against the slot")
         can_save = self.llama_server and self._slot_actions_allowed()
-        if self.llama_server and not can_save:
-            facts.unavailable["kv state"] = "the server runs without --slot-save-path: snapshots keep the conversation only"
-        if self.llama_server and facts.total_slots < 2:
-            facts.unavailable["summary slot"] = ("the server has one slot: a summary runs in the conversation's slot, "
-                                                 "which then re-reads the conversation")
-        facts.unavailable["n_ctx reload"] = "the server decides its context size"
-        facts.unavailable["sweep"] = "a sweep loads the model at many sizes, which a server does not allow"
-        facts.unavailable["model memory"] = "the model's RSS and VRAM are the server's; this shows the client's own"
+        _note_unavailable(facts, can_save)
         self.capabilities = EngineCapabilities(can_save_state=can_save, can_shift_cache=False,
                                                counts_tokens_locally=False, can_change_n_ctx=False)
         exact = self.llama_server
@@ -113,15 +106,7 @@ class ServerEngine:
         if not exact:
             self.warnings.append(f"{facts.kind} server: token counts before a turn are estimates "
                                  "until the server counts the prompt")
-        meta = facts.meta
-        path = facts.model_path or facts.model_id
-        self.info = ModelInfo(
-            path=path, file_bytes=meta.get("size", 0), name=facts.model_id, basename=PurePath(path).stem,
-            architecture="", description=facts.label, n_params=meta.get("n_params", 0),
-            weights_bytes=meta.get("size", 0), n_ctx_train=meta.get("n_ctx_train", self._n_ctx),
-            n_layer=0, n_head=0, n_head_kv=0, n_embd=meta.get("n_embd", 0), head_dim_k=0, head_dim_v=0,
-            n_vocab=meta.get("n_vocab", 0), chat_template=facts.chat_template,
-        )
+        self.info = _model_info(facts, self._n_ctx)
         self._slot_ids = []
         self._report = None
         self._specials, self._pieces = {}, {}
@@ -475,6 +460,31 @@ class ServerEngine:
         restored = _int(data.get("n_restored"))
         self._slot_ids = list(ids)[:restored]
         return len(self._slot_ids)
+
+
+def _note_unavailable(facts: ServerFacts, can_save: bool) -> None:
+    """What this server cannot do, each with the reason the dashboard and `run` show."""
+    if facts.kind == LLAMA_SERVER and not can_save:
+        facts.unavailable["kv state"] = "the server runs without --slot-save-path: snapshots keep the conversation only"
+    if facts.kind == LLAMA_SERVER and facts.total_slots < 2:
+        facts.unavailable["summary slot"] = ("the server has one slot: a summary runs in the conversation's slot, "
+                                             "which then re-reads the conversation")
+    facts.unavailable["n_ctx reload"] = "the server decides its context size"
+    facts.unavailable["sweep"] = "a sweep loads the model at many sizes, which a server does not allow"
+    facts.unavailable["model memory"] = "the model's RSS and VRAM are the server's; this shows the client's own"
+
+
+def _model_info(facts: ServerFacts, n_ctx: int) -> ModelInfo:
+    """The model as the server describes it; the shape a KV size needs stays 0: the cache is the server's."""
+    meta = facts.meta
+    path = facts.model_path or facts.model_id
+    return ModelInfo(
+        path=path, file_bytes=meta.get("size", 0), name=facts.model_id, basename=PurePath(path).stem,
+        architecture="", description=facts.label, n_params=meta.get("n_params", 0),
+        weights_bytes=meta.get("size", 0), n_ctx_train=meta.get("n_ctx_train", n_ctx),
+        n_layer=0, n_head=0, n_head_kv=0, n_embd=meta.get("n_embd", 0), head_dim_k=0, head_dim_v=0,
+        n_vocab=meta.get("n_vocab", 0), chat_template=facts.chat_template,
+    )
 
 
 def require_facts(facts: ServerFacts | None) -> ServerFacts:
