@@ -64,6 +64,11 @@ def notifications(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+
+def resume_shown(app) -> bool:
+    """The resume offer is on screen with its question composed, not only pushed."""
+    return isinstance(app.screen, ResumeScreen) and bool(app.screen.query("#resume-question"))
+
 @async_test
 async def test_snapshot_from_the_keyboard_then_restore_it_from_the_picker(model_path):
     app = real_app(model_path)
@@ -120,7 +125,7 @@ async def test_the_resume_offer_puts_the_autosaved_messages_back(model_path):
     app = real_app(model_path, pending)
     async with app.run_test(size=SIZE) as pilot:
         results = finished(app)
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.engine_state.load_failed
+        assert await wait_for(pilot, lambda: resume_shown(app), LOAD_TIMEOUT), app.engine_state.load_failed
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: "resume" in results, TURN_TIMEOUT), notifications(app)
         await settle(pilot)
@@ -169,7 +174,7 @@ async def test_quit_then_restart_brings_the_conversation_back_into_the_kv_cache(
     app = real_app(model_path, pending)
     async with app.run_test(size=SIZE) as pilot:
         results = finished(app)
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.engine_state.load_failed
+        assert await wait_for(pilot, lambda: resume_shown(app), LOAD_TIMEOUT), app.engine_state.load_failed
         assert "Continue the last conversation?" in str(app.screen.query_one("#resume-question").render())
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: "resume" in results, TURN_TIMEOUT), notifications(app)
@@ -204,7 +209,7 @@ async def test_ctrl_q_while_a_reply_streams_keeps_the_partial_reply(model_path):
     app = real_app(model_path, pending)
     async with app.run_test(size=SIZE) as pilot:
         results = finished(app)
-        assert await wait_for(pilot, lambda: isinstance(app.screen, ResumeScreen), LOAD_TIMEOUT), app.engine_state.load_failed
+        assert await wait_for(pilot, lambda: resume_shown(app), LOAD_TIMEOUT), app.engine_state.load_failed
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: "resume" in results, TURN_TIMEOUT), notifications(app)
         assert app.messages()[-1].content == partial.content
