@@ -64,7 +64,6 @@ def notifications(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
-
 def resume_shown(app) -> bool:
     """The resume offer is on screen with its question composed, not only pushed."""
     return isinstance(app.screen, ResumeScreen) and bool(app.screen.query("#resume-question"))
