@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from app.core.engine.protocol import Engine
 from app.core.engine.sampling import SamplingParams
 from app.core.events import StopReason
@@ -12,8 +14,7 @@ MESSAGES = [{"role": "system", "content": "You are a helpful assistant."},
 
 
 def test_the_server_engine_is_an_engine_and_reads_the_server(llama_server):
-    engine = connected(llama_server.url)
-    try:
+    with closing(connected(llama_server.url)) as engine:
         assert isinstance(engine, Engine)
         assert engine.n_ctx == 2048
         assert engine.facts.total_slots == 2
@@ -22,26 +23,20 @@ def test_the_server_engine_is_an_engine_and_reads_the_server(llama_server):
         assert engine.info.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
         assert engine.info.n_ctx_train == 8192
         assert dict(engine.backend.unavailable)["sweep"]
-    finally:
-        engine.close()
 
 
 def test_prompt_ids_from_the_servers_template_equal_the_local_models(llama_server, engine):
-    remote = connected(llama_server.url)
-    try:
+    with closing(connected(llama_server.url)) as remote:
         assert remote.prompt_ids(MESSAGES) == engine.prompt_ids(MESSAGES)
         assert remote.prompt_ids(MESSAGES, add_generation_prompt=False) == \
             engine.prompt_ids(MESSAGES, add_generation_prompt=False)
         text = "colours: red, green and blue"
         assert remote.tokenize(text, special=False) == engine.tokenize(text, special=False)
         assert remote.detokenize(remote.tokenize(text, special=False)) == text
-    finally:
-        remote.close()
 
 
 def test_sync_reports_the_slots_reuse_and_generate_streams_tokens(llama_server):
-    engine = connected(llama_server.url, slot=1)
-    try:
+    with closing(connected(llama_server.url, slot=1)) as engine:
         ids = engine.prompt_ids(MESSAGES)
         first = engine.sync(ids)
         again = engine.sync(ids)
@@ -53,16 +48,13 @@ def test_sync_reports_the_slots_reuse_and_generate_streams_tokens(llama_server):
         assert report.prompt_tokens == len(ids) and report.cached == len(ids) - 1 and report.generated == len(steps)
         assert report.predicted_per_second > 0 and report.slot == 1
         assert engine.cached_ids() == ids + [s.token_id for s in steps]
-    finally:
-        engine.close()
 
 
 def test_a_cancel_stops_the_stream_and_keeps_what_came(llama_server):
     import threading
 
-    engine = connected(llama_server.url, slot=1)
     cancel = threading.Event()
-    try:
+    with closing(connected(llama_server.url, slot=1)) as engine:
         engine.sync(engine.prompt_ids(MESSAGES))
         texts = []
         from app.core.engine.results import GenerationResult
@@ -74,18 +66,13 @@ def test_a_cancel_stops_the_stream_and_keeps_what_came(llama_server):
                 cancel.set()
         assert result.reason is StopReason.CANCELLED
         assert len(texts) == 3 and result.text == "".join(texts)
-    finally:
-        engine.close()
 
 
 def test_a_request_after_the_server_dropped_an_idle_connection_goes_through(llama_server):
     import time
 
-    engine = connected(llama_server.url, slot=1)
-    try:
+    with closing(connected(llama_server.url, slot=1)) as engine:
         ids = engine.prompt_ids(MESSAGES)
         engine.sync(ids)
         time.sleep(6)  # llama-server closes a kept-alive connection after 5 s idle
         assert engine.sync(ids).reused == len(ids) - 1
-    finally:
-        engine.close()

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import ServerAuthError
-from app.core.events import Notice, StopReason, TokenEvent
+from app.core.events import Notice, StopReason
 from fixtures.servers import free_port
-from server_sessions import SETTINGS, server_session
+from server_sessions import SETTINGS, at_token, server_session
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -47,15 +47,8 @@ def test_an_address_that_is_not_a_model_server_says_so(tmp_path):
 def test_the_server_going_away_mid_reply_keeps_the_partial_reply_and_reconnects(start_server):
     server = start_server(metrics=False)
     events: list = []
-
-    def kill_after_three(event):
-        events.append(event)
-        if isinstance(event, TokenEvent) and event.index == 3:
-            server.process.kill()
-            server.process.wait()
-
     session = server_session(server.url, settings=SETTINGS.with_overrides(max_tokens=200))
-    session.sink = kill_after_three
+    session.sink = at_token(events, 3, lambda: (server.process.kill(), server.process.wait()))
     try:
         result = session.submit("Tell me a long story about a cat.")
         assert result.reason is StopReason.SERVER_LOST
@@ -103,14 +96,8 @@ def test_the_monitor_reports_the_server_offline_and_back(start_server):
 def test_a_server_that_stops_sending_times_out_with_the_partial_reply_kept(start_server):
     server = start_server(metrics=False)
     events: list = []
-
-    def freeze_after_two(event):
-        events.append(event)
-        if isinstance(event, TokenEvent) and event.index == 2:
-            os.kill(server.process.pid, signal.SIGSTOP)
-
     session = server_session(server.url, settings=SETTINGS.with_overrides(max_tokens=200), timeout=1.0)
-    session.sink = freeze_after_two
+    session.sink = at_token(events, 2, lambda: os.kill(server.process.pid, signal.SIGSTOP))
     try:
         result = session.submit("Tell me a long story about a dog.")
         assert result.reason is StopReason.SERVER_LOST and result.reply

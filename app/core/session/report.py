@@ -69,8 +69,8 @@ def _reuse(session, reused: int) -> int | None:
 def backend_json(session) -> dict:
     """Where the model ran; on a server, what the server itself counted and whether it agrees with us."""
     backend = session.engine.backend
-    out: dict = {"kind": backend.kind, "where": backend.where, "exact_counts": backend.exact_counts,
-                 "unavailable": dict(backend.unavailable)}
+    out: dict = {"kind": backend.kind, "where": backend.where, "remote": backend.remote,
+                 "exact_counts": backend.exact_counts, "unavailable": dict(backend.unavailable)}
     reported = session.last_backend_report
     if reported is not None:
         r = reported.report
@@ -108,7 +108,7 @@ def format_report(report: dict) -> str:
         lines.append(f"WARNING: context usage crossed {c['warn_threshold']:g}% of the effective budget")
     trend = lat["trend_ms_per_100_tokens"]
     backend = report["backend"]
-    remote = backend["where"].startswith(("http://", "https://"))
+    remote = backend["remote"]
     if remote:
         lines += ["", *_server_lines(backend)]
     lines += [

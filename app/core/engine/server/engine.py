@@ -62,7 +62,7 @@ class ServerEngine:
         self._n_ctx = 0
         self._slot_ids: list[int] = []  # what the conversation's slot holds, as far as this client knows
         self._report: BackendReport | None = None
-        self._specials: dict[int, bool] = {}
+        self._specials: dict[int, str] = {}  # a token id -> its text when it is a control token, else ""
         self._pieces: dict[int, str] = {}  # estimated ids and the text they stand for
         self._chat: list[dict] = []  # the messages of the prompt synced last (OpenAI kind)
         self._chats: dict[str | tuple[int, ...], list[dict]] = {}  # rendered text, then its ids -> messages
@@ -200,9 +200,9 @@ class ServerEngine:
         first = ids[0]
         if first not in self._specials:
             piece = self.detokenize([first])
-            self._specials[first] = bool(piece) and self.tokenize(piece, special=False) != [first]
-            self._pieces[first] = piece
-        return self._specials[first] and text.startswith(self._pieces[first])
+            self._specials[first] = piece if piece and self.tokenize(piece, special=False) != [first] else ""
+        spelled = self._specials[first]
+        return bool(spelled) and text.startswith(spelled)
 
     # ----- the chat template
 
@@ -337,6 +337,7 @@ class ServerEngine:
         out.reason = StopReason.EOG
         problem = None
         path, body = self._generation_request(prompt, params, limit)
+        steps = self._llama_steps if self.llama_server else self._openai_steps
         try:
             with self.client.stream_lines(path, body) as stream:
                 for line in stream:
@@ -349,7 +350,7 @@ class ServerEngine:
                     if not isinstance(data, dict):
                         continue
                     t = perf()
-                    for step in self._steps(data, t, final):
+                    for step in steps(data, t, final):
                         out.token_ids.append(step.token_id)
                         out.parts.append(step.text)
                         yield step
@@ -378,19 +379,22 @@ class ServerEngine:
                                         "max_tokens": limit, "stream": True,
                                         "stream_options": {"include_usage": True}, **sampling}
 
-    def _steps(self, data: dict, t: float, final: dict) -> Iterator[Step]:
-        """The tokens one event carries; the last event's facts go into `final`."""
-        if self.llama_server:
-            if data.get("stop"):
-                final.update(data)
-            tokens = _list(data.get("tokens"))
-            text = data.get("content")
-            text = text if isinstance(text, str) else ""
-            if not tokens and text:
-                tokens = [-1]
-            for i, token in enumerate(tokens):
-                yield Step(token if isinstance(token, int) else -1, text if i == len(tokens) - 1 else "", t)
-            return
+    @staticmethod
+    def _llama_steps(data: dict, t: float, final: dict) -> Iterator[Step]:
+        """The tokens one `/completion` event carries; the last event's facts go into `final`."""
+        if data.get("stop"):
+            final.update(data)
+        tokens = _list(data.get("tokens"))
+        text = data.get("content")
+        text = text if isinstance(text, str) else ""
+        if not tokens and text:
+            tokens = [-1]
+        for i, token in enumerate(tokens):
+            yield Step(token if isinstance(token, int) else -1, text if i == len(tokens) - 1 else "", t)
+
+    @staticmethod
+    def _openai_steps(data: dict, t: float, final: dict) -> Iterator[Step]:
+        """The text one chat-completion chunk carries; usage, timings and the finish reason go into `final`."""
         if isinstance(data.get("usage"), dict):
             final["usage"] = data["usage"]
         if isinstance(data.get("timings"), dict):
