@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from contextlib import closing
 
+import httpx
+
 from app.core.engine.protocol import Engine
 from app.core.engine.sampling import SamplingParams
 from app.core.events import StopReason
@@ -42,12 +44,18 @@ def test_sync_reports_the_slots_reuse_and_generate_streams_tokens(llama_server):
         again = engine.sync(ids)
         assert first.reused + first.evaluated == len(ids)
         assert (again.reused, again.evaluated) == (len(ids) - 1, 1)
-        steps = list(engine.generate(SamplingParams(temperature=0, max_tokens=12)))
+        from app.core.engine.results import GenerationResult
+
+        result = GenerationResult()
+        steps = list(engine.generate(SamplingParams(temperature=0, max_tokens=12), None, result))
         assert 1 <= len(steps) <= 12 and all(s.token_id >= 0 for s in steps)
         report = engine.last_report()
         assert report.prompt_tokens == len(ids) and report.cached == len(ids) - 1 and report.generated == len(steps)
         assert report.predicted_per_second > 0 and report.slot == 1
-        assert engine.cached_ids() == ids + [s.token_id for s in steps]
+        read = steps if result.reason is StopReason.EOG else steps[:-1]  # the last token at the cap is never read
+        assert engine.cached_ids() == ids + [s.token_id for s in read]
+        erased = httpx.post(f"{llama_server.url}/slots/1", params={"action": "erase"}, timeout=10).json()
+        assert erased["n_erased"] == len(engine.cached_ids())
 
 
 def test_a_cancel_stops_the_stream_and_keeps_what_came(llama_server):

@@ -361,7 +361,10 @@ class ServerEngine:
             out.text = "".join(out.parts)
         if out.reason is StopReason.EOG:
             out.reason = self._stop_reason(final, len(prompt), len(out.token_ids), limit, params.max_tokens)
-        self._slot_ids = prompt + [t for t in out.token_ids if t >= 0]
+        # The server reads each token back only to sample the next: after a stop at the length cap
+        # (or a cut) the last one was never read; after an end-of-generation token all were.
+        read = out.token_ids if out.reason is StopReason.EOG else out.token_ids[:-1]
+        self._slot_ids = prompt + [t for t in read if t >= 0]
         counted = self._report.prompt_tokens if self._report is not None else None
         self._report = self._generation_report(final, len(out.token_ids), lines.malformed, problem, counted)
         return out
