@@ -179,7 +179,7 @@ def test_a_stream_that_breaks_keeps_the_partial_reply_and_names_the_server():
     assert result.token_ids == [11, 12]
     problem = engine.last_report().problem
     assert problem is not None and URL in problem and "closed the connection" in problem
-    assert engine.cached_ids() == [1, 2, 3, 11, 12]
+    assert engine.cached_ids() == [1, 2, 3, 11]  # a cut reply: the last token may never have been read back
 
 
 def unauthorized(request: httpx.Request) -> httpx.Response:
