@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 
 from app.commands.common import prepare
+from app.commands.sweep_progress import SweepProgress
 from app.core.errors import UsageError
 from app.core.sweep.charts import sweep_charts
 from app.core.sweep.report import format_table, result_warnings, to_csv, to_json_text
@@ -26,7 +26,7 @@ def add_parser(sub, model_flags) -> None:
         description="For each context size and cache type: load the model, fill the context with prose "
         f"to --fill, ask a short question and decode up to {DECODE_TOKENS} greedy tokens. Reports load time, "
         "RSS, KV bytes (computed and as llama.cpp logs them), prefill and decode tokens/s and the time to "
-        "the first token at that fill. Progress goes to stderr; results to stdout.",
+        "the first token at that fill. Progress (a bar with the time left, on a terminal) goes to stderr; results to stdout.",
     )
     p.add_argument("--model", metavar="PATH", help="GGUF file to load (default: config.toml, then the bundled SmolLM2)")
     p.add_argument("--server", metavar="URL", help="refused: a sweep loads the model itself, which a server does not allow")
@@ -42,39 +42,6 @@ def add_parser(sub, model_flags) -> None:
     p.set_defaults(handler=sweep_command)
 
 
-class Progress:
-    """A bar redrawn in place on a terminal; one line per stage when stderr is a file or pipe."""
-
-    WIDTH = 24
-
-    def __init__(self, stream=None) -> None:
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.drawn = False
-
-    def __call__(self, done: int, total: int, label: str) -> None:
-        if self.tty:
-            filled = self.WIDTH * done // max(total, 1)
-            bar = "#" * filled + "." * (self.WIDTH - filled)
-            line = f"[{bar}] {done}/{total} {label}"[: shutil.get_terminal_size().columns - 1]
-            self.stream.write(f"\r\x1b[2K{line}")
-            self.drawn = True
-        else:
-            self.stream.write(f"sweep {done}/{total}: {label}\n")
-        self.stream.flush()
-
-    def note(self, text: str) -> None:
-        self.end()
-        self.stream.write(f"contextwatch: warning: {text}\n")
-        self.stream.flush()
-
-    def end(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
-            self.drawn = False
-
-
 def sweep_command(args: argparse.Namespace) -> int:
     points = sweep_points(args.sizes, args.cache_types, args.flash_attn)
     fill = parse_fill(args.fill)
@@ -82,7 +49,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     if server is not None or model_path is None:
         raise UsageError("sweep is not available for a server: it loads the model at many context sizes, "
                          "which only a local model allows")
-    progress = Progress()
+    progress = SweepProgress()
     try:
         results = run_sweep(model_path, points, fill, progress, n_batch=settings.n_batch,
                             n_threads=settings.n_threads, on_warning=progress.note)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.core.telemetry.kv_cache import KVCacheInfo
     from app.core.telemetry.latency import LatencyStats
     from app.core.telemetry.memory import MemoryLevel, MemorySnapshot
+    from app.core.telemetry.turn_trends import CacheHits, Forecast
     from app.core.telemetry.usage import ContextUsage
 
 
@@ -118,6 +119,8 @@ class DashboardUpdate:
     kv: KVCacheInfo
     compression: CompressionStats | None = None
     charts: ChartSeries | None = None
+    forecast: Forecast | None = None  # turns until the budget is full, once a turn has been measured
+    cache_hits: CacheHits | None = None
     t: float = field(default_factory=now)
 
 

@@ -32,6 +32,11 @@ def fmt_int(n: int | None) -> str:
     return DASH if n is None else f"{n:,}"
 
 
+def fmt_turns(n: int) -> str:
+    """'now' (0), '1 turn', '12 turns'."""
+    return "now" if n == 0 else f"{n:,} turn{'s' if n != 1 else ''}"
+
+
 def fmt_tokens_label(n: int) -> str:
     """'512', '2K', '16K', '2.9K' (3000), '1M'; K and M are 1024 and 1024**2."""
     for suffix, size in (("M", 1024**2), ("K", 1024)):

@@ -39,6 +39,7 @@ from app.ui.display.alerts import memory_alert, stop_note, threshold_alert
 from app.ui.display.themes import choose_theme, load_theme_folder
 from app.ui.engine_link.bridge import EventBridge
 from app.ui.engine_link.engine_status import compression_status, loaded_status, progress_status, queued_status
+from app.ui.engine_link.frame_cost import FrameCostMeter
 from app.ui.engine_link.messages import EngineMessage, LiveDataReady
 from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.edit_message import EditMessageScreen
@@ -111,6 +112,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self._last_dashboard = 0.0
         self._held_dashboard: ev.DashboardUpdate | None = None
         self._unpainted_dashboard: ev.DashboardUpdate | None = None
+        self.frame_cost = FrameCostMeter()
         self._startup_notes: list[tuple[str, str]] = []
         self.keymap: dict[str, str] = self._checked_keymap()
         self._main_screen: MainScreen | None = None
@@ -249,7 +251,9 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
                 self.charts = batch.dashboard.charts or self.charts
             if batch.last_token is not None:
                 self.turn_tokens = batch.last_token.index
+                started = self.frame_cost.frame_started()
                 self.main.show_live(batch)
+                self.call_after_refresh(self.frame_cost.frame_painted, started)
                 text_shown = True
         update = self._held_dashboard
         if update is None:
@@ -260,7 +264,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             self.latest_dashboard = update
             if final or not text_shown:
                 self._unpainted_dashboard = None
-                self.main.show_dashboard(update)
+                self._show_dashboard(update)
             else:
                 self._paint_dashboard_after_text(update)
         else:
@@ -281,7 +285,10 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
     def _paint_dashboard(self) -> None:
         update, self._unpainted_dashboard = self._unpainted_dashboard, None
         if update is not None and self._showing():
-            self.main.show_dashboard(update)
+            self._show_dashboard(update)
+
+    def _show_dashboard(self, update: ev.DashboardUpdate) -> None:
+        self.main.show_dashboard(update, self.frame_cost.cost())
 
     # ----- everything else, in order
 
@@ -426,6 +433,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         command, loaded = event.command, self.engine_state.loaded
         turn = command.activity is Activity.GENERATING
         if turn:
+            self.frame_cost.stop()
             self.main.show_turn_ended()
         if command.activity is Activity.LOADING and event.ok and not before.loaded:
             self._on_load_finished()

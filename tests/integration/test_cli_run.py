@@ -56,6 +56,27 @@ def test_run_json_carries_the_same_figures():
 
 
 @pytest.mark.model
+def test_run_forecasts_from_the_turn_it_ran_and_reports_the_prefix_cache(tmp_path):
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps([{"role": "user", "content": "Name a colour."},
+                                   {"role": "assistant", "content": "Blue."}]))
+    proc = run_cli("run", "--prompt", "Another one?", "--max-tokens", "8", "--json", "--temperature", "0",
+                   "--history", str(history))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    forecast, hits, context, tokens = report["forecast"], report["cache_hits"], report["context"], report["tokens"]
+    assert forecast["basis_turns"] == 1 and forecast["growth_per_turn"] > 0
+    left = context["effective"] - context["used"]  # the forecast counts the history as re-rendered: a token or two apart
+    assert abs(forecast["turns_to_full"] - left / forecast["growth_per_turn"]) < 1.5
+    compress_at = forecast["compress_at_tokens"]
+    assert compress_at == int(context["effective"] * 75 / 100)
+    assert forecast["turns_to_compress"] <= forecast["turns_to_full"]
+    assert hits["turn_prompt_tokens"] == tokens["reused"] + tokens["evaluated"]
+    assert hits["turn_reused"] == tokens["reused"]
+    assert hits["session_prompt_tokens"] == hits["turn_prompt_tokens"]
+
+
+@pytest.mark.model
 def test_threshold_warning_and_context_full_stop():
     proc = run_cli("run", "--prompt", "Write a very long essay about rivers.", "--n-ctx", "256",
                    "--max-tokens", "400", "--warn-threshold", "30", "--json", "--temperature", "0")

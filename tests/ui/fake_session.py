@@ -26,6 +26,7 @@ from app.core.telemetry.chart_series import ChartSeries
 from app.core.telemetry.kv_cache import KVCacheInfo
 from app.core.telemetry.latency import LatencyStats
 from app.core.telemetry.memory import MemoryLevel, MemorySnapshot
+from app.core.telemetry.turn_trends import TurnTrends
 from app.core.telemetry.usage import BudgetBreakdown, ContextUsage
 
 MIB = 1024 * 1024
@@ -110,6 +111,7 @@ class FakeSession:
         self.in_flight = 0
         self.turns = 0
         self.context_by_turn: list[tuple[int, int]] = []
+        self.trends = TurnTrends()
         self.cached_tokens = 0
         self.extra_user = 0  # tokens `fill_context` adds, counted as user text
         self.calls: list[str] = []
@@ -173,10 +175,13 @@ class FakeSession:
         )
 
     def dashboard(self) -> ev.DashboardUpdate:
+        hits = self.trends.cache_hits()
         return ev.DashboardUpdate(self.usage(), self.latency_stats(), self.memory_snapshot(), self.kv_info(),
                                   compression=replace(self.stats),
                                   charts=ChartSeries(tuple(self.latency.recent), tuple(self.memory.history),
-                                                    tuple(self.context_by_turn)))
+                                                     tuple(self.context_by_turn), hits.by_turn if hits else ()),
+                                  forecast=self.trends.forecast(self.used, EFFECTIVE, int(EFFECTIVE * 0.75)),
+                                  cache_hits=hits)
 
     def _history_event(self) -> ev.HistoryChanged:
         keeper = self.autosave
@@ -216,6 +221,7 @@ class FakeSession:
 
     def _turn(self, unsend_unanswered: bool = False):
         self.cancelled = False
+        before = self.used  # the context before the question was added
         self._set_tokens()
         self._autosave()
         self.sink(self._history_event())
@@ -258,6 +264,7 @@ class FakeSession:
         self.used = self._prompt_tokens()
         self.cached_tokens = self.used
         self.context_by_turn.append((self.turns, self.used))
+        self.trends.record(before, self.used, reused, prompt - reused, grew=unsend_unanswered and not self.compress_in_turn)
         self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()

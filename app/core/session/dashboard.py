@@ -13,19 +13,28 @@ from app.core.telemetry.chart_series import ChartSeries
 from app.core.telemetry.kv_cache import KVCacheModel
 from app.core.telemetry.latency import LatencyTracker
 from app.core.telemetry.memory import MemoryMonitor
+from app.core.telemetry.turn_trends import TurnTrends
 from app.core.telemetry.usage import BudgetBreakdown, UsageTracker
 
 
 def dashboard_update(usage: UsageTracker, latency: LatencyTracker, memory: MemoryMonitor, kv: KVCacheModel,
                      cached_tokens: int, stats: CompressionStats,
-                     context_by_turn: Sequence[tuple[int, int]]) -> ev.DashboardUpdate:
+                     context_by_turn: Sequence[tuple[int, int]], trends: TurnTrends,
+                     compress_trigger: float | None) -> ev.DashboardUpdate:
+    """`compress_trigger` is the auto-compression trigger in percent of the effective budget, None when off."""
+    now = usage.snapshot()
+    compress_at = None if compress_trigger is None else int(now.effective * compress_trigger / 100)
+    hits = trends.cache_hits()
     return ev.DashboardUpdate(
-        usage=usage.snapshot(),
+        usage=now,
         latency=latency.snapshot(),
         memory=memory.latest(),
         kv=kv.info(cached_tokens),  # what the cache holds, not what the prompt will need
         compression=replace(stats),
-        charts=ChartSeries(tuple(latency.turn_latencies_ms()), tuple(memory.rss_history()), tuple(context_by_turn)),
+        charts=ChartSeries(tuple(latency.turn_latencies_ms()), tuple(memory.rss_history()), tuple(context_by_turn),
+                           hits.by_turn if hits is not None else ()),
+        forecast=trends.forecast(now.used, now.effective, compress_at),
+        cache_hits=hits,
     )
 
 

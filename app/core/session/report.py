@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.formatting import fmt_bytes, fmt_int, fmt_ms, fmt_signed_bytes
+from app.core.formatting import fmt_bytes, fmt_int, fmt_ms, fmt_signed_bytes, fmt_turns
 
 
 def _r(x: float | None, digits: int = 3) -> float | None:
@@ -15,6 +15,7 @@ def build_report(session, result) -> dict:
     info = session.engine.info
     total = result.total_tokens
     n_ctx = usage.n_ctx
+    dash = session.dashboard()
     return {
         "reply": result.reply,
         "model": {"path": info.path, "name": info.name, "architecture": info.architecture,
@@ -52,6 +53,8 @@ def build_report(session, result) -> dict:
             "bytes_per_token": _r(kv.bytes_per_token, 1), "type_k": kv.type_k, "type_v": kv.type_v,
         },
         "compression": session.stats.to_json(),
+        "forecast": dash.forecast.to_json() if dash.forecast is not None else None,
+        "cache_hits": dash.cache_hits.to_json() if dash.cache_hits is not None else None,
         "backend": backend_json(session),
         "stop_reason": result.reason.value,
         "seconds": _r(result.seconds),
@@ -106,6 +109,7 @@ def format_report(report: dict) -> str:
         lines.append(f"Auto n_ctx: {c['auto_n_ctx']}")
     if c["threshold_crossed"]:
         lines.append(f"WARNING: context usage crossed {c['warn_threshold']:g}% of the effective budget")
+    lines += _forecast_lines(report["forecast"], report["cache_hits"])
     trend = lat["trend_ms_per_100_tokens"]
     backend = report["backend"]
     remote = backend["remote"]
@@ -172,6 +176,23 @@ def _server_lines(backend: dict) -> list[str]:
         lines += [f"  ALERT: {alert}" for alert in server["alerts"]]
     for feature, why in backend["unavailable"].items():
         lines.append(f"  Not available: {feature} ({why})")
+    return lines
+
+
+def _forecast_lines(forecast: dict | None, hits: dict | None) -> list[str]:
+    lines = []
+    if forecast is not None:
+        full, compress = forecast["turns_to_full"], forecast["turns_to_compress"]
+        lines.append(
+            f"Forecast: {forecast['growth_per_turn']:+,.0f} tokens per turn (last {forecast['basis_turns']}): "
+            + ("the context does not grow" if full is None else f"budget full in {fmt_turns(full)}")
+            + ("" if forecast["compress_at_tokens"] is None else
+               "; auto-compression not reached at this rate" if compress is None else
+               f"; auto-compression in {fmt_turns(compress)}")
+        )
+    if hits is not None and hits["session_percent"] is not None:
+        turn = "—" if hits["turn_percent"] is None else f"{hits['turn_percent']:.0f}%"
+        lines.append(f"Prefix cache: {turn} of this turn's prompt reused, {hits['session_percent']:.0f}% this session")
     return lines
 
 

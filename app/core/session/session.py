@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -38,6 +39,7 @@ from app.core.snapshots.service import SnapshotService
 from app.core.telemetry.kv_cache import KVCacheInfo, KVCacheModel
 from app.core.telemetry.latency import LatencyStats, LatencyTracker
 from app.core.telemetry.memory import LevelThresholds, MemoryMonitor, MemorySnapshot
+from app.core.telemetry.turn_trends import TurnTrends
 from app.core.telemetry.usage import ContextUsage, UsageTracker, validate_threshold
 
 if TYPE_CHECKING:
@@ -107,6 +109,7 @@ class Session:
         self._autosaved = False
         self._prompt_len = 0
         self.context_by_turn: list[tuple[int, int]] = []  # (turn, tokens in the context after it), for the charts
+        self.trends = TurnTrends()
         self._generated = 0
         self._tokens_seen = 0
         self.last_backend_report: ev.BackendReported | None = None
@@ -179,8 +182,9 @@ class Session:
     # ----- numbers
 
     def dashboard(self) -> ev.DashboardUpdate:
+        trigger = self.settings.compress_trigger if self.settings.auto_compress else None
         return dashboard_update(require_model(self.usage), self.latency, self.memory, require_model(self.kv),
-                                self.engine.n_tokens, self.stats, self.context_by_turn)
+                                self.engine.n_tokens, self.stats, self.context_by_turn, self.trends, trigger)
 
     def _history_event(self) -> ev.HistoryChanged:
         return history_event(self.conversation, self.deleted is not None, self.autosave)
@@ -353,9 +357,12 @@ class Session:
             sync=sync, usage=dash.usage, latency=dash.latency, memory=self.memory.sample_now(),
             kv=dash.kv, threshold_crossed=crossed, seconds=time.perf_counter() - t_submit,
         )
-        if unsend_unanswered and outcome.reason is ev.StopReason.CANCELLED and not outcome.text and not self._quitting:
+        unsent = unsend_unanswered and outcome.reason is ev.StopReason.CANCELLED and not outcome.text and not self._quitting
+        if unsent:
             self.conversation.truncate(len(self.conversation) - 1)
-        self._after_turn()
+        self._after_turn(None if unsent else partial(self.trends.record, context_before, reused=sync.reused,
+                                                     evaluated=sync.evaluated,
+                                                     grew=unsend_unanswered and compression is None))
         self._record_growth(context_before, result, compression)
         self.sink(ev.TurnFinished(
             outcome.reason, n_prompt, generated, sync.reused, sync.evaluated,
@@ -384,14 +391,20 @@ class Session:
         if report.problem:
             self.sink(ev.Notice(f"{report.problem}: the partial reply is kept", "error"))
 
-    def _after_turn(self) -> None:
-        """Count the finished reply into the history's costs without touching the KV cache."""
+    def _after_turn(self, record_trend: Callable[..., None] | None) -> None:
+        """Count the finished reply into the history's costs without touching the KV cache.
+
+        `record_trend` gets the context after the turn, once the reply is counted.
+        """
         self._autosave()
         try:
             self._refresh_costs()
         except ServerError as err:  # the reply is kept; a server that went away counts it when it is back
             self.sink(ev.Notice(f"the reply is kept, but its tokens are not counted yet: {err}", "warning"))
-        self.context_by_turn.append((len(self.context_by_turn) + 1, require_model(self.usage).snapshot().used))
+        used = require_model(self.usage).snapshot().used
+        self.context_by_turn.append((len(self.context_by_turn) + 1, used))
+        if record_trend is not None:
+            record_trend(after=used)
         self.sink(self._history_event())
         self.sink(self.dashboard())
 

@@ -21,3 +21,8 @@ def rss_points(series: ChartSeries) -> Points:
 def context_points(series: ChartSeries) -> Points:
     rows = series.context_by_turn
     return tuple(float(turn) for turn, _ in rows), tuple(float(used) for _, used in rows)
+
+
+def cache_hit_points(series: ChartSeries) -> Points:
+    rows = series.cache_hit_by_turn
+    return tuple(float(turn) for turn, _ in rows), tuple(percent for _, percent in rows)

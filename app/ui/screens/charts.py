@@ -1,4 +1,4 @@
-"""Charts: per-token latency of the last turn, RSS against tokens, context used per turn."""
+"""Charts: per-token latency of the last turn, RSS against tokens, context used and prefix-cache hits per turn."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.widgets import Footer, Header
 
 from app.core.telemetry.chart_series import ChartSeries
 from app.ui.bindings import SCREEN, VIEWER
-from app.ui.display.chart_data import context_points, latency_points, rss_points
+from app.ui.display.chart_data import cache_hit_points, context_points, latency_points, rss_points
 from app.ui.widgets.plot_chart import PlotChart
 
 REFRESH_SECONDS = 1.0
@@ -30,6 +30,7 @@ class ChartsScreen(Screen[None]):
             yield PlotChart("Per-token latency, last turn", "token", "ms", id="chart-latency")
             yield PlotChart("Process RSS over tokens", "tokens processed", "MiB", id="chart-rss")
             yield PlotChart("Context used per turn", "turn", "tokens", kind="bar", id="chart-context")
+            yield PlotChart("Prompt reused from the KV cache per turn", "turn", "%", kind="bar", id="chart-cache")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -41,6 +42,7 @@ class ChartsScreen(Screen[None]):
         self.query_one("#chart-latency", PlotChart).points = latency_points(series)
         self.query_one("#chart-rss", PlotChart).points = rss_points(series)
         self.query_one("#chart-context", PlotChart).points = context_points(series)
+        self.query_one("#chart-cache", PlotChart).points = cache_hit_points(series)
 
     def action_close(self) -> None:
         self.dismiss(None)

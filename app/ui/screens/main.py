@@ -24,6 +24,7 @@ from app.core.events import (
 )
 from app.core.session.reload import ReloadOutcome
 from app.ui.bindings import SCREEN
+from app.ui.engine_link.frame_cost import FrameCost
 from app.ui.engine_link.live_buffer import LiveBatch
 from app.ui.widgets.alert_banner import AlertBanner
 from app.ui.widgets.budget_bar import BudgetBar
@@ -90,11 +91,11 @@ class MainScreen(Screen[None], inherit_bindings=False):
         if tokens is not None:
             self.set_status("generating · Esc cancels", busy=True)
 
-    def show_dashboard(self, update: DashboardUpdate) -> None:
-        self.query_one(ContextGauge).usage = update.usage
+    def show_dashboard(self, update: DashboardUpdate, frame_cost: FrameCost | None = None) -> None:
+        self.query_one(ContextGauge).show(update.usage, update.forecast)
         self.query_one(BudgetBar).usage = update.usage
         self.query_one(MemoryPanel).show(update.memory, update.kv)
-        self.query_one(LatencyPanel).stats = update.latency
+        self.query_one(LatencyPanel).show(update.latency, update.cache_hits, frame_cost)
         self.query_one(CompressionPanel).stats = update.compression
         self._show_level(update.memory.level, update.memory.level_percent, update.memory.t)
 

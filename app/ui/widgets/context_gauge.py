@@ -9,7 +9,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.reactive import reactive
 
-from app.core.formatting import fmt_int
+from app.core.formatting import fmt_int, fmt_turns
+from app.core.telemetry.turn_trends import Forecast
 from app.core.telemetry.usage import ContextUsage
 from app.ui.widgets.bars import LABEL, badge, header, level_bar, row
 from app.ui.widgets.levels import context_state, context_style
@@ -18,8 +19,20 @@ from app.ui.widgets.text_block import LivePanel
 
 class ContextGauge(LivePanel):
     usage: reactive[ContextUsage | None] = reactive(None, repaint=False)
+    forecast: reactive[Forecast | None] = reactive(None, repaint=False)
 
     def watch_usage(self) -> None:
+        self.redraw()
+
+    def watch_forecast(self) -> None:
+        self.redraw()
+
+    def show(self, usage: ContextUsage, forecast: Forecast | None) -> None:
+        """Both at once: one redraw."""
+        if usage == self.usage and forecast == self.forecast:
+            return
+        self.set_reactive(ContextGauge.forecast, forecast)
+        self.set_reactive(ContextGauge.usage, usage)
         self.redraw()
 
     def draw(self, width: int) -> Content:
@@ -45,5 +58,25 @@ class ContextGauge(LivePanel):
                 (f"Tier {u.tier} {u.tier_name}", "bold $text-accent"), ("  ·  ", LABEL),
                 (u.size_label, "bold"), ("  ·  profile ", LABEL), profile,
             ),
+            *forecast_rows(self.forecast),
         ]
         return Content("\n").join(lines)
+
+
+def forecast_rows(f: Forecast | None) -> list[Content]:
+    if f is None:
+        return [row(("forecast", Content.styled("after the first turn", LABEL)))]
+    if f.turns_to_full is None:
+        full: Content | str = Content.styled("not growing", LABEL)
+    else:
+        full = Content.styled(fmt_turns(f.turns_to_full), "bold")
+    if f.compress_at is None:
+        compress: Content | str = Content.styled("auto off", LABEL)
+    elif f.turns_to_compress is None:
+        compress = Content.styled("not reached", LABEL)
+    else:
+        compress = fmt_turns(f.turns_to_compress)
+    return [
+        row(("forecast", f"{f.growth_per_turn:+,.0f} tokens/turn (last {f.basis_turns})")),
+        row(("full in", full), ("compress", compress)),
+    ]

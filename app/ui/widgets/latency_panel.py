@@ -11,6 +11,8 @@ from textual.widgets import Sparkline
 from app.core.events import TurnFinished
 from app.core.formatting import DASH, fmt_int, fmt_ms
 from app.core.telemetry.latency import LatencyStats, Trend
+from app.core.telemetry.turn_trends import CacheHits
+from app.ui.engine_link.frame_cost import FrameCost
 from app.ui.widgets.bars import header, row
 from app.ui.widgets.text_block import TextBlock
 
@@ -20,6 +22,10 @@ TREND_ARROWS = {Trend.UP: ("↑", "$text-warning"), Trend.DOWN: ("↓", "$text-s
 
 def trend_arrow(trend: Trend | None) -> tuple[str, str]:
     return ("·", LABEL) if trend is None else TREND_ARROWS[trend]
+
+
+def fmt_percent(x: float | None, what: str = "") -> str:
+    return DASH if x is None else f"{x:.0f}%{' ' + what if what else ''}"
 
 
 def fmt_rate(tps: float | None) -> str:
@@ -36,6 +42,8 @@ class LatencyPanel(Vertical):
 
     stats: reactive[LatencyStats | None] = reactive(None)
     last_turn: reactive[TurnFinished | None] = reactive(None)
+    cache_hits: reactive[CacheHits | None] = reactive(None)
+    frame_cost: reactive[FrameCost | None] = reactive(None)
 
     def compose(self) -> ComposeResult:
         yield TextBlock(id="latency-head")
@@ -50,6 +58,15 @@ class LatencyPanel(Vertical):
 
     def watch_last_turn(self) -> None:
         self._refresh_text()
+
+    def show(self, stats: LatencyStats, cache_hits: CacheHits | None, frame_cost: FrameCost | None) -> None:
+        """All three at once: one redraw."""
+        self.set_reactive(LatencyPanel.cache_hits, cache_hits)
+        self.set_reactive(LatencyPanel.frame_cost, frame_cost)
+        if stats == self.stats:
+            self._refresh_text()
+        else:
+            self.stats = stats
 
     def on_resize(self) -> None:
         self._refresh_text()
@@ -80,8 +97,24 @@ class LatencyPanel(Vertical):
                 ("session", f"{fmt_int(s.session_turns)} turn{'' if s.session_turns == 1 else 's'}"),
                 ("TTFT", fmt_ms(s.session_avg_ttft_ms)),
             ),
+            self._cache_line(),
+            self._cost_line(),
         ]
         body.content = Content("\n").join(lines)
+
+    def _cache_line(self) -> Content:
+        hits = self.cache_hits
+        if hits is None:
+            return row(("cache hit", Content.styled(DASH, LABEL)))
+        return row(("cache hit", Content.styled(fmt_percent(hits.turn_percent, "turn"), "bold")),
+                   ("session", fmt_percent(hits.session_percent)))
+
+    def _cost_line(self) -> Content:
+        cost = self.frame_cost
+        if cost is None:
+            return row(("UI cost", Content.styled("while a reply streams", LABEL)))
+        share = DASH if cost.cpu_share is None else f"{100 * cost.cpu_share:.1f}% CPU"
+        return row(("UI cost", Content.styled(share, "bold")), ("frame", fmt_ms(cost.frame_ms)))
 
     def _last_turn_line(self) -> Content:
         t = self.last_turn
