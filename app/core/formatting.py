@@ -33,8 +33,8 @@ def fmt_int(n: int | None) -> str:
 
 
 def fmt_turns(n: int) -> str:
-    """'now' (0), '1 turn', '12 turns'."""
-    return "now" if n == 0 else f"{n:,} turn{'s' if n != 1 else ''}"
+    """When something `n` turns away happens: 'now' (0), 'in 1 turn', 'in 12 turns'."""
+    return "now" if n == 0 else f"in {n:,} turn{'s' if n != 1 else ''}"
 
 
 def fmt_tokens_label(n: int) -> str:

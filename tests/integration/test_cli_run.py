@@ -28,7 +28,7 @@ def test_run_prints_every_field_of_the_report():
         "Tier:", "Budget:", "TTFT:", "Current token latency:", "Rolling avg (last 20):", "Trend:",
         "Current memory:", "Peak memory:", "Total growth:", "Growth rate:", "Avg per token:",
         "System RAM:", "VRAM:", "Allocated: 90.00 MiB (f16/f16)", "Logged by llama.cpp: 90.00 MiB (agrees)",
-        "Stop reason:",
+        "Stop reason:", "Forecast: +", "budget full in", "Prefix cache:",
     ):
         assert label in out, f"{label!r} missing from:\n{out}"
     assert "llama_" not in out + proc.stderr, "llama.cpp's log must stay in the log file"
@@ -61,7 +61,7 @@ def test_run_forecasts_from_the_turn_it_ran_and_reports_the_prefix_cache(tmp_pat
     history.write_text(json.dumps([{"role": "user", "content": "Name a colour."},
                                    {"role": "assistant", "content": "Blue."}]))
     proc = run_cli("run", "--prompt", "Another one?", "--max-tokens", "8", "--json", "--temperature", "0",
-                   "--history", str(history))
+                   "--history", str(history), "--auto-compress")
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     forecast, hits, context, tokens = report["forecast"], report["cache_hits"], report["context"], report["tokens"]

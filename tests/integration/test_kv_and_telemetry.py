@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -69,6 +70,31 @@ def test_session_turn_numbers_add_up(model_path, log_file):
         assert result.kv.allocated_bytes == kv_bytes(30, 1024, 3, 64, 64)
         second = session.submit("Tell me one more thing.")
         assert second.sync.reused >= result.prompt_tokens
+    finally:
+        session.close()
+
+
+def test_the_forecast_and_the_cache_hits_follow_the_turns_as_they_ran(model_path, log_file):
+    session = Session(Settings(n_ctx=1024, temperature=0.0, max_tokens=16), model_path, sink=lambda e: None)
+    try:
+        session.load()
+        context = [session.dashboard().usage.used]
+        turns = []
+        for question in ("Hello there, who are you?", "Tell me one more thing.", "And a third?"):
+            turns.append(session.submit(question))
+            context.append(session.dashboard().usage.used)
+        dash = session.dashboard()
+        growth = [b - a for a, b in zip(context, context[1:])]
+        assert dash.forecast.growth_per_turn == pytest.approx(sum(growth) / 3)
+        assert dash.forecast.turns_to_full == math.ceil((870 - context[-1]) / dash.forecast.growth_per_turn)
+        assert dash.forecast.compress_at == int(870 * 0.75)
+        prompts = [t.sync.reused + t.sync.evaluated for t in turns]
+        assert [h for _, h in dash.cache_hits.by_turn] == pytest.approx(
+            [100 * t.sync.reused / p for t, p in zip(turns, prompts)])
+        assert dash.cache_hits.session_percent == pytest.approx(100 * sum(t.sync.reused for t in turns) / sum(prompts))
+        assert dash.cache_hits.turn_percent > 50  # the third turn's prompt is mostly the two before it
+        session.regenerate(len(session.conversation) - 1)
+        assert session.dashboard().forecast.basis_turns == 3  # a regenerated reply is not a turn of growth
     finally:
         session.close()
 

@@ -185,10 +185,10 @@ def _forecast_lines(forecast: dict | None, hits: dict | None) -> list[str]:
         full, compress = forecast["turns_to_full"], forecast["turns_to_compress"]
         lines.append(
             f"Forecast: {forecast['growth_per_turn']:+,.0f} tokens per turn (last {forecast['basis_turns']}): "
-            + ("the context does not grow" if full is None else f"budget full in {fmt_turns(full)}")
+            + ("the context does not grow" if full is None else f"budget full {fmt_turns(full)}")
             + ("" if forecast["compress_at_tokens"] is None else
                "; auto-compression not reached at this rate" if compress is None else
-               f"; auto-compression in {fmt_turns(compress)}")
+               f"; auto-compression {fmt_turns(compress)}")
         )
     if hits is not None and hits["session_percent"] is not None:
         turn = "—" if hits["turn_percent"] is None else f"{hits['turn_percent']:.0f}%"

@@ -67,16 +67,16 @@ def forecast_rows(f: Forecast | None) -> list[Content]:
     if f is None:
         return [row(("forecast", Content.styled("after the first turn", LABEL)))]
     if f.turns_to_full is None:
-        full: Content | str = Content.styled("not growing", LABEL)
+        full = Content.styled("not growing", LABEL)
     else:
         full = Content.styled(fmt_turns(f.turns_to_full), "bold")
     if f.compress_at is None:
-        compress: Content | str = Content.styled("auto off", LABEL)
+        compress = Content.styled("auto-compress off", LABEL)
     elif f.turns_to_compress is None:
-        compress = Content.styled("not reached", LABEL)
+        compress = Content.styled("no compression", LABEL)
     else:
-        compress = fmt_turns(f.turns_to_compress)
+        compress = Content.assemble(("compress ", LABEL), fmt_turns(f.turns_to_compress))
     return [
         row(("forecast", f"{f.growth_per_turn:+,.0f} tokens/turn (last {f.basis_turns})")),
-        row(("full in", full), ("compress", compress)),
+        Content.assemble(row(("full", full)), "  ", compress),
     ]
