@@ -287,6 +287,10 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if update is not None and self._showing():
             self._show_dashboard(update)
 
+    def _show_frame_cost(self) -> None:
+        if self._showing():
+            self.main.show_frame_cost(self.frame_cost.cost())
+
     def _show_dashboard(self, update: ev.DashboardUpdate) -> None:
         self.main.show_dashboard(update, self.frame_cost.cost())
 
@@ -434,6 +438,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         turn = command.activity is Activity.GENERATING
         if turn:
             self.frame_cost.stop()
+            self.call_after_refresh(self._show_frame_cost)  # after the last frame's own paint is timed
             self.main.show_turn_ended()
         if command.activity is Activity.LOADING and event.ok and not before.loaded:
             self._on_load_finished()

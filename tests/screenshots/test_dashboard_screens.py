@@ -128,3 +128,15 @@ def test_help_screen(snap_compare, monkeypatch):
 def test_theme(snap_compare, theme):
     app = fake_app(Settings(n_ctx=2048, theme=theme))
     assert snap_compare(app, terminal_size=SIZE, run_before=_filled(1490))
+
+
+async def _third_turn_mid_reply(pilot) -> None:
+    await _ask(pilot)
+    await _ask(pilot, "And what does the KV cache hold?")
+    pilot.app.session.pause_after = 30
+    await _ask(pilot, "How do I keep a long chat inside it?")
+
+
+def test_readme_screenshot(snap_compare):
+    """The README's picture: two turns done and the third reply streaming, at 160x48."""
+    assert snap_compare(fake_app(), terminal_size=(160, 48), run_before=_third_turn_mid_reply)

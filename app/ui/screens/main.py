@@ -99,6 +99,9 @@ class MainScreen(Screen[None], inherit_bindings=False):
         self.query_one(CompressionPanel).stats = update.compression
         self._show_level(update.memory.level, update.memory.level_percent, update.memory.t)
 
+    def show_frame_cost(self, cost: FrameCost | None) -> None:
+        self.query_one(LatencyPanel).frame_cost = cost
+
     def show_level_change(self, event: MemoryLevelChanged) -> None:
         self._show_level(event.new, event.percent, event.t)
 

@@ -59,6 +59,9 @@ class LatencyPanel(Vertical):
     def watch_last_turn(self) -> None:
         self._refresh_text()
 
+    def watch_frame_cost(self) -> None:
+        self._refresh_text()
+
     def show(self, stats: LatencyStats, cache_hits: CacheHits | None, frame_cost: FrameCost | None) -> None:
         """All three at once: one redraw."""
         self.set_reactive(LatencyPanel.cache_hits, cache_hits)
