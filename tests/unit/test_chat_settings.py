@@ -82,3 +82,30 @@ def test_a_system_prompt_goes_before_a_summary_when_there_was_none():
     assert conv.set_system_prompt("rules")
     assert [m.content for m in conv.messages] == ["rules", "summary", "hi"]
     assert not conv.set_system_prompt("rules")
+
+
+def test_the_session_swaps_its_system_prompt_and_says_so(tmp_path):
+    from app.core.events import HistoryChanged
+    from app.core.session import commands as cmd
+    from app.core.session.session import Session
+
+    events = []
+    session = Session(Settings(n_ctx=2048), tmp_path / "unloaded.gguf", sink=events.append, record_growth=False)
+    try:
+        session.conversation.append("user", "hi")
+        session.deleted = (1, Message("user", "gone"))
+        changed = cmd.ChangeChatSettings.of(temperature=0.0, system_prompt="rules").run(session)
+        assert changed.temperature == 0.0 and session.sampling().greedy
+        assert [m.content for m in session.conversation.messages] == ["rules", "hi"]
+        assert isinstance(events[-1], HistoryChanged) and events[-1].messages[0].content == "rules"
+        assert session.deleted is not None, "the history kept its shape: the undo still fits"
+
+        cmd.ChangeChatSettings.of(system_prompt="").run(session)
+        assert [m.content for m in session.conversation.messages] == ["hi"]
+        assert session.deleted is None, "a message fewer at the top: the undo's place is gone"
+
+        with pytest.raises(UsageError, match="top_p"):
+            cmd.ChangeChatSettings.of(top_p=0.0, system_prompt="other").run(session)
+        assert session.settings.top_p == 0.95 and session.conversation.system_prompt is None
+    finally:
+        session.memory.stop()

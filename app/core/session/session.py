@@ -184,7 +184,10 @@ class Session:
         and the next sync keeps only the tokens before the first one that changed.
         """
         changed = checked_change(self, values)
+        length = len(self.conversation)
         if "system_prompt" in values and self.conversation.set_system_prompt(changed.system_prompt):
+            if len(self.conversation) != length:
+                self.deleted = None  # its place no longer points where it was
             if self.prompt is not None:
                 self._refresh_costs()
             self.sink(self._history_event())
