@@ -10,6 +10,7 @@ from app.core.config.settings import Settings, load_settings
 from app.ui.screens.chat_settings import ChatSettingsScreen
 from app.ui.widgets.chat_input import ChatInput
 from app.ui.widgets.chat_settings_panel import ChatSettingsPanel
+from app.ui.widgets.conversation_view import ConversationView
 from harness import async_test, fake_app, notifications, send, settle
 
 SMALL = (80, 24)
@@ -117,6 +118,8 @@ async def test_save_applies_from_the_next_turn_writes_config_toml_and_shows_in_t
         assert messages[0].role == "system" and messages[0].content == s.system_prompt
         assert [m.content for m in messages[1:]] == [m.content for m in app.messages()[1:]]
         assert app.messages()[0].content == s.system_prompt, "the history pane has the new system prompt"
+        blocks = [b for b in app.main.query_one(ConversationView).children if hasattr(b, "key")]
+        assert blocks[0].key[1] == s.system_prompt, "and so has the conversation"
 
         assert load_settings() == Settings(temperature=0.0, seed=42, max_tokens=64, system_prompt=s.system_prompt)
         assert config_file().stat().st_mode & 0o777 == 0o600
