@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from app.core.limits import FLAG_RANGES, SETTING_RANGES
+from app.core.errors import UsageError
+from app.core.limits import SETTING_RANGES, parse_number, range_of
 
 
 def positive_int(value: str) -> int:
@@ -49,21 +50,16 @@ def percent_arg(value: str) -> float:
 
 def ranged(name: str):
     """An argparse type for the setting or flag `name`, refusing what its range in `limits` refuses."""
-    rng = SETTING_RANGES.get(name) or FLAG_RANGES[name]
+    range_of(name)  # a name with no range fails here, when the parser is built
 
     def parse(value: str) -> int | float:
         try:
-            number = int(value) if rng.integer else float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {rng.describe()}, got {value!r}") from None
-        problem = rng.problem(number)
-        if problem:
-            raise argparse.ArgumentTypeError(problem)
-        return number
+            return parse_number(name, value)
+        except UsageError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
 
     parse.__name__ = name.replace("_", " ")
     return parse
-
 
 
 def argv_text(value: str) -> str:

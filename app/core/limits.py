@@ -90,12 +90,30 @@ FLAG_RANGES: dict[str, Range] = {
 }
 
 
+def range_of(name: str) -> Range:
+    """The range of the setting or flag `name`; KeyError for a name that has none."""
+    return SETTING_RANGES.get(name) or FLAG_RANGES[name]
+
+
 def check_value(name: str, value: object, where: str = "") -> None:
     """Raise UsageError (`where: name must be ...`) when `value` is outside the range of `name`."""
-    rng = SETTING_RANGES.get(name) or FLAG_RANGES[name]
+    rng = range_of(name)
     problem = rng.problem(value)
     if problem:
         raise UsageError(f"{where}{name} {problem}")
+
+
+def parse_number(name: str, text: str) -> int | float:
+    """The value of `name` typed as text (a flag or a dialog's field); UsageError says why it is refused."""
+    rng = range_of(name)
+    try:
+        number = int(text) if rng.integer else float(text)
+    except ValueError:
+        raise UsageError(f"must be {rng.describe()}, got {text!r}") from None
+    problem = rng.problem(number)
+    if problem:
+        raise UsageError(problem)
+    return number
 
 
 def check_values(values: dict, where: str = "") -> None:

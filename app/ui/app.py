@@ -28,6 +28,7 @@ from app.core.session.runner import CommandFinished, CommandStarted, EngineRunne
 from app.core.sweep.session_sweep import SweepProgress
 from app.core.telemetry.chart_series import ChartSeries
 from app.ui import bindings
+from app.ui.actions.chat_settings import ChatSettingsActions
 from app.ui.actions.clipboard import ClipboardActions
 from app.ui.actions.compression import CompressionActions
 from app.ui.actions.context_size import ContextSizeActions
@@ -65,7 +66,7 @@ def _theme_folder() -> Path | None:
 
 
 class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions, CompressionActions,
-                      ContextSizeActions, EarlyKeyRouting, App[int],
+                      ChatSettingsActions, ContextSizeActions, EarlyKeyRouting, App[int],
                       inherit_bindings=False):
     TITLE = "ContextWatch"
     CSS_PATH = "app.tcss"
@@ -169,6 +170,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def on_main_screen_ready(self, _message: MainScreen.Ready) -> None:
         self.runner.start()
+        self.show_chat_settings()
         if self.autoload:
             self.run_command(cmd.Load())
 
@@ -347,6 +349,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.history, self.checkpoints, self.can_undo_delete = event.messages, event.checkpoints, event.can_undo_delete
         self.conversations_folder, self.conversation_id = event.kept_in, event.conversation_id
         self.main.show_history(self.history)
+        self.show_chat_settings()
 
     def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
         info = event.info

@@ -48,6 +48,7 @@ APP = BindingScope(
         Binding("f10", "context_size", "Context size", show=False, id="app.context_size"),
         Binding("f12", "sweep", "Sweep", show=False, id="app.sweep"),
         Binding("ctrl+o", "compression_settings", "Compression settings", show=False, id="app.compression_settings"),
+        Binding("ctrl+g", "chat_settings", "Chat settings", show=False, id="app.chat_settings"),
         Binding("escape", "cancel", "Cancel reply", id="app.cancel"),
         Binding("f6", "focus_input", "Focus input", show=False, id="app.focus_input"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.palette"),

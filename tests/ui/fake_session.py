@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from app.core import events as ev
 from app.core.compression.stats import CompressionStats
-from app.core.config.settings import Settings
+from app.core.config.settings import Settings, change_settings
 from app.core.conversations.conversation import Conversation
 from app.core.conversations.outcomes import ConversationOpened
 from app.core.engine.capabilities import BackendInfo, EngineCapabilities
@@ -206,6 +206,15 @@ class FakeSession:
         if self.load_gate is not None:
             self.load_gate.wait(10)
         self.sink(self.dashboard())
+
+    def change_settings(self, values: dict) -> Settings:
+        self.calls.append("settings:" + ",".join(sorted(values)))
+        changed = change_settings(self, values)
+        if "system_prompt" in values and self.conversation.set_system_prompt(changed.system_prompt):
+            self._set_tokens()
+            self.sink(self._history_event())
+            self._autosave()
+        return changed
 
     def submit(self, text: str, sampling=None):
         self.calls.append(f"submit:{text}")

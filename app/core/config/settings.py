@@ -95,7 +95,8 @@ def config_path() -> Path:
     return config_dir() / CONFIG_NAME
 
 
-def _check_type(path: Path, key: str, value: Any) -> None:
+def check_type(path: Path | str, key: str, value: Any) -> None:
+    """Refuse a value of the wrong type for `key`, naming `path` (config.toml, or the dialog)."""
     default = getattr(Settings(), key)
     expected: tuple[type, ...]
     if key == "n_ctx":
@@ -146,7 +147,7 @@ def load_settings(path: Path | None = None) -> Settings:
     for key, value in data.items():
         if key not in _FIELDS:
             raise UsageError(f"{path}: unknown setting {key!r}")
-        _check_type(path, key, value)
+        check_type(path, key, value)
     if "n_ctx" in data and isinstance(data["n_ctx"], int) and data["n_ctx"] <= 0:
         raise UsageError(f"{path}: n_ctx must be a positive integer or \"auto\"")
     check_values(data, f"{path}: ")

@@ -162,6 +162,16 @@ class Conversation:
         self.replace_all(checkpoint.messages)
         return checkpoint
 
+    def set_system_prompt(self, text: str) -> bool:
+        """Make `text` the system prompt (blank: none), in the history and in every compression
+        checkpoint, so an undo does not bring the old one back. False when nothing changed."""
+        if (self.system_prompt or "") == text:
+            return False
+        self.messages = _with_system(self.messages, text)
+        self.checkpoints = [replace(c, messages=tuple(_with_system(list(c.messages), text))) for c in self.checkpoints]
+        self._touch()
+        return True
+
     def set_tokens(self, counts: list[int]) -> None:
         self.messages = [replace(m, tokens=n) for m, n in zip(self.messages, counts)]
 
@@ -202,6 +212,17 @@ class Conversation:
             if self.messages[i].role == role:
                 return i
         return None
+
+
+def _with_system(messages: list[Message], text: str) -> list[Message]:
+    """`messages` with `text` as the system prompt: message 0 replaced, added before the rest, or dropped."""
+    has_one = bool(messages) and messages[0].role == "system" and not messages[0].summary
+    rest = messages[1:] if has_one else messages
+    if not text:
+        return list(rest)
+    if has_one:
+        return [replace(messages[0], content=text, tokens=0), *rest]
+    return [Message("system", text, pinned=True), *rest]
 
 
 def _checkpoint(raw: object, where: str) -> Checkpoint:

@@ -15,3 +15,9 @@ def clean_prompt(text: str) -> str:
     if not cleaned.strip():
         raise UsageError("the prompt is empty")
     return cleaned
+
+
+def clean_system_prompt(text: str) -> str:
+    """A system prompt without control characters (tabs and newlines stay); blank means none."""
+    cleaned = _CONTROL.sub("", text.replace("\r\n", "\n"))
+    return cleaned if cleaned.strip() else ""

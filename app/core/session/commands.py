@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from app.core.config.settings import change_settings
 from app.core.conversations.outcomes import ConversationResumed
 from app.core.conversations.transcript import export_transcript
 from app.core.session.command_results import SweepDone, TranscriptWritten
@@ -232,8 +231,14 @@ class ChangeSettings(Command):
         return cls(tuple(values.items()))
 
     def run(self, session: ChatSession) -> Settings:
+        return session.change_settings(dict(self.values))
 
-        return change_settings(session, dict(self.values))
+
+@dataclass(frozen=True)
+class ChangeChatSettings(ChangeSettings):
+    """The system prompt and sampling, from the next turn on."""
+
+    label: ClassVar[str] = "chat settings"
 
 
 # ----- context size: reload and sweep

@@ -19,6 +19,7 @@ from app.core.compression.stats import CompressionStats
 from app.core.compression.strategies import CompressionPlan
 from app.core.config.profiles import load_profiles, resolve_context
 from app.core.config.settings import DEFAULT_N_CTX, Settings, check_settings
+from app.core.config.settings import change_settings as checked_change
 from app.core.conversations.autosave import Autosave
 from app.core.conversations.conversation import Conversation, Message
 from app.core.conversations.outcomes import ConversationOpened
@@ -178,6 +179,25 @@ class Session:
         if self.autosave is not None and self._autosaved:
             self.autosave.mark_finished()  # only the conversation this session has open: a crashed one stays unfinished
         self.engine.close()
+
+    def change_settings(self, values: dict) -> Settings:
+        """New settings from the next turn on (each turn samples with `self.sampling()`).
+
+        A new system prompt replaces the conversation's at once; the KV cache is left as it is,
+        and the next sync keeps only the tokens before the first one that changed.
+        """
+        changed = checked_change(self, values)
+        length = len(self.conversation)
+        if "system_prompt" in values and self.conversation.set_system_prompt(changed.system_prompt):
+            if len(self.conversation) != length:
+                self.deleted = None  # its place no longer points where it was
+            if self.prompt is not None:
+                self._refresh_costs()
+            self.sink(self._history_event())
+            if self.usage is not None:
+                self.sink(self.dashboard())
+            self._autosave()
+        return changed
 
     # ----- numbers
 

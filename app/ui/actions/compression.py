@@ -96,14 +96,15 @@ class CompressionActions:
             self._save_defaults(choice.values)
         self.set_auto_compression(**choice.values)
 
-    def _save_defaults(self, values: dict) -> None:
-        """config.toml keeps the new values; a config that does not load is left as it is."""
+    def _save_defaults(self, values: dict, title: str = "Settings", saved: str = "Saved as defaults in") -> bool:
+        """config.toml keeps the new values; a config that does not load is left as it is (False)."""
         try:
             path = save_defaults(**values)
         except (ContextWatchError, OSError) as err:
-            self.notify(f"config.toml was not changed: {err}", title="Settings", severity="error", timeout=10)
-            return
-        self.notify(f"Saved as defaults in {path}", title="Settings")
+            self.notify(f"config.toml was not changed: {err}", title=title, severity="error", timeout=10)
+            return False
+        self.notify(f"{saved} {path}", title=title)
+        return True
 
     def set_auto_compression(self, **values) -> None:
         if self.engine_state.load_failed is not None:

@@ -29,6 +29,7 @@ from app.ui.engine_link.live_buffer import LiveBatch
 from app.ui.widgets.alert_banner import AlertBanner
 from app.ui.widgets.budget_bar import BudgetBar
 from app.ui.widgets.chat_input import ChatInput
+from app.ui.widgets.chat_settings_panel import ChatSettingsPanel, ChatSettingsView
 from app.ui.widgets.compression_controls import CompressionControls
 from app.ui.widgets.compression_panel import AutoPolicy, CompressionPanel
 from app.ui.widgets.context_gauge import ContextGauge
@@ -73,6 +74,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
                 yield MemoryPanel(id="memory", classes="panel")
                 yield LatencyPanel(id="latency", classes="panel")
                 yield CompressionPanel(id="compression", classes="panel")
+                yield ChatSettingsPanel(id="chat-settings", classes="panel")
                 yield ReloadComparePanel(id="reload", classes="panel")
         yield Footer()
 
@@ -162,6 +164,9 @@ class MainScreen(Screen[None], inherit_bindings=False):
         controls = self.compression_controls
         controls.undo_label = undo
         controls.keys_hint = keys_hint
+
+    def show_chat_settings(self, view: ChatSettingsView) -> None:
+        self.query_one(ChatSettingsPanel).view = view
 
     def show_compression_result(self, note: Content) -> None:
         self.compression_controls.result = note
