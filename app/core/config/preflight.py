@@ -19,4 +19,4 @@ def check_before_start(settings: Settings, model_path: Path) -> None:
     if n_ctx is not None:
         llama_log.attach()
         check_memory(model_path, file_bytes, aligned_n_ctx(n_ctx), settings.type_k, settings.type_v,
-                     settings.n_gpu_layers > 0)
+                     settings.n_gpu_layers != 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.formatting import fmt_bytes, fmt_int, fmt_ms, fmt_signed_bytes
+from app.core.formatting import fmt_bytes, fmt_int, fmt_ms, fmt_signed_bytes, gpu_layers_label
 
 
 def _r(x: float | None, digits: int = 3) -> float | None:
@@ -18,7 +18,8 @@ def build_report(session, result) -> dict:
     return {
         "reply": result.reply,
         "model": {"path": info.path, "name": info.name, "architecture": info.architecture,
-                  "parameters": info.n_params, "n_ctx_train": info.n_ctx_train},
+                  "parameters": info.n_params, "n_ctx_train": info.n_ctx_train,
+                  "n_gpu_layers": None if session.engine.backend.remote else session.settings.n_gpu_layers},
         "tokens": {"prompt": result.prompt_tokens, "generated": result.generated_tokens, "total": total,
                    "reused": _reuse(session, result.sync.reused), "evaluated": result.sync.evaluated},
         "context": {
@@ -88,7 +89,10 @@ def format_report(report: dict) -> str:
     growth = m["growth_bytes"]
     per100 = m["growth_per_100_tokens_bytes"]
     per_token = m["growth_per_token_bytes"]
+    model = report["model"]
     lines = [
+        f"Model: {model['name']} ("
+        + ("on the server" if model["n_gpu_layers"] is None else gpu_layers_label(model["n_gpu_layers"])) + ")",
         f"Prompt tokens: {fmt_int(t['prompt'])}",
         f"Generated tokens: {fmt_int(t['generated'])}",
         f"Total tokens: {fmt_int(t['total'])}",

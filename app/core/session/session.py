@@ -145,7 +145,8 @@ class Session:
         self.engine.watch(self.sink)
         self._refresh_costs()
         self.sink(self._history_event())
-        self.sink(ev.ModelLoaded(info, n_ctx_real, self.engine.load_seconds, tuple(warnings), self.engine.backend))
+        self.sink(ev.ModelLoaded(info, n_ctx_real, self.engine.load_seconds, tuple(warnings), self.engine.backend,
+                                 settings.n_gpu_layers if self.engine.capabilities.can_change_n_ctx else 0))
         for warning in warnings:
             self.sink(ev.Notice(warning, "warning"))
         self.sink(self.dashboard())
@@ -162,7 +163,7 @@ class Session:
             head_dim_k=probe.head_dim_k, head_dim_v=probe.head_dim_v,
             type_k=self.settings.type_k, type_v=self.settings.type_v,
             weights_bytes=probe.weights_bytes,
-            free_bytes=free_memory_bytes(self.settings.n_gpu_layers > 0),
+            free_bytes=free_memory_bytes(self.settings.n_gpu_layers != 0),
             n_ctx_train=probe.n_ctx_train,
         )
         self.auto_reason = chosen.reason

@@ -41,6 +41,17 @@ LLAMA_CAPABILITIES = EngineCapabilities(
 )
 
 
+NO_GPU_BUILD = ("n_gpu_layers {n} has no effect: this llama-cpp-python was built without GPU support, so every "
+                "layer runs on the CPU. Reinstall it with CMAKE_ARGS=\"-DGGML_CUDA=on\" (or -DGGML_METAL=on)")
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp build can put layers on a GPU (CUDA, Metal, Vulkan...)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
 class LlamaEngine:
     """The `Engine` protocol on an in-process `llama_cpp.Llama`."""
 
@@ -71,7 +82,7 @@ class LlamaEngine:
         file_bytes = check_gguf(options.path)
         llama_log.attach()
         check_memory(options.path, file_bytes, aligned_n_ctx(options.n_ctx), options.type_k, options.type_v,
-                     options.n_gpu_layers > 0)
+                     options.n_gpu_layers != 0)
         self.close()
         report("loading weights", 0.15)
         start = time.perf_counter()
@@ -106,6 +117,8 @@ class LlamaEngine:
         )
         if self.formatter.warning:
             self.warnings.append(self.formatter.warning)
+        if options.n_gpu_layers != 0 and not gpu_offload_supported():
+            self.warnings.append(NO_GPU_BUILD.format(n=options.n_gpu_layers))
         report("ready", 1.0)
         return self.info
 
