@@ -49,7 +49,6 @@ class ModelLoaded:
     load_seconds: float
     warnings: tuple[str, ...] = ()
     backend: BackendInfo | None = None  # where the model runs, and what it cannot show
-    n_gpu_layers: int = 0  # as asked for: -1 all
     t: float = field(default_factory=now)
 
 

@@ -367,7 +367,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if backend is not None and backend.remote:
             self.sub_title = f"{info.name} · on {backend.where} · n_ctx {event.n_ctx:,} · connected in {event.load_seconds:.1f} s"
         else:
-            gpu = f" · {gpu_layers_label(event.n_gpu_layers)}" if event.n_gpu_layers else ""
+            gpu = f" · {gpu_layers_label(info.n_gpu_layers)}" if info.n_gpu_layers else ""
             self.sub_title = (
                 f"{info.name} · {info.params_label} · n_ctx {event.n_ctx:,}{gpu} · loaded in {event.load_seconds:.1f} s"
             )

@@ -299,8 +299,11 @@ def test_run_with_several_models_and_none_named_says_which_it_used(stores, monke
     assert report["model"]["n_gpu_layers"] == -1
     import llama_cpp
 
-    if not llama_cpp.llama_supports_gpu_offload():
-        assert any("n_gpu_layers -1 has no effect" in w for w in report["warnings"])
+    if llama_cpp.llama_supports_gpu_offload():
+        assert report["model"]["gpu_layers"] == -1
+    else:
+        assert report["model"]["gpu_layers"] == 0  # what really runs where, beside what was asked
+        assert any("n_gpu_layers -1 has no effect" in w and "CMAKE_ARGS" in w for w in report["warnings"])
 
 
 def test_n_gpu_layers_below_minus_one_is_refused_before_anything_loads(capsys):

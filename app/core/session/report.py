@@ -19,7 +19,8 @@ def build_report(session, result) -> dict:
         "reply": result.reply,
         "model": {"path": info.path, "name": info.name, "architecture": info.architecture,
                   "parameters": info.n_params, "n_ctx_train": info.n_ctx_train,
-                  "n_gpu_layers": None if session.engine.backend.remote else session.settings.n_gpu_layers},
+                  "n_gpu_layers": None if session.engine.backend.remote else session.settings.n_gpu_layers,
+                  "gpu_layers": info.n_gpu_layers},
         "tokens": {"prompt": result.prompt_tokens, "generated": result.generated_tokens, "total": total,
                    "reused": _reuse(session, result.sync.reused), "evaluated": result.sync.evaluated},
         "context": {
@@ -84,6 +85,14 @@ def backend_json(session) -> dict:
     return out
 
 
+def _where_it_runs(model: dict) -> str:
+    if model["n_gpu_layers"] is None:
+        return "on the server"
+    if model["n_gpu_layers"] != 0 and model["gpu_layers"] == 0:
+        return f"CPU only: n_gpu_layers {model['n_gpu_layers']} asked, but this llama-cpp-python has no GPU support"
+    return gpu_layers_label(model["gpu_layers"])
+
+
 def format_report(report: dict) -> str:
     t, c, lat, m, kv = (report[k] for k in ("tokens", "context", "latency", "memory", "kv_cache"))
     growth = m["growth_bytes"]
@@ -91,8 +100,7 @@ def format_report(report: dict) -> str:
     per_token = m["growth_per_token_bytes"]
     model = report["model"]
     lines = [
-        f"Model: {model['name']} ("
-        + ("on the server" if model["n_gpu_layers"] is None else gpu_layers_label(model["n_gpu_layers"])) + ")",
+        f"Model: {model['name']} ({_where_it_runs(model)})",
         f"Prompt tokens: {fmt_int(t['prompt'])}",
         f"Generated tokens: {fmt_int(t['generated'])}",
         f"Total tokens: {fmt_int(t['total'])}",

@@ -145,8 +145,7 @@ class Session:
         self.engine.watch(self.sink)
         self._refresh_costs()
         self.sink(self._history_event())
-        self.sink(ev.ModelLoaded(info, n_ctx_real, self.engine.load_seconds, tuple(warnings), self.engine.backend,
-                                 settings.n_gpu_layers if self.engine.capabilities.can_change_n_ctx else 0))
+        self.sink(ev.ModelLoaded(info, n_ctx_real, self.engine.load_seconds, tuple(warnings), self.engine.backend))
         for warning in warnings:
             self.sink(ev.Notice(warning, "warning"))
         self.sink(self.dashboard())

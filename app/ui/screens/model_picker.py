@@ -24,7 +24,8 @@ MODEL_PICKER = BindingScope(
     "model_picker",
     "Model picker",
     (
-        Binding("enter", "pick", "Load this model", priority=True, id="model_picker.pick"),
+        # not a priority binding: a key typed just before Enter (a Down) must reach the table first
+        Binding("enter", "pick", "Load this model", id="model_picker.pick"),
         Binding("escape,q", "close", "Close", id="model_picker.close"),
     ),
 )
@@ -34,7 +35,7 @@ CURRENT_MARK = "●"
 
 def columns(n_ctx: int) -> tuple[tuple[str, str], ...]:
     return (("mark", " "), ("name", "Model"), ("source", "Found in"), ("quant", "Quant"),
-            ("trained", "Trained ctx"), ("file", "File"), ("needs", f"Needs at n_ctx {fmt_int(n_ctx)}"))
+            ("trained", "Trained"), ("file", "File"), ("needs", f"Needs at n_ctx {fmt_int(n_ctx)}"))
 
 
 def model_row(model: FoundModel, current: bool) -> tuple[Text, ...]:
@@ -68,7 +69,9 @@ class ModelPickerScreen(OpensOnItsOwn, Screen[Path | None]):
 
     def on_mount(self) -> None:
         self.title = "Models"
-        self.sub_title = "Enter loads the model, the conversation kept · Esc closes"
+        loaded = self.current is not None
+        self.sub_title = ("Enter loads the model, the conversation kept · Esc closes" if loaded
+                          else "Enter loads the model · Esc loads the first")
         table = self.query_one(DataTable)
         models = self.catalog.models
         n_ctx = models[0].n_ctx if models else 0
@@ -93,7 +96,8 @@ class ModelPickerScreen(OpensOnItsOwn, Screen[Path | None]):
             parts += [(self.heading, "bold $text-warning"), "\n"]
         if n:
             parts.append((f"{n} model{'s' if n != 1 else ''} found", "bold $text-primary"))
-            parts.append((f"  ·  {CURRENT_MARK} loaded now  ·  needs = weights + KV cache", "$text-muted"))
+            legend = f"  ·  {CURRENT_MARK} loaded now" if self.current is not None else ""
+            parts.append((f"{legend}  ·  needs = weights + KV cache", "$text-muted"))
         else:
             parts.append(("No GGUF models found", "bold $text-primary"))
             parts.append((" in " + "; ".join(self.catalog.looked_in), "$text-muted"))

@@ -10,7 +10,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from app.core.engine.capabilities import BackendInfo, EngineCapabilities
@@ -105,7 +105,9 @@ class LlamaEngine:
         self.backend = BackendInfo(IN_PROCESS, str(options.path))
         self.load_seconds = time.perf_counter() - start
         report("reading model metadata", 0.9)
-        self.info = read_model_info(llm, options.path, file_bytes)
+        offloads = options.n_gpu_layers != 0 and gpu_offload_supported()
+        self.info = replace(read_model_info(llm, options.path, file_bytes),
+                            n_gpu_layers=options.n_gpu_layers if offloads else 0)
         self.logged_kv_bytes = parse_logged_kv_bytes(llama_log.text_since(mark))
         self._pieces = {}
         self._specials = None
@@ -117,7 +119,7 @@ class LlamaEngine:
         )
         if self.formatter.warning:
             self.warnings.append(self.formatter.warning)
-        if options.n_gpu_layers != 0 and not gpu_offload_supported():
+        if options.n_gpu_layers != 0 and not offloads:
             self.warnings.append(NO_GPU_BUILD.format(n=options.n_gpu_layers))
         report("ready", 1.0)
         return self.info
