@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.binding import Binding
 from textual.widgets import DataTable
 
 from app.core.config.model_catalog import BUNDLED, MODELS_FOLDER, OLLAMA, FoundModel
@@ -102,3 +103,20 @@ async def test_the_picker_marks_the_loaded_model():
         assert [str(table.get_row_at(i)[0]) for i in range(2)] == ["", CURRENT_MARK]
         assert table.cursor_row == 1
         assert str(screen.query_one("#models-path").render()) == str(SECOND_MODEL.path)
+
+
+@async_test
+async def test_the_picker_is_in_the_command_palette_and_the_help_under_its_id():
+    from app.ui.screens.help import HelpScreen
+
+    app = app_with(ModelChoice(FIRST_MODEL.path, "flag"))
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.engine_state.loaded)
+        entries = {e.title: e.help for e in app.palette_entries()}
+        assert entries["Switch model"] == "app.models · ctrl+l"
+        await pilot.press("f1")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert ["Anywhere", app.get_key_display(Binding("ctrl+l", "models")), "Switch model", "app.models"] in rows
