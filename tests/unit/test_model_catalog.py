@@ -180,6 +180,11 @@ def test_ollama_models_and_the_hugging_face_variables_move_the_stores(stores, mo
     assert by_source(find_models(1024))[HUGGING_FACE] == ["OrgA/Beta-GGUF/beta.Q4_1.gguf"]
 
 
+def test_a_folder_link_that_loops_back_is_read_once(stores):
+    (stores["work"] / "models" / "sub" / "again").symlink_to(stores["work"] / "models")
+    assert by_source(find_models(1024))[MODELS_FOLDER] == ["sub/alpha.Q4_1.gguf"]
+
+
 def test_ollama_names_drop_only_the_default_library():
     root = Path("/m/manifests")
     assert ollama_name(root / "registry.ollama.ai/library/llama3.2/3b", root) == "llama3.2:3b"

@@ -106,7 +106,13 @@ def _ggufs(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     found = []
+    seen: set[Path] = set()
     for root, dirs, files in os.walk(folder, followlinks=True):
+        real = _real(Path(root))
+        if real in seen:  # a link back to a folder already read: os.walk would go round forever
+            dirs.clear()
+            continue
+        seen.add(real)
         dirs.sort()
         found += [Path(root) / f for f in sorted(files) if f.lower().endswith(".gguf")]
     return found
