@@ -82,7 +82,7 @@ class LlamaEngine:
         file_bytes = check_gguf(options.path)
         llama_log.attach()
         check_memory(options.path, file_bytes, aligned_n_ctx(options.n_ctx), options.type_k, options.type_v,
-                     options.n_gpu_layers != 0)
+                     options.n_gpu_layers != 0 and gpu_offload_supported())
         self.close()
         report("loading weights", 0.15)
         start = time.perf_counter()
