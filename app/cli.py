@@ -24,7 +24,9 @@ COMMAND_MODULES = ("run", "models", "snapshots", "growth", "sweep")
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", metavar="PATH", help="GGUF file to load (default: config.toml, then the bundled SmolLM2)")
+    p.add_argument("--model", metavar="PATH",
+                   help="GGUF file to load (default: config.toml, then the bundled SmolLM2, "
+                        "then the models `contextwatch models` finds)")
     p.add_argument("--n-ctx", type=n_ctx_arg, metavar="N|auto", help="context size to allocate")
     p.add_argument("--n-gpu-layers", type=ranged("n_gpu_layers"), metavar="N",
                    help="layers to offload to the GPU: 0 none (the default), -1 all "
