@@ -9,7 +9,7 @@ import sys
 import traceback
 
 from app import __version__
-from app.commands.arg_types import n_ctx_arg, slot_arg
+from app.commands.arg_types import n_ctx_arg, ranged, slot_arg
 from app.core.errors import ContextWatchError
 
 
@@ -20,12 +20,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-COMMAND_MODULES = ("run", "snapshots", "growth", "sweep")
+COMMAND_MODULES = ("run", "models", "snapshots", "growth", "sweep")
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", metavar="PATH", help="GGUF file to load (default: config.toml, then the bundled SmolLM2)")
+    p.add_argument("--model", metavar="PATH",
+                   help="GGUF file to load (default: config.toml, then the bundled SmolLM2, "
+                        "then the models `contextwatch models` finds)")
     p.add_argument("--n-ctx", type=n_ctx_arg, metavar="N|auto", help="context size to allocate")
+    p.add_argument("--n-gpu-layers", type=ranged("n_gpu_layers"), metavar="N",
+                   help="layers to offload to the GPU: 0 none (the default), -1 all "
+                        "(needs a llama-cpp-python built with CUDA or Metal)")
     p.add_argument("--profile", metavar="PATH", help="a context profiles JSON file instead of the shipped one")
     p.add_argument("--server", metavar="URL",
                    help="a model server instead of a local file: llama-server or any OpenAI-compatible one "
@@ -103,14 +108,15 @@ def _stop_writing() -> int:
 
 
 def open_dashboard(args: argparse.Namespace) -> int:
-    from app.commands.common import prepare
+    from app.commands.common import prepare_choice
+    from app.core.config.model_locator import FIRST
     from app.core.config.preflight import check_before_start
 
-    settings, model_path, server = prepare(args, theme=args.theme)
-    if model_path is not None:
-        check_before_start(settings, model_path)
+    settings, choice, server = prepare_choice(args, look_for_others=True, theme=args.theme)
+    if choice is not None and choice.how != FIRST:
+        check_before_start(settings, choice.path)  # a model picked in the dashboard is checked as it loads
     from app.ui.app import run_app
 
     sys.setswitchinterval(0.001)  # the engine thread gets the GIL back quickly after each llama.cpp call
 
-    return run_app(settings, model_path, new=args.new, server=server)
+    return run_app(settings, choice.path if choice else None, new=args.new, server=server, choice=choice)

@@ -45,3 +45,12 @@ def fmt_tokens_label(n: int) -> str:
             text = f"{value:.0f}" if n % size == 0 else f"{value:.1f}".rstrip("0").rstrip(".")
             return text + suffix
     return str(n)
+
+
+def gpu_layers_label(n_gpu_layers: int) -> str:
+    """What `n_gpu_layers` asks for, in words: -1 offloads every layer, 0 none."""
+    if n_gpu_layers < 0:
+        return "all layers on the GPU"
+    if n_gpu_layers == 0:
+        return "CPU only"
+    return f"{n_gpu_layers} layer{'s' if n_gpu_layers != 1 else ''} on the GPU"

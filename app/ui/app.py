@@ -16,12 +16,15 @@ from textual.app import App
 
 from app.core import events as ev
 from app.core.compression.strategies import SUMMARIZING
+from app.core.config.model_catalog import ModelCatalog
+from app.core.config.model_locator import BUNDLED, FIRST, ModelChoice
 from app.core.config.paths import resource_dir
 from app.core.config.settings import Settings, save_defaults
 from app.core.conversations.conversation import Message
 from app.core.conversations.prompt_text import clean_prompt
 from app.core.engine.server.options import ServerOptions
 from app.core.errors import ContextWatchError
+from app.core.formatting import gpu_layers_label
 from app.core.session import commands as cmd
 from app.core.session.engine_state import Activity, EngineState, EngineStateTracker
 from app.core.session.runner import CommandFinished, CommandStarted, EngineRunner
@@ -34,6 +37,7 @@ from app.ui.actions.compression import CompressionActions
 from app.ui.actions.context_size import ContextSizeActions
 from app.ui.actions.conversations import ConversationActions
 from app.ui.actions.early_keys import EarlyKeyRouting
+from app.ui.actions.model_picker import ModelPickerActions
 from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
 from app.ui.actions.saved_sessions import SavedSessionActions
 from app.ui.display.alerts import memory_alert, stop_note, threshold_alert
@@ -66,7 +70,7 @@ def _theme_folder() -> Path | None:
 
 
 class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions, CompressionActions,
-                      ChatSettingsActions, ContextSizeActions, EarlyKeyRouting, App[int],
+                      ChatSettingsActions, ContextSizeActions, ModelPickerActions, EarlyKeyRouting, App[int],
                       inherit_bindings=False):
     TITLE = "ContextWatch"
     CSS_PATH = "app.tcss"
@@ -83,6 +87,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         autoload: bool = True,
         pending_resume: dict | None = None,
         model_path: Path | None = None,
+        model_choice: ModelChoice | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -92,6 +97,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.autoload = autoload
         self.pending_resume = pending_resume  # offered once the model has loaded
         self.model_path = model_path
+        self.start_choice = model_choice  # how the model was found; with several and none named, the user picks
         self.engine_settings = settings  # the session's settings, as the last ChangeSettings left them
         self.history: tuple[Message, ...] = ()  # as the last HistoryChanged carried them
         self.checkpoints: tuple = ()
@@ -116,6 +122,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.frame_cost = FrameCostMeter()
         self._startup_notes: list[tuple[str, str]] = []
         self.keymap: dict[str, str] = self._checked_keymap()
+        self._note_other_models()
         self._main_screen: MainScreen | None = None
         self._setup_themes(theme_folder if theme_folder is not None else _theme_folder())
 
@@ -150,6 +157,19 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             )
         return {k: v for k, v in keymap.items() if k not in unknown and k not in bad}
 
+    def _note_other_models(self) -> None:
+        choice = self.start_choice
+        if choice is None or choice.how != BUNDLED or not choice.others:
+            return
+        n = len(choice.others)
+        key = bindings.key_for("app.models", self.keymap)
+        self._startup_notes.append(
+            (f"Using the bundled model {choice.path.name}; {n} other model{'s' if n != 1 else ''} found on this "
+             f"machine: {key} picks another.", "information"))
+
+    def start_catalog(self) -> ModelCatalog:
+        return ModelCatalog(self.start_choice.found if self.start_choice else ())
+
     def get_default_screen(self) -> MainScreen:
         self._main_screen = MainScreen(
             history_keys=self._history_keys_hint(), reload_key=bindings.key_for("app.context_size", self.keymap)
@@ -171,7 +191,11 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
     def on_main_screen_ready(self, _message: MainScreen.Ready) -> None:
         self.runner.start()
         self.show_chat_settings()
-        if self.autoload:
+        if not self.autoload:
+            return
+        if self.start_choice is not None and self.start_choice.how == FIRST:
+            self.pick_model_at_start()
+        else:
             self.run_command(cmd.Load())
 
     @property
@@ -357,8 +381,9 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if backend is not None and backend.remote:
             self.sub_title = f"{info.name} · on {backend.where} · n_ctx {event.n_ctx:,} · connected in {event.load_seconds:.1f} s"
         else:
+            gpu = f" · {gpu_layers_label(info.n_gpu_layers)}" if info.n_gpu_layers else ""
             self.sub_title = (
-                f"{info.name} · {info.params_label} · n_ctx {event.n_ctx:,} · loaded in {event.load_seconds:.1f} s"
+                f"{info.name} · {info.params_label} · n_ctx {event.n_ctx:,}{gpu} · loaded in {event.load_seconds:.1f} s"
             )
         self.main.show_backend(backend)
         self._ready_status = f"ready · {info.name} · type a message and press Enter"
@@ -587,8 +612,12 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         return bindings.effective_keys(binding, self.keymap)
 
 
-def run_app(settings: Settings, model_path: Path | None, new: bool = False, server: ServerOptions | None = None) -> int:
-    """Open the dashboard on the real model (a file, or a server), offering the last conversation unless `new`."""
+def run_app(settings: Settings, model_path: Path | None, new: bool = False, server: ServerOptions | None = None,
+            choice: ModelChoice | None = None) -> int:
+    """Open the dashboard on the real model (a file, or a server), offering the last conversation unless `new`.
+
+    `choice` says how the model was found: with several found and none named, the picker opens first.
+    """
     from app.core.conversations.autosave import Autosave
     from app.core.engine.choose import engine_for
     from app.core.session.session import Session
@@ -600,6 +629,7 @@ def run_app(settings: Settings, model_path: Path | None, new: bool = False, serv
         lambda sink: Session(settings, model_path, sink=sink, autosave=Autosave(), engine=engine_for(server)),
         pending_resume=pending,
         model_path=model_path,
+        model_choice=choice,
     )
     if reader.notices:
         app._startup_notes.extend((note, "warning") for note in reader.notices)

@@ -46,6 +46,7 @@ APP = BindingScope(
         Binding("ctrl+n", "export_json", "Export transcript as JSON", show=False, id="app.export_json"),
         Binding("f9", "growth", "Growth", id="app.growth"),
         Binding("f10", "context_size", "Context size", show=False, id="app.context_size"),
+        Binding("ctrl+l", "models", "Switch model", show=False, id="app.models"),
         Binding("f12", "sweep", "Sweep", show=False, id="app.sweep"),
         Binding("ctrl+o", "compression_settings", "Compression settings", show=False, id="app.compression_settings"),
         Binding("ctrl+g", "chat_settings", "Chat settings", show=False, id="app.chat_settings"),

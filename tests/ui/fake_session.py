@@ -94,6 +94,7 @@ class FakeSession:
                  compress_in_turn: str | None = None) -> None:
         self.settings = settings or Settings(n_ctx=N_CTX)
         self.sink = sink
+        self.model_path = None  # a scripted model has no file
         self.conversation = Conversation.with_system(self.settings.system_prompt)
         self.engine = FakeEngine()
         self.latency = FakeLatency()

@@ -280,7 +280,7 @@ def test_the_new_flag_skips_the_offer(monkeypatch):
     opened = {}
 
     class Recorder:
-        def __init__(self, settings, factory, pending_resume=None, model_path=None):
+        def __init__(self, settings, factory, pending_resume=None, model_path=None, model_choice=None):
             opened["pending"] = pending_resume
             self.return_code = 0
 
@@ -327,7 +327,7 @@ def test_damaged_saved_conversations_are_a_notice_when_the_dashboard_opens(monke
     from app.ui import app as app_module
 
     class Recorder:
-        def __init__(self, settings, factory, pending_resume=None, model_path=None):
+        def __init__(self, settings, factory, pending_resume=None, model_path=None, model_choice=None):
             self._startup_notes = []
             self.return_code = 0
             opened.append(self)

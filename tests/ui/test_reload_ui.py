@@ -58,10 +58,11 @@ class ScriptedTuning:
         self.reloads: list[tuple] = []
         self.sweeps: list[tuple] = []
 
-    def preview_reload(self, session, n_ctx, type_k=None, type_v=None, flash_attn=None, strategy=None):
+    def preview_reload(self, session, n_ctx, type_k=None, type_v=None, flash_attn=None, strategy=None,
+                       model_path=None):
         return None if self.fits else session.preview_compression(strategy or "sliding", target=60)
 
-    def reload(self, session, n_ctx, type_k=None, type_v=None, flash_attn=None, plan=None):
+    def reload(self, session, n_ctx, type_k=None, type_v=None, flash_attn=None, plan=None, model_path=None):
         self.reloads.append((n_ctx, type_k, type_v, flash_attn, plan))
         if plan is not None:
             session.apply_compression(plan, reason="reload", sync=False)

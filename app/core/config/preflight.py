@@ -7,6 +7,7 @@ from pathlib import Path
 from app.core.config.settings import Settings
 from app.core.engine.gguf_file import check_gguf
 from app.core.engine.llama import log as llama_log
+from app.core.engine.llama.engine import gpu_offload_supported
 from app.core.engine.llama.memory_check import check_memory
 from app.core.engine.load_options import CTX_ALIGN, LoadOptions, aligned_n_ctx
 
@@ -19,4 +20,4 @@ def check_before_start(settings: Settings, model_path: Path) -> None:
     if n_ctx is not None:
         llama_log.attach()
         check_memory(model_path, file_bytes, aligned_n_ctx(n_ctx), settings.type_k, settings.type_v,
-                     settings.n_gpu_layers > 0)
+                     settings.n_gpu_layers != 0 and gpu_offload_supported())

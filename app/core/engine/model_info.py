@@ -24,6 +24,7 @@ class ModelInfo:
     head_dim_v: int
     n_vocab: int
     chat_template: str | None
+    n_gpu_layers: int = 0  # the layers really offloaded as asked: 0 on a build without GPU support; -1 all
 
     @property
     def has_chat_template(self) -> bool:

@@ -8,6 +8,7 @@ comes back in `CommandFinished`. `label` is the word the status line uses for th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from app.core.conversations.outcomes import ConversationResumed
@@ -15,6 +16,7 @@ from app.core.conversations.transcript import export_transcript
 from app.core.session.command_results import SweepDone, TranscriptWritten
 from app.core.session.context_offer import ContextOffer, context_offer
 from app.core.session.engine_state import Activity
+from app.core.session.model_offer import ModelOffer, model_offer
 from app.core.session.reload import ReloadOutcome, preview_reload, reload
 from app.core.sweep.session_sweep import sweep_in_engine
 
@@ -43,10 +45,13 @@ class Command:
 
 @dataclass(frozen=True)
 class Load(Command):
+    model_path: Path | None = None  # the model picked at start, instead of the session's
     label: ClassVar[str] = "load"
     activity: ClassVar[Activity] = Activity.LOADING
 
     def run(self, session: ChatSession) -> None:
+        if self.model_path is not None:
+            session.model_path = self.model_path
         session.load()
 
 
@@ -257,6 +262,16 @@ class OfferContextSizes(Command):
 
 
 @dataclass(frozen=True)
+class OfferModels(Command):
+    """Every model found on this machine, with its memory at the session's n_ctx and KV cache types."""
+
+    label: ClassVar[str] = "model list"
+
+    def run(self, session: Session) -> ModelOffer:
+        return model_offer(session)
+
+
+@dataclass(frozen=True)
 class OfferSweep(OfferContextSizes):
     label: ClassVar[str] = "sweep options"
     feature: ClassVar[str] = "sweep"
@@ -271,10 +286,12 @@ class PreviewReload(Command):
     type_v: str | None = None
     flash_attn: bool | None = None
     strategy: str | None = None
+    model_path: Path | None = None  # another model to load instead
     label: ClassVar[str] = "reload preview"
 
     def run(self, session: Session) -> CompressionPlan | None:
-        return preview_reload(session, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.strategy)
+        return preview_reload(session, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.strategy,
+                              self.model_path)
 
 
 @dataclass(frozen=True)
@@ -284,11 +301,12 @@ class Reload(Command):
     type_v: str | None = None
     flash_attn: bool | None = None
     plan: CompressionPlan | None = None
+    model_path: Path | None = None  # another model to load instead, the conversation kept
     label: ClassVar[str] = "reload"
     activity: ClassVar[Activity] = Activity.RELOADING
 
     def run(self, session: Session) -> ReloadOutcome:
-        return reload(session, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.plan)
+        return reload(session, self.n_ctx, self.type_k, self.type_v, self.flash_attn, self.plan, self.model_path)
 
 
 @dataclass(frozen=True)

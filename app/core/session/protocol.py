@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from app.core.compression.plan import CompressionPlan
     from app.core.config.settings import Settings
     from app.core.conversations.autosave import Autosave
@@ -22,6 +24,7 @@ class ChatSession(Protocol):
     sink: EventSink
     conversation: Conversation
     autosave: Autosave | None
+    model_path: Path | None
 
     def load(self, n_ctx: int | None = None) -> None: ...
 

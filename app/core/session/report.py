@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.formatting import fmt_bytes, fmt_int, fmt_ms, fmt_signed_bytes, fmt_turns
+from app.core.formatting import fmt_bytes, fmt_int, fmt_ms, fmt_signed_bytes, fmt_turns, gpu_layers_label
 
 
 def _r(x: float | None, digits: int = 3) -> float | None:
@@ -19,7 +19,9 @@ def build_report(session, result) -> dict:
     return {
         "reply": result.reply,
         "model": {"path": info.path, "name": info.name, "architecture": info.architecture,
-                  "parameters": info.n_params, "n_ctx_train": info.n_ctx_train},
+                  "parameters": info.n_params, "n_ctx_train": info.n_ctx_train,
+                  "n_gpu_layers": None if session.engine.backend.remote else session.settings.n_gpu_layers,
+                  "gpu_layers": info.n_gpu_layers},
         "tokens": {"prompt": result.prompt_tokens, "generated": result.generated_tokens, "total": total,
                    "reused": _reuse(session, result.sync.reused), "evaluated": result.sync.evaluated},
         "context": {
@@ -86,12 +88,22 @@ def backend_json(session) -> dict:
     return out
 
 
+def _where_it_runs(model: dict) -> str:
+    if model["n_gpu_layers"] is None:
+        return "on the server"
+    if model["n_gpu_layers"] != 0 and model["gpu_layers"] == 0:
+        return f"CPU only: n_gpu_layers {model['n_gpu_layers']} asked, but this llama-cpp-python has no GPU support"
+    return gpu_layers_label(model["gpu_layers"])
+
+
 def format_report(report: dict) -> str:
     t, c, lat, m, kv = (report[k] for k in ("tokens", "context", "latency", "memory", "kv_cache"))
     growth = m["growth_bytes"]
     per100 = m["growth_per_100_tokens_bytes"]
     per_token = m["growth_per_token_bytes"]
+    model = report["model"]
     lines = [
+        f"Model: {model['name']} ({_where_it_runs(model)})",
         f"Prompt tokens: {fmt_int(t['prompt'])}",
         f"Generated tokens: {fmt_int(t['generated'])}",
         f"Total tokens: {fmt_int(t['total'])}",

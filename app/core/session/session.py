@@ -166,7 +166,7 @@ class Session:
             head_dim_k=probe.head_dim_k, head_dim_v=probe.head_dim_v,
             type_k=self.settings.type_k, type_v=self.settings.type_v,
             weights_bytes=probe.weights_bytes,
-            free_bytes=free_memory_bytes(self.settings.n_gpu_layers > 0),
+            free_bytes=free_memory_bytes(self.settings.n_gpu_layers != 0),
             n_ctx_train=probe.n_ctx_train,
         )
         self.auto_reason = chosen.reason

@@ -49,7 +49,8 @@ class ContextSizeActions:
         if request is None or not engine_idle(self, "reloading"):
             return
         self.run_command(cmd.PreviewReload(request.n_ctx, request.type_k, request.type_v, request.flash_attn,
-                                           request.strategy), partial(self._reload_previewed, request))
+                                           request.strategy, request.model_path),
+                         partial(self._reload_previewed, request))
 
     def _reload_previewed(self, request: ReloadRequest, event: CommandFinished) -> None:
         if not event.ok:
@@ -58,7 +59,8 @@ class ContextSizeActions:
         if plan is None:
             self._reload(request, None)
             return
-        heading = (f"The conversation does not fit n_ctx {request.n_ctx:,} with room for a reply: "
+        model = f" of {request.model_name}" if request.model_path is not None else ""
+        heading = (f"The conversation does not fit n_ctx {request.n_ctx:,}{model} with room for a reply: "
                    f"it is compressed with {strategy_label(plan.strategy)} before the reload.")
         self.push_screen(CompressionPreviewScreen(plan, heading, "Compress and reload"),
                          partial(self._reload_confirmed, request, plan))
@@ -74,8 +76,8 @@ class ContextSizeActions:
             return
         self.main.show_load_started()
         self.main.set_status(f"reloading at {request.label}…", busy=True)
-        self.run_command(cmd.Reload(request.n_ctx, request.type_k, request.type_v, request.flash_attn, plan),
-                         self._reloaded)
+        self.run_command(cmd.Reload(request.n_ctx, request.type_k, request.type_v, request.flash_attn, plan,
+                                    request.model_path), self._reloaded)
 
     # ----- sweep
 
@@ -112,6 +114,11 @@ class ContextSizeActions:
             outcome: ReloadOutcome = event.result
             self.main.show_reload(outcome)
             after = outcome.after
+            if outcome.before.model != after.model:
+                self.notify(f"Now running {after.model} at n_ctx {fmt_int(after.n_ctx)}: the conversation is kept, "
+                            f"{fmt_int(outcome.reevaluated)} tokens re-evaluated in {outcome.seconds:.2f} s.",
+                            title="Model")
+                return
             self.notify(
                 f"Reloaded at n_ctx {fmt_int(after.n_ctx)} ({after.type_k}/{after.type_v}): "
                 f"{fmt_int(outcome.reevaluated)} tokens re-evaluated in {outcome.seconds:.2f} s.",

@@ -7,6 +7,7 @@ would not fit, then reloads the model on the engine thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -49,9 +50,13 @@ class ReloadRequest:
     type_v: str
     flash_attn: bool
     strategy: str
+    model_path: Path | None = None  # another model to load (the model picker's choice)
+    model_name: str = ""
 
     @property
     def label(self) -> str:
+        if self.model_path is not None:
+            return f"{self.model_name} · n_ctx {fmt_int(self.n_ctx)}"
         fa = " · flash attention" if self.flash_attn else ""
         return f"n_ctx {fmt_int(self.n_ctx)} · {self.type_k}/{self.type_v}{fa}"
 

@@ -10,7 +10,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from app.core.engine.capabilities import BackendInfo, EngineCapabilities
@@ -39,6 +39,17 @@ IN_PROCESS = "llama.cpp in process"
 LLAMA_CAPABILITIES = EngineCapabilities(
     can_save_state=True, can_shift_cache=False, counts_tokens_locally=True, can_change_n_ctx=True,
 )
+
+
+NO_GPU_BUILD = ("n_gpu_layers {n} has no effect: this llama-cpp-python was built without GPU support, so every "
+                "layer runs on the CPU. Reinstall it with CMAKE_ARGS=\"-DGGML_CUDA=on\" (or -DGGML_METAL=on)")
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp build can put layers on a GPU (CUDA, Metal, Vulkan...)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 class LlamaEngine:
@@ -71,7 +82,7 @@ class LlamaEngine:
         file_bytes = check_gguf(options.path)
         llama_log.attach()
         check_memory(options.path, file_bytes, aligned_n_ctx(options.n_ctx), options.type_k, options.type_v,
-                     options.n_gpu_layers > 0)
+                     options.n_gpu_layers != 0 and gpu_offload_supported())
         self.close()
         report("loading weights", 0.15)
         start = time.perf_counter()
@@ -94,7 +105,9 @@ class LlamaEngine:
         self.backend = BackendInfo(IN_PROCESS, str(options.path))
         self.load_seconds = time.perf_counter() - start
         report("reading model metadata", 0.9)
-        self.info = read_model_info(llm, options.path, file_bytes)
+        offloads = options.n_gpu_layers != 0 and gpu_offload_supported()
+        self.info = replace(read_model_info(llm, options.path, file_bytes),
+                            n_gpu_layers=options.n_gpu_layers if offloads else 0)
         self.logged_kv_bytes = parse_logged_kv_bytes(llama_log.text_since(mark))
         self._pieces = {}
         self._specials = None
@@ -106,6 +119,8 @@ class LlamaEngine:
         )
         if self.formatter.warning:
             self.warnings.append(self.formatter.warning)
+        if options.n_gpu_layers != 0 and not offloads:
+            self.warnings.append(NO_GPU_BUILD.format(n=options.n_gpu_layers))
         report("ready", 1.0)
         return self.info
 

@@ -478,6 +478,7 @@ def _note_unavailable(facts: ServerFacts, can_save: bool) -> None:
                                              "which then re-reads the conversation")
     facts.unavailable["n_ctx reload"] = "the server decides its context size"
     facts.unavailable["sweep"] = "a sweep loads the model at many sizes, which a server does not allow"
+    facts.unavailable["model switch"] = "the server has its model loaded: start it with another model instead"
     facts.unavailable["model memory"] = "the model's RSS and VRAM are the server's; this shows the client's own"
 
 
