@@ -1,4 +1,4 @@
-"""The widgets that change while a reply streams repaint only what changed."""
+"""The widgets that change while a reply streams: repaints limited to what changed, Markdown built block by block."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import threading
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.widgets._markdown import MarkdownBulletList, MarkdownParagraph
 
 from app.core.errors import ContextWatchError
 from app.core.session.engine_state import Activity
@@ -85,26 +86,24 @@ async def test_a_text_block_shows_the_new_theme_colours():
 
 
 @async_test
-async def test_a_streaming_reply_grows_in_steps_with_the_count_on_its_bottom_row():
+async def test_a_streaming_reply_is_markdown_with_its_token_count_on_the_bottom_border():
     reply = StreamingReply()
-    async with OneWidget(reply).run_test(size=(40, 30)) as pilot:
-        reply.append("The", 1)
+    async with OneWidget(reply).run_test(size=(60, 30)) as pilot:
+        assert reply.border_title == "assistant · reading the prompt"
+        reply.add("The **working", 2)
         await settle(pilot)
-        width = reply.content_size.width
-        assert reply.size.height == 2  # the text and the count
-        word = "word "
-        reply.append(word * (width // len(word) + 1), 2)  # one line more than fits
+        assert reply.border_title == "assistant · generating"
+        reply.add(" memory** of the model.\n\n", 6)
         await settle(pilot)
-        grown = reply.size.height
-        assert grown == 3 + StreamingReply.SPARE_ROWS
-        rows = spy_rows(reply)
-        reply.append(word * (width // len(word)), 3)  # another line: it fits in the spare rows
+        (first,) = reply.query(MarkdownParagraph)
+        assert first._content.plain == "The working memory of the model."
+        assert [first._content.plain[s.start:s.end] for s in first._content.spans] == ["working memory"]
+        reply.add("- one\n- two\n", 12)
         await settle(pilot)
-        assert reply.size.height == grown
-        last = reply.content_size.height - 1
-        assert reply.render_line(last).text.strip() == "3 tokens"
-        assert set(rows) <= {1, 2, last}, "only the rows that changed are repainted"
-        assert reply.text.startswith("The" + word)
+        assert reply.border_subtitle == "12 tokens"
+        assert reply.query(MarkdownParagraph).first() is first, "a block above the last one is not built again"
+        assert len(reply.query(MarkdownBulletList)) == 1
+        assert reply.source == reply.text == "The **working memory** of the model.\n\n- one\n- two\n"
 
 
 @async_test
