@@ -7,7 +7,8 @@ import threading
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets._markdown import MarkdownBulletList, MarkdownParagraph
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBullet, MarkdownBulletList, MarkdownParagraph
 
 from app.core.errors import ContextWatchError
 from app.core.session.engine_state import Activity
@@ -124,3 +125,31 @@ async def test_the_reply_box_opens_when_the_turn_starts_and_a_failed_turn_leaves
         assert await wait_for(pilot, lambda: not app.engine_state.generating)
         await settle(pilot)
         assert not app.main.query(StreamingReply)
+
+
+def list_rows(markdown) -> list[tuple[str, str]]:
+    """Each list row as (bullet, text), in order, nested lists included."""
+    return [(row.query_one(MarkdownBullet).symbol, " ".join(p._content.plain for p in row.query(MarkdownParagraph)))
+            for row in markdown.query("MarkdownList > Horizontal")]
+
+
+@async_test
+async def test_a_streamed_list_keeps_its_items_and_ends_as_a_list_parsed_in_one_go():
+    steps = ["Steps:\n\n1. Boil", " the water\n", "2. Let the steam", " push\n   - the piston\n   - the",
+             " valve\n", "3. Repeat\n", "4. a\n5. b\n6. c\n7. d\n8. e\n9. f\n", "10. ten\n"]
+    reply = StreamingReply()
+    whole = Markdown("".join(steps))
+    async with OneWidget(reply).run_test(size=(60, 60)) as pilot:
+        await pilot.app.query_one(VerticalScroll).mount(whole)
+        reply.add(steps[0], 1)
+        await settle(pilot)
+        first_row = reply.query("MarkdownList > Horizontal").first()
+        for n, step in enumerate(steps[1:-1], 2):
+            reply.add(step, n)
+            await settle(pilot)
+            assert reply.query("MarkdownList > Horizontal").first() is first_row, "the items shown are kept"
+        reply.add(steps[-1], len(steps))  # a tenth item widens every number: the list is built again
+        await settle(pilot)
+        assert list_rows(reply) == list_rows(whole)
+        assert list_rows(reply)[0] == ("  1. ", "Boil the water")
+        assert any(text == "the valve" for _, text in list_rows(reply)), "the nested list grew in place"

@@ -6,7 +6,6 @@ Syncing with the history keeps every message widget whose message did not change
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from textual.containers import VerticalScroll
@@ -18,6 +17,7 @@ from textual.widgets.markdown import MarkdownBlock, MarkdownFence, MarkdownStrea
 
 from app.core.conversations.conversation import Message
 from app.ui.display.alerts import reply_note
+from app.ui.widgets.streamed_lists import StreamedBulletList, StreamedOrderedList
 
 FOUND_STYLE = "bold $background on $accent"
 
@@ -58,29 +58,26 @@ class ReplyBlock(Markdown):
         self.border_subtitle = f"{tokens:,} token{'s' if tokens != 1 else ''}" if isinstance(tokens, int) else ""
 
     def highlight(self, start: int, end: int) -> bool:
-        """Highlight source span `start:end` in the block that shows it; False when no block shows it as written.
+        """Highlight the reply's text `start:end` where it is shown; False when the Markdown does not show it as written.
 
-        Markdown drops its markup, so the match is found again in the block's text: the same
-        occurrence of the same words, counted from the top of the block.
+        Markdown drops its markup, so the match is found again in the rendered blocks: the
+        same occurrence of the same words, counted from the top of the reply.
         """
         self.unhighlight()
-        lines = self.source.splitlines(keepends=True)
-        line = self.source.count("\n", 0, start)
-        blocks = [b for b in self.query(MarkdownBlock) if b.source_range[0] <= line < b.source_range[1]
-                  and b._content.plain and (not b.children or isinstance(b, MarkdownFence))]
-        if not blocks:
-            return False
-        block = blocks[-1]
-        words = re.compile(re.escape(self.source[start:end]), re.IGNORECASE)
-        block_start = sum(map(len, lines[:block.source_range[0]]))
-        nth = len(words.findall(self.source, block_start, start))
-        shown = block._content
-        found = list(itertools.islice(words.finditer(shown.plain), nth, nth + 1))
-        if not found:
-            return False
-        self._found = (block, shown)
-        _show_content(block, shown.stylize(FOUND_STYLE, found[0].start(), found[0].end()))
-        return True
+        text = self.key[1] or self.source
+        words = re.compile(re.escape(text[start:end]), re.IGNORECASE)
+        nth = len(words.findall(text, 0, start))
+        for block in self.query(MarkdownBlock):
+            shown = block._content
+            if not shown.plain or (block.children and not isinstance(block, MarkdownFence)):
+                continue
+            found = list(words.finditer(shown.plain))
+            if nth < len(found):
+                self._found = (block, shown)
+                _show_content(block, shown.stylize(FOUND_STYLE, found[nth].start(), found[nth].end()))
+                return True
+            nth -= len(found)
+        return False
 
     def unhighlight(self) -> None:
         if self._found is not None:
@@ -103,10 +100,13 @@ class StreamingReply(ReplyBlock):
 
     Text reaches it at most once a frame; a `MarkdownStream` appends it, which re-parses only
     the last block of the reply (a paragraph, a list, a code fence) and updates that block
-    in place, and folds text that arrives while an append is still running into the next one.
+    in place (lists too: see `streamed_lists`), and folds text that arrives while an append
+    is still running into the next one.
     The reply's length in tokens is on the bottom border. When the turn ends the same widget
     stays as the finished reply, so nothing is parsed or laid out again.
     """
+
+    BLOCKS = {**Markdown.BLOCKS, "bullet_list_open": StreamedBulletList, "ordered_list_open": StreamedOrderedList}
 
     def __init__(self) -> None:
         super().__init__(classes="message -assistant -streaming")

@@ -33,11 +33,8 @@ class SearchInput(Input):
 
 class SearchBar(Horizontal):
     DEFAULT_CSS = """
-    SearchBar { height: 1; display: none; margin: 0 1; }
+    SearchBar { height: 1; display: none; }
     SearchBar.-open { display: block; }
-    SearchBar > SearchInput { width: 1fr; height: 1; border: none; padding: 0 1; }
-    SearchBar > #search-count { width: auto; min-width: 12; padding: 0 1; color: $text-muted; }
-    SearchBar > #search-count.-none { color: $text-warning; }
     """
 
     class Moved(TextualMessage):
