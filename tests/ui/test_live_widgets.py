@@ -153,3 +153,24 @@ async def test_a_streamed_list_keeps_its_items_and_ends_as_a_list_parsed_in_one_
         assert list_rows(reply) == list_rows(whole)
         assert list_rows(reply)[0] == ("  1. ", "Boil the water")
         assert any(text == "the valve" for _, text in list_rows(reply)), "the nested list grew in place"
+
+
+@async_test
+async def test_a_streamed_paragraph_asks_for_a_layout_only_when_it_gains_a_line():
+    reply = StreamingReply()
+    async with OneWidget(reply).run_test(size=(40, 30)) as pilot:
+        reply.add("One", 1)
+        await settle(pilot)
+        paragraph = reply.query_one(MarkdownParagraph)
+        layouts: list[bool] = []
+        update = paragraph.update
+        paragraph.update = lambda content, layout=True: (layouts.append(layout), update(content, layout=layout))[1]
+        reply.add(" two", 2)
+        await settle(pilot)
+        assert layouts == [False], "the same one line: repainted, not laid out"
+        width = paragraph.content_size.width
+        reply.add(" three" * (width // 6 + 1), 3)
+        await settle(pilot)
+        assert layouts == [False, True], "a new line: laid out"
+        assert paragraph.size.height == 2
+        assert paragraph._content.plain.startswith("One two three")

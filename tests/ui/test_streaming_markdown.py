@@ -3,6 +3,7 @@ and a cancelled reply marked so for good (fake session)."""
 
 from __future__ import annotations
 
+from textual.geometry import Region
 from textual.widgets._markdown import MarkdownFence, MarkdownParagraph
 
 from app.core.events import StopReason
@@ -39,6 +40,8 @@ async def test_a_code_fence_is_a_highlighted_code_block_while_the_reply_still_st
         assert "```" not in " ".join(paragraphs)
         assert streaming.border_title == "assistant · generating"
         assert streaming.border_subtitle == f"{frozen_after} tokens"
+        width, height = streaming.outer_size
+        assert f"{frozen_after} tokens" in streaming.render_lines(Region(0, height - 1, width, 1))[0].text
 
 
 @async_test

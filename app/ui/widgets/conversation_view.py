@@ -11,13 +11,14 @@ import re
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.events import Mount
+from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownBlock, MarkdownFence, MarkdownStream
 
 from app.core.conversations.conversation import Message
 from app.ui.display.alerts import reply_note
-from app.ui.widgets.streamed_lists import StreamedBulletList, StreamedOrderedList
+from app.ui.widgets.streamed_blocks import StreamedBulletList, StreamedOrderedList, StreamedParagraph
 
 FOUND_STYLE = "bold $background on $accent"
 
@@ -100,13 +101,14 @@ class StreamingReply(ReplyBlock):
 
     Text reaches it at most once a frame; a `MarkdownStream` appends it, which re-parses only
     the last block of the reply (a paragraph, a list, a code fence) and updates that block
-    in place (lists too: see `streamed_lists`), and folds text that arrives while an append
+    in place (see `streamed_blocks` for what that costs), and folds text that arrives while an append
     is still running into the next one.
     The reply's length in tokens is on the bottom border. When the turn ends the same widget
     stays as the finished reply, so nothing is parsed or laid out again.
     """
 
-    BLOCKS = {**Markdown.BLOCKS, "bullet_list_open": StreamedBulletList, "ordered_list_open": StreamedOrderedList}
+    BLOCKS = {**Markdown.BLOCKS, "paragraph_open": StreamedParagraph,
+              "bullet_list_open": StreamedBulletList, "ordered_list_open": StreamedOrderedList}
 
     def __init__(self) -> None:
         super().__init__(classes="message -assistant -streaming")
@@ -126,7 +128,7 @@ class StreamingReply(ReplyBlock):
     def add(self, text: str, tokens: int | None = None) -> None:
         """Add streamed text; `tokens`, the reply's length so far, shows on the bottom border."""
         if tokens is not None:
-            self.border_subtitle = f"{tokens:,} token{'s' if tokens != 1 else ''}"
+            self._show_count(f"{tokens:,} token{'s' if tokens != 1 else ''}")
         if not text:
             return
         if not self._chunks:
@@ -134,6 +136,16 @@ class StreamingReply(ReplyBlock):
         self._chunks.append(text)
         if self._stream is not None and not self.finished:  # before the mount, the mount renders it
             self.call_next(self._stream.write, text)
+
+    def _show_count(self, count: str) -> None:
+        """The count on the bottom border, repainting that row alone: `border_subtitle` repaints the whole box."""
+        width, height = self.outer_size
+        if not height or count == self.border_subtitle:
+            self.border_subtitle = count
+            return
+        self._border_subtitle = self.render_str(count)
+        top, _right, _bottom, left = self.styles.gutter
+        self.refresh(Region(-left, height - 1 - top, width, 1))  # the bottom border, in content coordinates
 
     @property
     def text(self) -> str:

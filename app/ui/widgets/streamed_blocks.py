@@ -1,13 +1,17 @@
-"""Lists that a streaming reply updates in place.
+"""Markdown blocks that a streaming reply updates in place, at the least cost per frame.
 
-Textual's Markdown re-parses the last block of a streamed document on every append and,
-for a list, removes it and mounts it again: every item, every frame. These lists keep their
-items, update the last one, and mount only the items that are new.
+Textual's Markdown re-parses the last block of a streamed document on every append. A
+paragraph then sets its new text, which lays out the whole screen; `StreamedParagraph`
+asks for a layout only when the paragraph gained a line. A list is removed and mounted
+again, every item, every frame; these lists keep their items, update the last one, and
+mount only the items that are new.
 """
 
 from __future__ import annotations
 
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.visual import visualize
 from textual.widgets._markdown import (
     MarkdownBlock,
     MarkdownBullet,
@@ -18,6 +22,17 @@ from textual.widgets._markdown import (
     MarkdownOrderedList,
     MarkdownParagraph,
 )
+
+
+class StreamedParagraph(MarkdownParagraph):
+    def set_content(self, content: Content) -> None:
+        self._content = content
+        width = self.content_size.width
+        if not width:
+            self.update(content)
+            return
+        height = visualize(self, content, markup=False).get_height(self.styles, width)
+        self.update(content, layout=height != self.content_size.height)
 
 
 def _symbols(shown: MarkdownList, items: list[MarkdownListItem]) -> list[str]:
