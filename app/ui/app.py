@@ -40,7 +40,7 @@ from app.ui.actions.early_keys import EarlyKeyRouting
 from app.ui.actions.model_picker import ModelPickerActions
 from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
 from app.ui.actions.saved_sessions import SavedSessionActions
-from app.ui.display.alerts import memory_alert, stop_note, threshold_alert
+from app.ui.display.alerts import box_note, memory_alert, stop_note, threshold_alert
 from app.ui.display.themes import choose_theme, load_theme_folder
 from app.ui.engine_link.bridge import EventBridge
 from app.ui.engine_link.engine_status import compression_status, loaded_status, progress_status, queued_status
@@ -423,7 +423,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.last_stop = event.reason
         self.turn_tokens = 0
         note = stop_note(event)
-        self.main.show_reply_stopped(note)
+        self.main.show_reply_stopped(box_note(event.reason, event.n_generated))
         self._turn_note = f"{note} · {event.n_generated:,} tokens"
         self.main.set_status(self._turn_note)
         if event.reason is ev.StopReason.CONTEXT_FULL:
@@ -583,6 +583,15 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         else:
             self.notify("Type a message in the input first.", severity="warning")
 
+    def action_clear_input(self) -> None:
+        if self.screen is self.main:
+            self.main.query_one(ChatInput).action_clear()
+            self.main.focus_input()
+
+    def action_search(self) -> None:
+        if self.screen is self.main:
+            self.main.open_search()
+
     def run_history_action(self, action: str) -> None:
         self.main.open_history()
         self.history_action(action, self.main.highlighted_message())
@@ -596,6 +605,8 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             if b.action not in skip:
                 yield PaletteEntry(b.description, f"{b.id} · {self._keys_of(b)}", partial(self.run_action, b.action))
         yield PaletteEntry("Send the typed message", f"chat.send · {self._keys_of(bindings.CHAT.bindings[0])}", self.action_send)
+        clear = next(b for b in bindings.CHAT.bindings if b.id == "chat.clear")
+        yield PaletteEntry(clear.description, f"{clear.id} · {self._keys_of(clear)}", self.action_clear_input)
         for b in bindings.HISTORY.bindings:
             yield PaletteEntry(
                 f"History: {b.description.lower()} the selected message",

@@ -51,6 +51,8 @@ APP = BindingScope(
         Binding("ctrl+o", "compression_settings", "Compression settings", show=False, id="app.compression_settings"),
         Binding("ctrl+g", "chat_settings", "Chat settings", show=False, id="app.chat_settings"),
         Binding("escape", "cancel", "Cancel reply", id="app.cancel"),
+        # priority: the input's own ctrl+f deletes the word to the right
+        Binding("ctrl+f", "search", "Search the conversation", show=False, priority=True, id="app.search"),
         Binding("f6", "focus_input", "Focus input", show=False, id="app.focus_input"),
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, id="app.palette"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
@@ -76,6 +78,17 @@ CHAT = BindingScope(
     (
         Binding("enter", "send", "Send", id="chat.send"),
         Binding("ctrl+j,shift+enter", "newline", "New line", id="chat.newline"),
+        Binding("ctrl+u", "clear", "Clear the input", show=False, id="chat.clear"),
+    ),
+)
+
+SEARCH = BindingScope(
+    "search",
+    "Search bar",
+    (
+        Binding("enter,down", "next", "Next match", id="search.next"),
+        Binding("shift+enter,up", "previous", "Previous match", id="search.previous"),
+        Binding("escape", "close", "Close the search", id="search.close"),
     ),
 )
 
@@ -111,7 +124,7 @@ VIEWER = BindingScope(
     (Binding("escape,q", "close", "Close", id="viewer.close"),),
 )
 
-SCOPES: tuple[BindingScope, ...] = (APP, SCREEN, CHAT, HISTORY, HISTORY_UNDO, EDITOR, VIEWER)
+SCOPES: tuple[BindingScope, ...] = (APP, SCREEN, CHAT, SEARCH, HISTORY, HISTORY_UNDO, EDITOR, VIEWER)
 
 
 def all_scopes() -> tuple[BindingScope, ...]:

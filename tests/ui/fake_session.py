@@ -264,7 +264,10 @@ class FakeSession:
             self.sink(ev.TokenEvent(i, piece, i, 0.01, self.used))
             self.sink(self.dashboard())
         if text:
-            self.conversation.append("assistant", text, metrics={"cut_off": "quit"} if self.quitting else None)
+            metrics = {"generated_tokens": len(self.latency.recent), "stop_reason": reason.value}  # as Session keeps them
+            if self.quitting:
+                metrics["cut_off"] = "quit"
+            self.conversation.append("assistant", text, metrics=metrics)
         elif reason is ev.StopReason.CANCELLED and unsend_unanswered:
             self.conversation.truncate(len(self.conversation) - 1)
         self.sink(ev.GenerationDone(reason, len(self.latency.recent), text))

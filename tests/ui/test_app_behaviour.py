@@ -43,7 +43,8 @@ async def test_enter_sends_and_the_reply_becomes_markdown():
         assert app.session.calls[:2] == ["load", "submit:What is a context window?"]
         assert app.main.query_one(ChatInput).text == ""
         assert len(app.main.query(ReplyBlock)) == 1
-        assert not app.main.query(StreamingReply)
+        assert all(r.finished and not r.has_class("-streaming") for r in app.main.query(StreamingReply))
+        assert app.main.query_one(ReplyBlock).source == app.messages()[-1].content
         assert app.last_stop is StopReason.EOG
 
 

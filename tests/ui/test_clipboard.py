@@ -130,15 +130,17 @@ async def test_the_reply_still_streaming_can_be_selected_and_copied():
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, QUESTION)
         streaming = app.main.query_one(StreamingReply)
-        first, second = streaming._settled[:2]  # the first line is soft-wrapped into the second
-        await pilot.mouse_down(streaming, offset=(2, 1))  # the first character inside the border and padding
-        await pilot.hover(streaming, offset=(2 + 4, 2))
-        await pilot.mouse_up(streaming, offset=(2 + 4, 2))
+        paragraph = streaming.query(MarkdownBlock).first()
+        selected = "The context"
+        end = (len(selected) - 1, 0)
+        await pilot.mouse_down(paragraph, offset=(0, 0))
+        await pilot.hover(paragraph, offset=end)
+        await pilot.mouse_up(paragraph, offset=end)
         await settle(pilot)
         await pilot.press("ctrl+c")
         await settle(pilot)
-        assert app.clipboard == first + second[:5]
-        assert "\n" not in app.clipboard
+        assert app.clipboard == selected
+        assert app.engine_state.generating, "copied while the reply was still streaming"
         streaming.text_select_all()
         await pilot.press("ctrl+c")
-        assert app.clipboard == streaming.text.rstrip("\n")  # as Textual gives any selection
+        assert app.clipboard.startswith("The context window is the working memory")

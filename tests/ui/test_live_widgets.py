@@ -1,4 +1,4 @@
-"""The widgets that change while a reply streams repaint only what changed."""
+"""The widgets that change while a reply streams: repaints limited to what changed, Markdown built block by block."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import threading
 from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBullet, MarkdownBulletList, MarkdownParagraph
 
 from app.core.errors import ContextWatchError
 from app.core.session.engine_state import Activity
@@ -85,26 +87,24 @@ async def test_a_text_block_shows_the_new_theme_colours():
 
 
 @async_test
-async def test_a_streaming_reply_grows_in_steps_with_the_count_on_its_bottom_row():
+async def test_a_streaming_reply_is_markdown_with_its_token_count_on_the_bottom_border():
     reply = StreamingReply()
-    async with OneWidget(reply).run_test(size=(40, 30)) as pilot:
-        reply.append("The", 1)
+    async with OneWidget(reply).run_test(size=(60, 30)) as pilot:
+        assert reply.border_title == "assistant · reading the prompt"
+        reply.add("The **working", 2)
         await settle(pilot)
-        width = reply.content_size.width
-        assert reply.size.height == 2  # the text and the count
-        word = "word "
-        reply.append(word * (width // len(word) + 1), 2)  # one line more than fits
+        assert reply.border_title == "assistant · generating"
+        reply.add(" memory** of the model.\n\n", 6)
         await settle(pilot)
-        grown = reply.size.height
-        assert grown == 3 + StreamingReply.SPARE_ROWS
-        rows = spy_rows(reply)
-        reply.append(word * (width // len(word)), 3)  # another line: it fits in the spare rows
+        (first,) = reply.query(MarkdownParagraph)
+        assert first._content.plain == "The working memory of the model."
+        assert [first._content.plain[s.start:s.end] for s in first._content.spans] == ["working memory"]
+        reply.add("- one\n- two\n", 12)
         await settle(pilot)
-        assert reply.size.height == grown
-        last = reply.content_size.height - 1
-        assert reply.render_line(last).text.strip() == "3 tokens"
-        assert set(rows) <= {1, 2, last}, "only the rows that changed are repainted"
-        assert reply.text.startswith("The" + word)
+        assert reply.border_subtitle == "12 tokens"
+        assert reply.query(MarkdownParagraph).first() is first, "a block above the last one is not built again"
+        assert len(reply.query(MarkdownBulletList)) == 1
+        assert reply.source == reply.text == "The **working memory** of the model.\n\n- one\n- two\n"
 
 
 @async_test
@@ -125,3 +125,52 @@ async def test_the_reply_box_opens_when_the_turn_starts_and_a_failed_turn_leaves
         assert await wait_for(pilot, lambda: not app.engine_state.generating)
         await settle(pilot)
         assert not app.main.query(StreamingReply)
+
+
+def list_rows(markdown) -> list[tuple[str, str]]:
+    """Each list row as (bullet, text), in order, nested lists included."""
+    return [(row.query_one(MarkdownBullet).symbol, " ".join(p._content.plain for p in row.query(MarkdownParagraph)))
+            for row in markdown.query("MarkdownList > Horizontal")]
+
+
+@async_test
+async def test_a_streamed_list_keeps_its_items_and_ends_as_a_list_parsed_in_one_go():
+    steps = ["Steps:\n\n1. Boil", " the water\n", "2. Let the steam", " push\n   - the piston\n   - the",
+             " valve\n", "3. Repeat\n", "4. a\n5. b\n6. c\n7. d\n8. e\n9. f\n", "10. ten\n"]
+    reply = StreamingReply()
+    whole = Markdown("".join(steps))
+    async with OneWidget(reply).run_test(size=(60, 60)) as pilot:
+        await pilot.app.query_one(VerticalScroll).mount(whole)
+        reply.add(steps[0], 1)
+        await settle(pilot)
+        first_row = reply.query("MarkdownList > Horizontal").first()
+        for n, step in enumerate(steps[1:-1], 2):
+            reply.add(step, n)
+            await settle(pilot)
+            assert reply.query("MarkdownList > Horizontal").first() is first_row, "the items shown are kept"
+        reply.add(steps[-1], len(steps))  # a tenth item widens every number: the list is built again
+        await settle(pilot)
+        assert list_rows(reply) == list_rows(whole)
+        assert list_rows(reply)[0] == ("  1. ", "Boil the water")
+        assert any(text == "the valve" for _, text in list_rows(reply)), "the nested list grew in place"
+
+
+@async_test
+async def test_a_streamed_paragraph_asks_for_a_layout_only_when_it_gains_a_line():
+    reply = StreamingReply()
+    async with OneWidget(reply).run_test(size=(40, 30)) as pilot:
+        reply.add("One", 1)
+        await settle(pilot)
+        paragraph = reply.query_one(MarkdownParagraph)
+        layouts: list[bool] = []
+        update = paragraph.update
+        paragraph.update = lambda content, layout=True: (layouts.append(layout), update(content, layout=layout))[1]
+        reply.add(" two", 2)
+        await settle(pilot)
+        assert layouts == [False], "the same one line: repainted, not laid out"
+        width = paragraph.content_size.width
+        reply.add(" three" * (width // 6 + 1), 3)
+        await settle(pilot)
+        assert layouts == [False, True], "a new line: laid out"
+        assert paragraph.size.height == 2
+        assert paragraph._content.plain.startswith("One two three")

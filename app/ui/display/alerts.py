@@ -49,3 +49,25 @@ STOP_NOTES = {
 
 def stop_note(event: GenerationDone) -> str:
     return STOP_NOTES.get(event.reason, event.reason.value)
+
+
+def box_note(reason: StopReason, n_generated: int) -> str:
+    """How a reply stopped, as its box says it: "cancelled at 42 tokens", "done"."""
+    if reason is StopReason.CANCELLED:
+        return f"cancelled at {n_generated:,} token{'s' if n_generated != 1 else ''}"
+    return STOP_NOTES.get(reason, reason.value)
+
+
+def reply_note(metrics: dict | None) -> str:
+    """What a kept reply's box says about how it stopped; "" for a reply that ended by itself."""
+    metrics = metrics or {}
+    if metrics.get("cut_off") == "crash":
+        return "cut off: the app closed"
+    try:
+        reason = StopReason(metrics.get("stop_reason"))
+    except ValueError:
+        return ""
+    if reason is StopReason.EOG:
+        return ""
+    n = metrics.get("generated_tokens")
+    return box_note(reason, n) if isinstance(n, int) else STOP_NOTES.get(reason, reason.value)

@@ -39,6 +39,7 @@ from app.ui.widgets.latency_panel import LatencyPanel
 from app.ui.widgets.load_status import LoadStatus
 from app.ui.widgets.memory_panel import MemoryPanel
 from app.ui.widgets.reload_compare import ReloadComparePanel
+from app.ui.widgets.search_bar import SearchBar
 from app.ui.widgets.server_panel import ServerPanel
 from app.ui.widgets.status_line import StatusLine
 
@@ -65,6 +66,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
                 yield banner
                 yield LoadStatus(id="load")
                 yield ConversationView(id="conversation")
+                yield SearchBar(id="search")
                 yield ChatInput(id="input")
                 yield StatusLine(id="status")
             with VerticalScroll(id="sidebar"):
@@ -139,6 +141,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
     def show_history(self, messages: tuple[Message, ...]) -> None:
         self.query_one(ConversationView).sync(messages)
         self.query_one(HistoryPane).messages = messages
+        self.query_one(SearchBar).show_messages(messages)
 
     def show_sync(self, event: SyncDone) -> None:
         self.query_one(HistoryPane).last_sync = event
@@ -216,6 +219,34 @@ class MainScreen(Screen[None], inherit_bindings=False):
             view.scroll_to_widget(block, top=True, animate=False)
             block.add_class("-found")
             self.set_timer(3.0, partial(block.remove_class, "-found"))
+
+    # ----- search
+
+    def open_search(self) -> None:
+        bar = self.query_one(SearchBar)
+        if not bar.is_open:
+            bar.show_messages(self.query_one(HistoryPane).messages)
+        bar.open()
+
+    def on_search_bar_moved(self, event: SearchBar.Moved) -> None:
+        view = self.query_one(ConversationView)
+        match = event.match
+        if match is None:
+            view.clear_match()
+            return
+        message = self.query_one(SearchBar).messages[match.message]
+        if not view.show_match(message, match.start, match.end):
+            view.clear_match()  # older than the messages shown: the history pane lists it
+            self._reveal_in_history(match.message)
+
+    def _reveal_in_history(self, index: int) -> None:
+        """Open the history pane on message `index` without taking the focus from the search."""
+        self.query_one(HistoryPane).add_class("-open")
+        self.query_one(HistoryList).highlighted = index
+
+    def on_search_bar_closed(self, _event: SearchBar.Closed) -> None:
+        self.query_one(ConversationView).clear_match()
+        self.focus_input()
 
     def highlighted_message(self) -> int | None:
         return self.query_one(HistoryPane).highlighted_index()

@@ -1,4 +1,4 @@
-"""The multi-line message input: Enter sends, Ctrl+J (or Shift+Enter) starts a new line."""
+"""The multi-line message input: Enter sends, Ctrl+J (or Shift+Enter) starts a new line, Ctrl+U clears it."""
 
 from __future__ import annotations
 
@@ -51,3 +51,8 @@ class ChatInput(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    def action_clear(self) -> None:
+        """Empty the input as one edit, which the input's undo (ctrl+z) brings back."""
+        if self.text:
+            self.clear()

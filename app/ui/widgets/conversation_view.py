@@ -1,24 +1,26 @@
 """The conversation: one widget per message, plus the reply streaming in.
 
-A streaming reply only ever appends text; it becomes Markdown once the turn has ended.
+A streaming reply is Markdown as it streams, and stays on screen as the finished reply.
 Syncing with the history keeps every message widget whose message did not change.
 """
 
 from __future__ import annotations
 
-from rich.segment import Segment
-from rich.style import Style
+import re
+
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.geometry import Region, Size
-from textual.reactive import Reactive
-from textual.selection import Selection
-from textual.strip import Strip
+from textual.events import Mount
+from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownBlock, MarkdownFence, MarkdownStream
 
 from app.core.conversations.conversation import Message
-from app.ui.display.text_wrap import wrap_keeping_text
+from app.ui.display.alerts import reply_note
+from app.ui.widgets.streamed_blocks import StreamedBulletList, StreamedOrderedList, StreamedParagraph
+
+FOUND_STYLE = "bold $background on $accent"
 
 
 class MessageBlock(Static):
@@ -28,130 +30,122 @@ class MessageBlock(Static):
         super().__init__(Content(message.content), classes=f"message -{message.role}")
         self.key = (message.id, message.content)
         self.border_title = message.role
+        self.text = message.content
+
+    def highlight(self, start: int, end: int) -> bool:
+        self.update(Content(self.text).stylize(FOUND_STYLE, start, end))
+        return True
+
+    def unhighlight(self) -> None:
+        self.update(Content(self.text))
 
 
 class ReplyBlock(Markdown):
-    """A finished assistant reply, rendered once as Markdown."""
+    """An assistant reply as Markdown; its title says how a reply that did not finish stopped."""
 
-    def __init__(self, message: Message) -> None:
-        super().__init__(message.content, classes="message -assistant")
+    def __init__(self, message: Message | None = None, classes: str = "message -assistant") -> None:
+        super().__init__(message.content if message is not None else None, classes=classes)
+        self.key: tuple[int | None, str] = (None, "")
+        self._found: tuple[MarkdownBlock, Content] | None = None  # a block shown with a match, and its own content
+        if message is not None:
+            self.became(message)
+
+    def became(self, message: Message) -> None:
+        """Stand for `message` from now on: a stopped stream is kept as the finished reply."""
         self.key = (message.id, message.content)
-        self.border_title = "assistant"
+        note = reply_note(message.metrics)
+        self.border_title = f"assistant · {note}" if note else "assistant"
+        tokens = (message.metrics or {}).get("generated_tokens")
+        self.border_subtitle = f"{tokens:,} token{'s' if tokens != 1 else ''}" if isinstance(tokens, int) else ""
+
+    def highlight(self, start: int, end: int) -> bool:
+        """Highlight the reply's text `start:end` where it is shown; False when the Markdown does not show it as written.
+
+        Markdown drops its markup, so the match is found again in the rendered blocks: the
+        same occurrence of the same words, counted from the top of the reply.
+        """
+        self.unhighlight()
+        text = self.key[1] or self.source
+        words = re.compile(re.escape(text[start:end]), re.IGNORECASE)
+        nth = len(words.findall(text, 0, start))
+        for block in self.query(MarkdownBlock):
+            shown = block._content
+            if not shown.plain or (block.children and not isinstance(block, MarkdownFence)):
+                continue
+            found = list(words.finditer(shown.plain))
+            if nth < len(found):
+                self._found = (block, shown)
+                _show_content(block, shown.stylize(FOUND_STYLE, found[nth].start(), found[nth].end()))
+                return True
+            nth -= len(found)
+        return False
+
+    def unhighlight(self) -> None:
+        if self._found is not None:
+            block, content = self._found
+            self._found = None
+            if block.is_attached:
+                _show_content(block, content)
 
 
-class StreamingReply(Widget):
-    """The reply being generated: new text is appended, nothing is parsed until the end.
+def _show_content(block: MarkdownBlock, content: Content) -> None:
+    """Repaint a block with `content` without changing what it was built from."""
+    if isinstance(block, MarkdownFence):
+        block.query_one("#code-content", Static).update(content)
+    else:
+        block.update(content)
 
-    Wrapped lines above the last one never change as text is added, so each append
-    re-wraps only the last line and repaints it and the token count on the bottom row.
-    A new line needs a new layout and scrolls the whole conversation, so when the text
-    outgrows the widget it grows by `SPARE_ROWS` more than it needs.
+
+class StreamingReply(ReplyBlock):
+    """The reply being generated, rendered as Markdown while it streams.
+
+    Text reaches it at most once a frame; a `MarkdownStream` appends it, which re-parses only
+    the last block of the reply (a paragraph, a list, a code fence) and updates that block
+    in place (see `streamed_blocks` for what that costs), and folds text that arrives while an append
+    is still running into the next one.
+    The reply's length in tokens is on the bottom border. When the turn ends the same widget
+    stays as the finished reply, so nothing is parsed or laid out again.
     """
 
-    DEFAULT_CSS = """
-    StreamingReply { height: auto; }
-    """
-    SPARE_ROWS = 4
-    virtual_size = Reactive(Size(0, 0), layout=False)  # it never scrolls: a new size is no second layout
+    BLOCKS = {**Markdown.BLOCKS, "paragraph_open": StreamedParagraph,
+              "bullet_list_open": StreamedBulletList, "ordered_list_open": StreamedOrderedList}
 
     def __init__(self) -> None:
         super().__init__(classes="message -assistant -streaming")
         self.border_title = "assistant · reading the prompt"
         self._chunks: list[str] = []
-        self._width = 0
-        self._settled: list[str] = []  # wrapped lines that appending can no longer change
-        self._last = ""  # the last wrapped line, still growing
-        self._breaks: set[int] = set()  # settled lines that end a paragraph (the others are soft-wrapped)
-        self._count = ""  # the bottom row: the reply's length so far
-        self._rows = 2  # text rows plus the count row
+        self._stream: MarkdownStream | None = None
         self.finished = False
 
-    def append(self, text: str, tokens: int | None = None) -> None:
-        """Add streamed text; `tokens`, the reply's length so far, shows on the bottom row."""
+    async def _on_mount(self, event: Mount) -> None:
+        event.prevent_default()  # Markdown's own handler would render an empty document over text that came first
+        shown = self.text
+        await self.update(shown)
+        self._stream = Markdown.get_stream(self)
+        if len(self.text) > len(shown):
+            await self._stream.write(self.text[len(shown):])
+
+    def add(self, text: str, tokens: int | None = None) -> None:
+        """Add streamed text; `tokens`, the reply's length so far, shows on the bottom border."""
         if tokens is not None:
-            self._count = f"{tokens:,} token{'s' if tokens != 1 else ''}"
-        if text:
-            if not self._chunks:
-                self.border_title = "assistant · generating"
-            self._chunks.append(text)
-        width = self.content_size.width
-        if not width or width != self._width:
-            self.refresh(layout=True)  # wrapped in full for the new width when laid out
+            self._show_count(f"{tokens:,} token{'s' if tokens != 1 else ''}")
+        if not text:
             return
-        first_changed = len(self._settled)
-        if text:
-            self._add(text)
-        needed = self._needed_rows()
-        if needed > self._rows:
-            self._rows = needed + self.SPARE_ROWS
-            self.refresh(layout=True)
-        else:
-            self.refresh(Region(0, first_changed, width, len(self._settled) - first_changed + 1),
-                         Region(0, self._rows - 1, width, 1))
+        if not self._chunks:
+            self.border_title = "assistant · generating"
+        self._chunks.append(text)
+        if self._stream is not None and not self.finished:  # before the mount, the mount renders it
+            self.call_next(self._stream.write, text)
 
-    def _needed_rows(self) -> int:
-        return len(self._settled) + 2
-
-    def _add(self, text: str) -> None:
-        *ended, growing = (self._last + text).split("\n")
-        for paragraph in ended:
-            self._settled.extend(wrap_keeping_text(paragraph, self._width))
-            self._breaks.add(len(self._settled) - 1)
-        lines = wrap_keeping_text(growing, self._width)
-        self._settled.extend(lines[:-1])
-        self._last = lines[-1]
-
-    def _rewrap(self, width: int) -> None:
-        self._width = width
-        self._settled, self._last, self._breaks = [], "", set()
-        self._add(self.text)
-        self._rows = self._needed_rows()
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if width and width != self._width:
-            self._rewrap(width)
-        return self._rows
-
-    def render_line(self, y: int) -> Strip:
-        style = self.rich_style
-        width = self.content_size.width
-        n = len(self._settled)
-        if y < n:
-            line = self._settled[y]
-        elif y == n:
-            line = self._last
-        elif y == self._rows - 1:
-            style = style + Style(dim=True)
-            line = self._count
-        else:
-            return Strip.blank(width, style)
-        strip = Strip(self._segments(line.rstrip(), y, style) if y <= n else [Segment(line.rstrip(), style)])
-        return strip.extend_cell_length(width, style).crop(0, width).apply_offsets(0, y)
-
-    def _segments(self, line: str, y: int, style: Style) -> list[Segment]:
-        """A text line, with the part under a mouse selection in the screen's selection style."""
-        selection = self.text_selection
-        span = selection.get_span(y) if selection is not None else None
-        if span is None:
-            return [Segment(line, style)]
-        start, end = span
-        end = len(line) if end == -1 else min(end, len(line))
-        # the component's colour comes back equal to its background: only the background marks the selection
-        selected = style + Style(bgcolor=self.screen.get_component_rich_style("screen--selection").bgcolor)
-        return [Segment(line[:start], style), Segment(line[start:end], selected), Segment(line[end:], style)]
-
-    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        """The selected text as it streamed: soft-wrapped lines join without a line break."""
-        parts: list[str] = []
-        for y, line in enumerate([*self._settled, self._last]):
-            span = selection.get_span(y)
-            if span is None:
-                continue
-            start, end = span
-            parts.append(line[start:] if end == -1 else line[start:end])
-            if y in self._breaks:
-                parts.append("\n")
-        return "".join(parts), "\n"
+    def _show_count(self, count: str) -> None:
+        """The count on the bottom border, repainting that row alone: `border_subtitle` repaints the whole box."""
+        width, height = self.outer_size
+        if not height or count == self.border_subtitle:
+            self.border_subtitle = count
+            return
+        self._border_subtitle = self.render_str(count)
+        top, _right, _bottom, left = self.styles.gutter
+        self.refresh(Region(-left, height - 1 - top, width, 1))  # the bottom border, in content coordinates
 
     @property
     def text(self) -> str:
@@ -160,6 +154,19 @@ class StreamingReply(Widget):
     def stop(self, note: str) -> None:
         self.finished = True
         self.border_title = f"assistant · {note}"
+        if self._stream is not None:
+            self.call_next(self._stream.stop)
+
+    def became(self, message: Message) -> None:
+        super().became(message)
+        self.remove_class("-streaming")
+        if message.content != self.text:
+            self.call_next(self._replace_text, message.content)
+
+    async def _replace_text(self, text: str) -> None:
+        if self._stream is not None:
+            await self._stream.stop()
+        await self.update(text)
 
 
 class ConversationView(VerticalScroll):
@@ -178,6 +185,7 @@ class ConversationView(VerticalScroll):
         super().__init__(**kwargs)
         self.max_shown = max_shown
         self._streaming: StreamingReply | None = None
+        self._found: MessageBlock | ReplyBlock | None = None  # the box of the search's current match
 
     def compose(self):
         yield Static(id="earlier")
@@ -196,7 +204,7 @@ class ConversationView(VerticalScroll):
 
     def append_reply(self, text: str, tokens: int | None = None) -> None:
         self.begin_reply()
-        self._streaming.append(text, tokens)
+        self._streaming.add(text, tokens)
 
     def stop_reply(self, note: str) -> None:
         if self._streaming is not None:
@@ -218,14 +226,22 @@ class ConversationView(VerticalScroll):
         shown = messages[hidden:]
         self._show_hidden_count(hidden)
         wanted = {(m.id, m.content) for m in shown}
-        blocks = [w for w in self.children if isinstance(w, (MessageBlock, ReplyBlock))]
-        kept = {b.key: b for b in blocks if b.key in wanted}
+        blocks = [w for w in self.children if isinstance(w, (MessageBlock, ReplyBlock)) and w is not self._streaming]
+        kept: dict[tuple, Widget] = {b.key: b for b in blocks if b.key in wanted}
         stale: list[Widget] = [b for b in blocks if b.key not in wanted]
         streaming = self._streaming
         if streaming is not None and streaming.finished:
-            stale.append(streaming)  # the finished reply is now a message of its own
-            streaming = self._streaming = None
+            self._streaming = None
+            reply = shown[-1] if shown else None
+            if streaming.text and reply is not None and reply.role == "assistant" and (reply.id, reply.content) not in kept:
+                streaming.became(reply)  # the stopped stream stays on screen as the reply it was
+                kept[streaming.key] = streaming
+            else:
+                stale.append(streaming)
+            streaming = None
         if stale:
+            if self._found in stale:
+                self._found = None
             self.remove_children(stale)
         fresh: list[Widget] = []
         mounted = False
@@ -242,6 +258,30 @@ class ConversationView(VerticalScroll):
             mounted = True
         if mounted or stale:
             self.anchor()
+
+    def show_match(self, message: Message, start: int, end: int) -> bool:
+        """Mark the box of `message`, scroll to it and highlight `start:end` in it; False when it is not shown."""
+        block = next((b for b in self.children if isinstance(b, (MessageBlock, ReplyBlock))
+                      and b.key[0] == message.id), None)
+        if block is None:
+            return False
+        if block is not self._found:
+            self.clear_match()
+            self._found = block
+            block.add_class("-found")
+        highlighted = block.highlight(start, end)
+        self.release_anchor()
+        if highlighted and isinstance(block, ReplyBlock) and block._found is not None:
+            self.scroll_to_widget(block._found[0], animate=False)
+        else:
+            self.scroll_to_widget(block, animate=False)
+        return True
+
+    def clear_match(self) -> None:
+        found, self._found = self._found, None
+        if found is not None and found.is_attached:
+            found.remove_class("-found")
+            found.unhighlight()
 
     def _show_hidden_count(self, hidden: int) -> None:
         note = self.query_one("#earlier", Static)
