@@ -351,12 +351,12 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
     def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
         info = event.info
         backend = event.backend
+        name = info.short_name  # the full name and the path are in the sidebar's model panel
         if backend is not None and backend.remote:
-            self.sub_title = f"{info.name} · on {backend.where} · n_ctx {event.n_ctx:,} · connected in {event.load_seconds:.1f} s"
+            self.sub_title = f"{name} · on {backend.where} · n_ctx {event.n_ctx:,} · connected in {event.load_seconds:.1f} s"
         else:
-            self.sub_title = (
-                f"{info.name} · {info.params_label} · n_ctx {event.n_ctx:,} · loaded in {event.load_seconds:.1f} s"
-            )
+            self.sub_title = f"{name} · {info.params_label} · n_ctx {event.n_ctx:,} · loaded in {event.load_seconds:.1f} s"
+        self.main.show_model(info, backend)
         self.main.show_backend(backend)
         self._ready_status = f"ready · {info.name} · type a message and press Enter"
         self.main.show_loaded()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -36,6 +37,7 @@ from app.ui.widgets.history_pane import HistoryList, HistoryPane
 from app.ui.widgets.latency_panel import LatencyPanel
 from app.ui.widgets.load_status import LoadStatus
 from app.ui.widgets.memory_panel import MemoryPanel
+from app.ui.widgets.model_panel import ModelPanel
 from app.ui.widgets.reload_compare import ReloadComparePanel
 from app.ui.widgets.server_panel import ServerPanel
 from app.ui.widgets.sidebar_strip import SidebarStrip
@@ -80,6 +82,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
             sidebar = VerticalScroll(id="sidebar")
             sidebar.border_title = f"{self.sidebar_key} closes"  # drawn only where the sidebar opens over the chat
             with sidebar:
+                yield ModelPanel(id="model", classes="panel")
                 yield ContextGauge(id="gauge", classes="panel")
                 yield BudgetBar(id="budget", classes="panel")
                 yield ServerPanel(id="server", classes="panel")
@@ -88,6 +91,9 @@ class MainScreen(Screen[None], inherit_bindings=False):
                 yield CompressionPanel(id="compression", classes="panel")
                 yield ReloadComparePanel(id="reload", classes="panel")
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(Footer).compact = event.size.width < WIDE_COLUMNS  # more keys fit in a narrow footer
 
     def on_mount(self) -> None:
         self.query_one(ChatInput).focus()
@@ -123,6 +129,9 @@ class MainScreen(Screen[None], inherit_bindings=False):
         banner = self.query_one(AlertBanner)
         banner.percent = percent
         banner.level = level
+
+    def show_model(self, info, backend) -> None:
+        self.query_one(ModelPanel).show(info, backend)
 
     def show_backend(self, backend) -> None:
         self.query_one(ServerPanel).show_backend(backend)
