@@ -24,7 +24,7 @@ MIN_WIDTH = 20
 MIN_HEIGHT = 6
 NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
 X_TICK_CELLS = 10  # about one x tick per this many columns
-Y_TICK_ROWS = 2  # about one y tick per this many rows of the plot
+Y_TICK_ROWS = 3  # about one y tick per this many rows of the plot
 FRAME_ROWS = 5  # title, the frame's top and bottom, the x tick labels and the axis labels
 
 
