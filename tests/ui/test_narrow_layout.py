@@ -4,10 +4,11 @@ or hide the full sidebar, and the history pane over the chat on a narrow screen.
 from __future__ import annotations
 
 from app.core.engine.model_info import ModelInfo
+from app.core.formatting import fmt_int
 from app.ui import bindings
 from app.ui.widgets.sidebar_strip import SidebarStrip
 from fake_session import INFO
-from harness import async_test, fake_app, send, settle
+from harness import async_test, fake_app, send, settle, wait_for
 
 NARROW, WIDE = (80, 24), (160, 48)
 
@@ -171,3 +172,28 @@ async def test_the_title_has_the_short_name_and_the_model_panel_the_full_one():
         assert app.sub_title.startswith("SmolLM2 · 135M · n_ctx 2,048 · loaded in")
         panel = app.main.query_one("#model").content.plain
         assert INFO.name in panel and INFO.path in panel
+
+
+@async_test
+async def test_on_the_real_model_the_strip_shows_the_turn_s_figures_and_the_title_the_short_name(model_path):
+    from test_real_model import LOAD_TIMEOUT, TURN_TIMEOUT, real_app
+    from test_real_model import send as send_real
+
+    app = real_app(model_path, max_tokens=16)
+    async with app.run_test(size=NARROW) as pilot:
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT), app.engine_state.load_failed
+        await send_real(pilot, "Name a colour.")
+        assert await wait_for(pilot, lambda: app.last_stop is not None and not app.runner.busy, TURN_TIMEOUT)
+        await settle(pilot, 0.6)
+        update = app.latest_dashboard
+        strip = app.main.query_one(SidebarStrip).render().plain
+        assert f"{update.usage.percent:.1f}%" in strip and f"Tier {update.usage.tier}" in strip
+        assert update.memory.level.value.upper() in strip and "tok/s" in strip
+        assert not app.main.sidebar_shown and chat_width(app) == 80
+        info = app.session.engine.info
+        assert app.sub_title.startswith(f"{info.short_name} · ") and not info.short_name.endswith(".gguf")
+        assert info.name in app.main.query_one("#model").content.plain
+        await pilot.press("ctrl+b")
+        await settle(pilot)
+        assert app.main.sidebar_shown and chat_width(app) == 80
+        assert fmt_int(update.usage.used) in app.main.query_one("#gauge").content.plain
