@@ -152,13 +152,9 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
     def get_default_screen(self) -> MainScreen:
         self._main_screen = MainScreen(
             history_keys=self._history_keys_hint(), reload_key=bindings.key_for("app.context_size", self.keymap),
-            sidebar_key=self._first_key("app.sidebar"),
+            sidebar_key=bindings.key_label(bindings.key_for("app.sidebar", self.keymap)),
         )
         return self._main_screen
-
-    def _first_key(self, binding_id: str) -> str:
-        binding = next(b for b in bindings.APP.bindings if b.id == binding_id)
-        return bindings.keys_label(binding, self.keymap).split(", ")[0]
 
     def get_key_display(self, binding: Binding) -> str:
         """Every key on screen in one style ("F2", "Ctrl+Q", "Esc"), whatever the binding's own display."""
