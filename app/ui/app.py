@@ -12,7 +12,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
 
 from app.core import events as ev
 from app.core.compression.strategies import SUMMARIZING
@@ -172,9 +174,14 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
 
     def get_default_screen(self) -> MainScreen:
         self._main_screen = MainScreen(
-            history_keys=self._history_keys_hint(), reload_key=bindings.key_for("app.context_size", self.keymap)
+            history_keys=self._history_keys_hint(), reload_key=bindings.key_for("app.context_size", self.keymap),
+            sidebar_key=bindings.key_label(bindings.key_for("app.sidebar", self.keymap)),
         )
         return self._main_screen
+
+    def get_key_display(self, binding: Binding) -> str:
+        """Every key on screen in one style ("F2", "Ctrl+Q", "Esc"), whatever the binding's own display."""
+        return bindings.key_label(binding.key.split(",")[0])
 
     def _history_keys_hint(self) -> str:
         hints = [
@@ -378,13 +385,13 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
     def _on_model_loaded(self, event: ev.ModelLoaded) -> None:
         info = event.info
         backend = event.backend
+        name = info.short_name  # the full name and the path are in the sidebar's model panel
         if backend is not None and backend.remote:
-            self.sub_title = f"{info.name} · on {backend.where} · n_ctx {event.n_ctx:,} · connected in {event.load_seconds:.1f} s"
+            self.sub_title = f"{name} · on {backend.where} · n_ctx {event.n_ctx:,} · connected in {event.load_seconds:.1f} s"
         else:
             gpu = f" · {gpu_layers_label(info.n_gpu_layers)}" if info.n_gpu_layers else ""
-            self.sub_title = (
-                f"{info.name} · {info.params_label} · n_ctx {event.n_ctx:,}{gpu} · loaded in {event.load_seconds:.1f} s"
-            )
+            self.sub_title = f"{name} · {info.params_label} · n_ctx {event.n_ctx:,}{gpu} · loaded in {event.load_seconds:.1f} s"
+        self.main.show_model(info, backend)
         self.main.show_backend(backend)
         self._ready_status = f"ready · {info.name} · type a message and press Enter"
         self.main.show_loaded()
@@ -566,6 +573,10 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         if self.screen is self.main:
             self.main.toggle_history()
 
+    def action_toggle_sidebar(self) -> None:
+        if self.screen is self.main:
+            self.main.toggle_sidebar()
+
     def action_charts(self) -> None:
         if isinstance(self.screen, ChartsScreen):
             self.screen.dismiss(None)
@@ -603,14 +614,14 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         skip = {"command_palette", "help_quit", "copy_selection"}
         for b in bindings.APP.bindings:
             if b.action not in skip:
-                yield PaletteEntry(b.description, f"{b.id} · {self._keys_of(b)}", partial(self.run_action, b.action))
-        yield PaletteEntry("Send the typed message", f"chat.send · {self._keys_of(bindings.CHAT.bindings[0])}", self.action_send)
+                yield PaletteEntry(b.description, self._keys_of(b), partial(self.run_action, b.action))
+        yield PaletteEntry("Send the typed message", self._keys_of(bindings.CHAT.bindings[0]), self.action_send)
         clear = next(b for b in bindings.CHAT.bindings if b.id == "chat.clear")
-        yield PaletteEntry(clear.description, f"{clear.id} · {self._keys_of(clear)}", self.action_clear_input)
+        yield PaletteEntry(clear.description, self._keys_of(clear), self.action_clear_input)
         for b in bindings.HISTORY.bindings:
             yield PaletteEntry(
                 f"History: {b.description.lower()} the selected message",
-                f"{b.id} · {self._keys_of(b)} in the history pane",
+                f"{self._keys_of(b)} in the history pane",
                 partial(self.run_history_action, b.action),
             )
         yield from self.compression_palette_entries()
@@ -620,7 +631,16 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             yield PaletteEntry(f"Theme: {name}", "switch colours", partial(setattr, self, "theme", name))
 
     def _keys_of(self, binding) -> str:
-        return bindings.effective_keys(binding, self.keymap)
+        return bindings.keys_label(binding, self.keymap, " or ")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands, less those the app's entries already offer under the same title."""
+        ours = {entry.title for entry in self.palette_entries()}
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
+                yield command._replace(title="Keys of the focused field")
+            elif command.title not in ours:
+                yield command
 
 
 def run_app(settings: Settings, model_path: Path | None, new: bool = False, server: ServerOptions | None = None,

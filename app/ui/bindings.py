@@ -34,8 +34,9 @@ APP = BindingScope(
     "app",
     "Anywhere",
     (
-        Binding("f1,question_mark", "help", "Help", key_display="F1", id="app.help"),
+        Binding("f1,question_mark", "help", "Help", id="app.help"),
         Binding("f2", "toggle_history", "History", id="app.history"),
+        Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, id="app.sidebar"),
         Binding("f3", "charts", "Charts", id="app.charts"),
         Binding("f4", "change_theme", "Theme", show=False, id="app.theme"),
         Binding("ctrl+s", "snapshot", "Snapshot", show=False, id="app.snapshot"),
@@ -182,3 +183,35 @@ def effective_keys(binding: Binding, keymap: dict[str, str]) -> str:
     if binding.id and binding.id in keymap:
         return keymap[binding.id]
     return binding.key
+
+
+KEY_NAMES = {
+    "escape": "Esc", "enter": "Enter", "tab": "Tab", "space": "Space", "backspace": "Backspace",
+    "delete": "Del", "insert": "Ins", "home": "Home", "end": "End", "pageup": "PgUp", "pagedown": "PgDn",
+    "up": "↑", "down": "↓", "left": "←", "right": "→",
+}
+
+
+def key_label(key: str) -> str:
+    """How the footer, the help screen and the palette write a key: 'F1', 'Ctrl+B', 'Shift+Tab', 'Esc', '?', 'e'."""
+    key = key.strip()
+    if len(key) == 1:
+        return key
+    *modifiers, name = key.split("+")
+    if not name:  # "ctrl++": the key is "+" itself
+        modifiers, name = modifiers[:-1], "+"
+    if name in KEY_NAMES:
+        label = KEY_NAMES[name]
+    elif name[:1] == "f" and name[1:].isdigit():
+        label = name.upper()
+    elif len(name) == 1:
+        label = name.upper() if modifiers else name
+    else:
+        character = key_to_character(REPLACED_KEYS.get(name, name))
+        label = character if character and character.isprintable() else name.replace("_", " ").title()
+    return "+".join([*(m.title() for m in modifiers), label])
+
+
+def keys_label(binding: Binding, keymap: dict[str, str], joiner: str = ", ") -> str:
+    """Every key that runs `binding` once `keymap` is applied, each as `key_label` writes it."""
+    return joiner.join(key_label(k) for k in effective_keys(binding, keymap).split(",") if k.strip())

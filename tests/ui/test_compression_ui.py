@@ -311,11 +311,12 @@ async def test_the_palette_toggles_auto_compression_and_previews_a_strategy():
 
 def test_every_new_binding_has_an_id_and_a_palette_entry():
     app = tuning_app()
-    helps = " ".join(e.help for e in app.palette_entries())
+    entries = {e.title: e.help for e in app.palette_entries()}
+    helps = " ".join(entries.values())
     for binding in HISTORY_TOOLS.bindings:
-        assert binding.id and binding.id in helps
-    for binding_id in ("app.context_size", "app.sweep", "app.compression_settings"):
-        assert binding_id in helps
+        assert binding.id and f"{bindings.key_label(binding.key)} in the history pane" in helps
+    for title, key in (("Context size", "F10"), ("Sweep", "F12"), ("Compression settings", "Ctrl+O")):
+        assert entries[title] == key
     assert {b.id for b in HISTORY_TOOLS.bindings} <= bindings.all_binding_ids()
 
 

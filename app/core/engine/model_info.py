@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,15 @@ class ModelInfo:
     @property
     def has_chat_template(self) -> bool:
         return bool(self.chat_template)
+
+    @property
+    def short_name(self) -> str:
+        """A name that fits a title: GGUF `general.basename` if the file has one, else the file name without .gguf."""
+        if self.basename.strip():
+            return self.basename.strip()
+        file_name = PurePath(self.path).name
+        stem = file_name[:-5] if file_name.lower().endswith(".gguf") else file_name
+        return stem or self.name
 
     @property
     def params_label(self) -> str:

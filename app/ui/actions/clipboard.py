@@ -59,7 +59,7 @@ class ClipboardActions:
 
     def clipboard_palette_entries(self) -> Iterable[PaletteEntry]:
         binding = next(b for b in bindings.APP.bindings if b.id == "app.copy")
-        yield PaletteEntry(binding.description, f"{binding.id} · {bindings.effective_keys(binding, self.keymap)}",
+        yield PaletteEntry(binding.description, bindings.keys_label(binding, self.keymap, " or "),
                            self._palette_copy_selection)
 
     def action_copy_reply(self) -> None:

@@ -134,13 +134,11 @@ class CompressionActions:
     def compression_palette_entries(self) -> Iterable[PaletteEntry]:
         keys = self._tools_keys()
         for strategy, label in STRATEGY_LABELS.items():
-            yield PaletteEntry(f"Compression: preview {label}", f"history.compress · {keys['compress']} in the "
+            yield PaletteEntry(f"Compression: preview {label}", f"{keys['compress']} in the "
                                "history pane previews the strategy chosen there", partial(self._palette_preview, strategy))
-        yield PaletteEntry("Compression: undo the last one",
-                           f"history.undo_compression · {keys['undo_compression']} in the history pane",
+        yield PaletteEntry("Compression: undo the last one", f"{keys['undo_compression']} in the history pane",
                            partial(self._palette_tool, "undo_compression"))
-        yield PaletteEntry("Compression: next strategy",
-                           f"history.next_strategy · {keys['next_strategy']} in the history pane",
+        yield PaletteEntry("Compression: next strategy", f"{keys['next_strategy']} in the history pane",
                            partial(self._palette_tool, "next_strategy"))
         on = self.engine_settings.auto_compress
         yield PaletteEntry(f"Auto-compression: turn {'off' if on else 'on'}", f"it is {'on' if on else 'off'} now",

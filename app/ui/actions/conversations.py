@@ -105,7 +105,7 @@ class ConversationActions:
     def conversation_palette_entries(self) -> Iterable[PaletteEntry]:
         binding = bindings.HISTORY_UNDO.bindings[0]
         yield PaletteEntry("Undo delete: bring back the message deleted last",
-                           f"{binding.id} · {self._keys_of(binding)} in the history pane", self.action_undo_delete)
+                           f"{self._keys_of(binding)} in the history pane", self.action_undo_delete)
         listing = bindings.key_for("app.conversations", self.keymap)
         yield PaletteEntry("New conversation", f"the current one stays in the list ({listing})",
                            partial(self._conversation_chosen, ConversationChoice("new")))

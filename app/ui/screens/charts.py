@@ -15,10 +15,12 @@ from app.ui.display.chart_data import cache_hit_points, context_points, latency_
 from app.ui.widgets.plot_chart import PlotChart
 
 REFRESH_SECONDS = 1.0
+SHORT_ROWS = 32  # below this height the charts drop their frames and gaps (class -short)
 
 
 class ChartsScreen(Screen[None]):
     BINDINGS = [*SCREEN.bindings, *VIEWER.bindings]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_ROWS, "-tall")]
 
     def __init__(self, source: Callable[[], ChartSeries]) -> None:
         super().__init__()

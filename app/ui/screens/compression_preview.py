@@ -17,6 +17,7 @@ from app.core.compression.strategies import CompressionPlan, PlanItem
 from app.core.formatting import fmt_int
 from app.ui.actions.early_keys import OpensOnItsOwn
 from app.ui.bindings import BindingScope
+from app.ui.screens.tuning_dialog import OpensAtTheTop
 from app.ui.widgets.compression_controls import strategy_label
 
 PREVIEW = BindingScope(
@@ -72,7 +73,7 @@ def new_summaries(plan: CompressionPlan) -> list[str]:
     return [m.content for m in plan.after if m.summary and m.id not in old]
 
 
-class CompressionPreviewScreen(OpensOnItsOwn, ModalScreen[bool]):
+class CompressionPreviewScreen(OpensAtTheTop, OpensOnItsOwn, ModalScreen[bool]):
     CSS_PATH = "tuning.tcss"
     BINDINGS = list(PREVIEW.bindings)
 
@@ -116,7 +117,7 @@ class CompressionPreviewScreen(OpensOnItsOwn, ModalScreen[bool]):
                 yield Button("Cancel (Esc)", id="preview-cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#preview-apply" if self.plan.changed else "#preview-cancel", Button).focus()
+        self.query_one("#preview-apply" if self.plan.changed else "#preview-cancel", Button).focus(scroll_visible=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

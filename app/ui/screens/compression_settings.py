@@ -19,6 +19,7 @@ from app.core.compression.strategies import STRATEGIES
 from app.core.config.settings import Settings
 from app.core.errors import UsageError
 from app.ui.bindings import BindingScope
+from app.ui.screens.tuning_dialog import OpensAtTheTop
 from app.ui.widgets.compression_controls import strategy_label
 
 SETTINGS_DIALOG = BindingScope(
@@ -83,7 +84,7 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-class CompressionSettingsScreen(ModalScreen[CompressionChoice | None]):
+class CompressionSettingsScreen(OpensAtTheTop, ModalScreen[CompressionChoice | None]):
     CSS_PATH = "tuning.tcss"
     BINDINGS = list(SETTINGS_DIALOG.bindings)
 

@@ -27,6 +27,7 @@ from app.core.sweep.run import SweepPoint, over_train_warning
 from app.core.telemetry.kv_cache import kv_bytes
 from app.ui.actions.early_keys import OpensOnItsOwn
 from app.ui.bindings import BindingScope
+from app.ui.screens.tuning_dialog import OpensAtTheTop
 from app.ui.widgets.compression_controls import strategy_label
 
 CONTEXT_DIALOG = BindingScope(
@@ -101,7 +102,7 @@ def check_request(size_text: str, chosen: int | None, type_k: str, type_v: str, 
     return ReloadRequest(n_ctx, type_k, type_v, flash_attn, strategy)
 
 
-class ContextSizeScreen(OpensOnItsOwn, ModalScreen[ReloadRequest | None]):
+class ContextSizeScreen(OpensAtTheTop, OpensOnItsOwn, ModalScreen[ReloadRequest | None]):
     CSS_PATH = "tuning.tcss"
     BINDINGS = list(CONTEXT_DIALOG.bindings)
 

@@ -27,7 +27,7 @@ from app.core.conversations.store import (
 from app.core.formatting import fmt_int
 from app.core.growth.format import fmt_when
 from app.ui.actions.palette import PaletteEntry
-from app.ui.bindings import SCREEN, BindingScope, effective_keys
+from app.ui.bindings import SCREEN, BindingScope, keys_label
 from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.name_prompt import NamePromptScreen
 from app.ui.screens.snapshots import ScreenCommands
@@ -225,6 +225,6 @@ class ConversationsScreen(Screen[ConversationChoice | None]):
         for binding in CONVERSATIONS.bindings:
             suffix = {"open": " the selected conversation", "rename": " the selected conversation",
                       "delete": " the selected conversation", "close": " the list"}.get(binding.action, "")
-            keys = effective_keys(binding, getattr(self.app, "keymap", {}))
-            yield PaletteEntry(f"Conversations: {binding.description.lower()}{suffix}", f"{binding.id} · {keys}",
+            keys = keys_label(binding, getattr(self.app, "keymap", {}), " or ")
+            yield PaletteEntry(f"Conversations: {binding.description.lower()}{suffix}", keys,
                                partial(self.run_action, binding.action))

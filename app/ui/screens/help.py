@@ -1,15 +1,33 @@
-"""Every key binding, as the keymap in config.toml has left it."""
+"""Every key binding, as the keymap in config.toml has left it, grouped by where it works."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
-from app.ui.bindings import VIEWER, all_scopes, effective_keys
+from app.ui.bindings import VIEWER, all_scopes, keys_label
+from app.ui.display.key_table import KeyGroup, KeyRow, key_table
+from app.ui.widgets.text_block import LivePanel
+
+
+def key_groups(keymap: dict[str, str]) -> tuple[KeyGroup, ...]:
+    return tuple(
+        KeyGroup(scope.title, tuple(KeyRow(keys_label(b, keymap), b.description or b.action, b.id or "")
+                                    for b in scope.bindings))
+        for scope in all_scopes()
+    )
+
+
+class KeyTable(LivePanel):
+    def __init__(self, groups: tuple[KeyGroup, ...], **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.groups = groups
+
+    def draw(self, width: int) -> Content:
+        return key_table(self.groups, width)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -29,20 +47,13 @@ class HelpScreen(ModalScreen[None]):
                 ),
                 id="help-title",
             )
-            yield DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
-            yield Static(Content.styled("Esc or q closes · Ctrl+P lists every action", "$text-muted"), id="help-foot")
+            with VerticalScroll(id="help-table"):
+                yield KeyTable(key_groups(self.keymap), id="help-keys")
+            yield Static(Content.styled("Esc or q closes · ↑ ↓ PgUp PgDn scroll · Ctrl+P lists every action", "$text-muted"),
+                         id="help-foot")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Where", "Key", "Action", "Id")
-        for scope in all_scopes():
-            for binding in scope.bindings:
-                table.add_row(scope.title, self._keys(binding), binding.description or binding.action, binding.id)
-        table.focus()
-
-    def _keys(self, binding: Binding) -> str:
-        keys = effective_keys(binding, self.keymap).split(",")
-        return ", ".join(self.app.get_key_display(Binding(k.strip(), binding.action)) for k in keys)
+        self.query_one("#help-table").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -38,22 +39,32 @@ from app.ui.widgets.history_pane import HistoryList, HistoryPane
 from app.ui.widgets.latency_panel import LatencyPanel
 from app.ui.widgets.load_status import LoadStatus
 from app.ui.widgets.memory_panel import MemoryPanel
+from app.ui.widgets.model_panel import ModelPanel
 from app.ui.widgets.reload_compare import ReloadComparePanel
 from app.ui.widgets.search_bar import SearchBar
 from app.ui.widgets.server_panel import ServerPanel
+from app.ui.widgets.sidebar_strip import SidebarStrip
 from app.ui.widgets.status_line import StatusLine
+
+WIDE_COLUMNS = 120  # from this width on, the full sidebar fits beside the conversation
 
 
 class MainScreen(Screen[None], inherit_bindings=False):
+    """Below `WIDE_COLUMNS` the screen has the class `-narrow` (else `-wide`): the sidebar then
+    collapses to a one-line strip and opens over the chat, like the history pane.
+    `-sidebar-open` (narrow) and `-sidebar-closed` (wide) record the user's choice for each width."""
+
     BINDINGS = list(SCREEN.bindings)
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_COLUMNS, "-wide")]
 
     class Ready(TextualMessage):
         """Every widget is mounted: the app may start sending data."""
 
-    def __init__(self, history_keys: str = "", reload_key: str = "F10") -> None:
+    def __init__(self, history_keys: str = "", reload_key: str = "F10", sidebar_key: str = "Ctrl+B") -> None:
         super().__init__()
         self.history_keys = history_keys
         self.reload_key = reload_key
+        self.sidebar_key = sidebar_key
         self._level_t = float("-inf")
 
     def compose(self) -> ComposeResult:
@@ -61,6 +72,9 @@ class MainScreen(Screen[None], inherit_bindings=False):
         with Horizontal(id="body"):
             yield HistoryPane(keys_hint=self.history_keys, id="history")
             with Vertical(id="chat"):
+                strip = SidebarStrip(id="sidebar-strip")
+                strip.key = self.sidebar_key
+                yield strip
                 banner = AlertBanner(id="banner")
                 banner.reload_key = self.reload_key
                 yield banner
@@ -69,7 +83,10 @@ class MainScreen(Screen[None], inherit_bindings=False):
                 yield SearchBar(id="search")
                 yield ChatInput(id="input")
                 yield StatusLine(id="status")
-            with VerticalScroll(id="sidebar"):
+            sidebar = VerticalScroll(id="sidebar")
+            sidebar.border_title = f"{self.sidebar_key} closes"  # drawn only where the sidebar opens over the chat
+            with sidebar:
+                yield ModelPanel(id="model", classes="panel")
                 yield ContextGauge(id="gauge", classes="panel")
                 yield BudgetBar(id="budget", classes="panel")
                 yield ServerPanel(id="server", classes="panel")
@@ -79,6 +96,9 @@ class MainScreen(Screen[None], inherit_bindings=False):
                 yield ChatSettingsPanel(id="chat-settings", classes="panel")
                 yield ReloadComparePanel(id="reload", classes="panel")
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(Footer).compact = event.size.width < WIDE_COLUMNS  # more keys fit in a narrow footer
 
     def on_mount(self) -> None:
         self.query_one(ChatInput).focus()
@@ -96,6 +116,7 @@ class MainScreen(Screen[None], inherit_bindings=False):
             self.set_status("generating · Esc cancels", busy=True)
 
     def show_dashboard(self, update: DashboardUpdate, frame_cost: FrameCost | None = None) -> None:
+        self.query_one(SidebarStrip).update = update
         self.query_one(ContextGauge).show(update.usage, update.forecast)
         self.query_one(BudgetBar).usage = update.usage
         self.query_one(MemoryPanel).show(update.memory, update.kv)
@@ -116,6 +137,9 @@ class MainScreen(Screen[None], inherit_bindings=False):
         banner = self.query_one(AlertBanner)
         banner.percent = percent
         banner.level = level
+
+    def show_model(self, info, backend) -> None:
+        self.query_one(ModelPanel).show(info, backend)
 
     def show_backend(self, backend) -> None:
         self.query_one(ServerPanel).show_backend(backend)
@@ -193,8 +217,32 @@ class MainScreen(Screen[None], inherit_bindings=False):
     def history_open(self) -> bool:
         return self.query_one(HistoryPane).has_class("-open")
 
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    @property
+    def sidebar_shown(self) -> bool:
+        """Whether the full sidebar is on screen (beside the chat, or over it when narrow)."""
+        return self.has_class("-sidebar-open") if self.narrow else not self.has_class("-sidebar-closed")
+
+    def toggle_sidebar(self) -> bool:
+        """Collapse the full sidebar to its strip, or bring it back; True when it is shown now."""
+        if self.narrow:
+            self.toggle_class("-sidebar-open")
+            if self.sidebar_shown and self.history_open:
+                self.toggle_history()  # both would cover the chat
+        else:
+            self.toggle_class("-sidebar-closed")
+        return self.sidebar_shown
+
+    def on_sidebar_strip_clicked(self, _message: SidebarStrip.Clicked) -> None:
+        self.toggle_sidebar()
+
     def toggle_history(self) -> bool:
         pane = self.query_one(HistoryPane)
+        if self.narrow and not pane.has_class("-open") and self.sidebar_shown:
+            self.toggle_sidebar()  # the pane opens over the chat where the sidebar was
         pane.toggle_class("-open")
         if pane.has_class("-open"):
             self.query_one(HistoryList).focus()

@@ -23,7 +23,7 @@ from app.core.formatting import fmt_bytes, fmt_int
 from app.core.growth.format import fmt_when
 from app.core.snapshots.store import SnapshotError, SnapshotInfo, SnapshotStore, check_name
 from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
-from app.ui.bindings import SCREEN, BindingScope, effective_keys
+from app.ui.bindings import SCREEN, BindingScope, keys_label
 from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.name_prompt import NamePromptScreen
 
@@ -207,5 +207,5 @@ class SnapshotPickerScreen(Screen[str | None]):
         for binding in SNAPSHOTS.bindings:
             title = f"Snapshots: {binding.description.lower()}" + (
                 " the selected snapshot" if binding.action != "close" else " the picker")
-            keys = effective_keys(binding, getattr(self.app, "keymap", {}))
-            yield PaletteEntry(title, f"{binding.id} · {keys}", partial(self.run_action, binding.action))
+            keys = keys_label(binding, getattr(self.app, "keymap", {}), " or ")
+            yield PaletteEntry(title, keys, partial(self.run_action, binding.action))

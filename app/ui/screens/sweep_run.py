@@ -19,6 +19,7 @@ from app.core.sweep.run import parse_fill, sweep_points
 from app.core.sweep.session_sweep import SweepProgress, SweepRequest
 from app.ui.actions.early_keys import OpensOnItsOwn
 from app.ui.bindings import BindingScope
+from app.ui.screens.tuning_dialog import OpensAtTheTop
 
 SWEEP_DIALOGS = BindingScope(
     "sweep_run",
@@ -38,7 +39,7 @@ def check_sweep(sizes: str, cache_types: str, fill: str, flash_attn: bool) -> Sw
     return SweepRequest(tuple(points), parse_fill(fill.strip()))
 
 
-class SweepSetupScreen(OpensOnItsOwn, ModalScreen[SweepRequest | None]):
+class SweepSetupScreen(OpensAtTheTop, OpensOnItsOwn, ModalScreen[SweepRequest | None]):
     CSS_PATH = "tuning.tcss"
     BINDINGS = list(SWEEP_DIALOGS.bindings)
 
@@ -129,7 +130,7 @@ class SweepSetupScreen(OpensOnItsOwn, ModalScreen[SweepRequest | None]):
         self.dismiss(None)
 
 
-class SweepProgressScreen(ModalScreen[None]):
+class SweepProgressScreen(OpensAtTheTop, ModalScreen[None]):
     """Progress of a running sweep; Esc asks it to stop after the current step."""
 
     CSS_PATH = "tuning.tcss"

@@ -74,13 +74,16 @@ LABEL = "$text-muted"
 
 
 def row(*cells: tuple[str, Content | str], widths: tuple[int, ...] = (10, 12, 8)) -> Content:
-    """Label/value pairs in fixed columns: `row(("used", "1,490"), ("free", "250"))`."""
+    """Label/value pairs in fixed columns: `row(("used", "1,490"), ("free", "250"))`.
+
+    A label or value wider than its column still ends with a space, so it never runs into the next one.
+    """
     parts: list[Content] = []
     for i, (label, value) in enumerate(cells):
         value_content = value if isinstance(value, Content) else Content(value)
         label_width = widths[0] if i == 0 else widths[2]
-        parts.append(Content.styled(label.ljust(label_width), LABEL))
+        parts.append(Content.styled(label.ljust(label_width if not label else max(label_width, len(label) + 1)), LABEL))
         if i < len(cells) - 1:
-            value_content = value_content.pad_right(max(0, widths[1] - value_content.cell_length))
+            value_content = value_content.pad_right(max(1, widths[1] - value_content.cell_length))
         parts.append(value_content)
     return Content.assemble(*parts)
