@@ -233,8 +233,8 @@ def main(argv=None) -> dict:
         ["UI thread busy while a reply streams", f"{tui['ui_busy']:.1%}",
          "CPU time of the thread that draws the dashboard, first token to last, median over the turns; "
          f"the latency panel's own figure for the same turns: {tui['shown_busy']:.1%}", "-"],
-        ["time per frame while a reply streams", f"{tui['frame_ms']:.1f} ms",
-         "text handed to the widgets to the screen update written, median per turn, as the latency panel shows it", "-"],
+        ["UI thread CPU time per frame while a reply streams", f"{tui['frame_ms']:.1f} ms",
+         "the UI thread's CPU time over the frames shown, median per turn, as the latency panel shows it", "-"],
         ["key press to screen update while streaming", f"p95 {tui['key_p95_ms']:.1f} ms",
          f"median {tui['key_median_ms']:.1f} ms over {tui['key_presses']} presses", "p95 < 50 ms"],
         ["process start to first frame", f"{first * 1000:.0f} ms", f"model ready at {ready * 1000:.0f} ms", "< 1 s"],

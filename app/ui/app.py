@@ -284,9 +284,8 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
                 self.charts = batch.dashboard.charts or self.charts
             if batch.last_token is not None:
                 self.turn_tokens = batch.last_token.index
-                started = self.frame_cost.frame_started()
+                self.frame_cost.frame_shown()
                 self.main.show_live(batch)
-                self.call_after_refresh(self.frame_cost.frame_painted, started)
                 text_shown = True
         update = self._held_dashboard
         if update is None:
@@ -473,7 +472,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         turn = command.activity is Activity.GENERATING
         if turn:
             self.frame_cost.stop()
-            self.call_after_refresh(self._show_frame_cost)  # after the last frame's own paint is timed
+            self.call_after_refresh(self._show_frame_cost)  # once the last frame has been drawn
             self.main.show_turn_ended()
         if command.activity is Activity.LOADING and event.ok and not before.loaded:
             self._on_load_finished()

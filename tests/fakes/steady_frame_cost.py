@@ -13,17 +13,14 @@ class SteadyFrameCost:
         self.streaming = False
         self._frames = 0
 
-    def frame_started(self) -> float:
+    def frame_shown(self) -> None:
         self.streaming = True
-        return 0.0
-
-    def frame_painted(self, started: float) -> None:
         self._frames += 1
 
     def stop(self) -> None:
         self.streaming = False
 
     def cost(self) -> FrameCost | None:
-        if not self._frames and not self.streaming:
+        if not self._frames:
             return None
-        return FrameCost(cpu_share=0.042, frame_ms=3.1, slowest_ms=7.5, frames=self._frames, streaming=self.streaming)
+        return FrameCost(cpu_share=0.042, frame_ms=3.1, frames=self._frames, streaming=self.streaming)

@@ -180,7 +180,7 @@ async def test_a_blank_system_prompt_removes_it_and_the_palette_lists_the_dialog
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
         entry = next(e for e in app.palette_entries() if e.title == "Chat settings")
-        assert entry.help == "app.chat_settings · ctrl+g"
+        assert entry.help == "Ctrl+G"
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)

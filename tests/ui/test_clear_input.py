@@ -35,7 +35,7 @@ async def test_clear_is_remappable_and_in_the_palette():
         await settle(pilot)
         assert chat.text == ""
         entry = next(e for e in app.palette_entries() if e.title == "Clear the input")
-        assert "chat.clear · ctrl+k" in entry.help
+        assert entry.help == "Ctrl+K"
         chat.insert("another draft")
         entry.run()
         await settle(pilot)

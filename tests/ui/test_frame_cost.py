@@ -29,7 +29,7 @@ async def test_the_latency_panel_shows_what_the_frames_cost_while_the_reply_stre
         assert cost is not None and not cost.streaming
         assert 2 <= cost.frames <= 30  # the fake's reply streams for about 0.4 s, at most 10 frames a second
         assert 0 < cost.cpu_share <= 1.0
-        assert 0 < cost.frame_ms <= cost.slowest_ms
+        assert cost.frame_ms > 0
         body = panel.query_one("#latency-body").content.plain
         assert f"{100 * cost.cpu_share:.1f}% CPU" in body and f"{cost.frame_ms:,.1f} ms" in body
 
