@@ -112,7 +112,7 @@ def open_dashboard(args: argparse.Namespace) -> int:
     from app.core.config.model_locator import FIRST
     from app.core.config.preflight import check_before_start
 
-    settings, choice, server = prepare_choice(args, look_for_others=True, theme=args.theme)
+    settings, choice, server = prepare_choice(args, theme=args.theme)
     if choice is not None and choice.how != FIRST:
         check_before_start(settings, choice.path)  # a model picked in the dashboard is checked as it loads
     from app.ui.app import run_app

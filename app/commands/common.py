@@ -31,10 +31,8 @@ def first_of_several(choice: ModelChoice) -> str:
             "`contextwatch models` lists them")
 
 
-def prepare_choice(args: argparse.Namespace, look_for_others: bool = False,
-                   **overrides) -> tuple[Settings, ModelChoice | None, ServerOptions | None]:
-    """As `prepare`, with how the model was chosen; `look_for_others` also reads the local stores
-    when the bundled model is used, so the caller can say what else there is."""
+def prepare_choice(args: argparse.Namespace, **overrides) -> tuple[Settings, ModelChoice | None, ServerOptions | None]:
+    """As `prepare`, with how the model was chosen."""
     settings = load_settings().with_overrides(
         n_ctx=getattr(args, "n_ctx", None),
         profile=getattr(args, "profile", None),
@@ -48,8 +46,7 @@ def prepare_choice(args: argparse.Namespace, look_for_others: bool = False,
     choice = None
     if server is None:
         n_ctx = settings.n_ctx if isinstance(settings.n_ctx, int) else DEFAULT_N_CTX
-        choice = choose_model(getattr(args, "model", None), settings.model, n_ctx=n_ctx,
-                              look_for_others=look_for_others)
+        choice = choose_model(getattr(args, "model", None), settings.model, n_ctx=n_ctx)
     try:
         llama_log.open_log(llama_log_path(), echo=getattr(args, "verbose", False))
     except OSError as err:

@@ -18,10 +18,10 @@ from textual.screen import Screen
 
 from app.core import events as ev
 from app.core.compression.strategies import SUMMARIZING
-from app.core.config.model_catalog import ModelCatalog
+from app.core.config.model_catalog import ModelCatalog, find_models
 from app.core.config.model_locator import BUNDLED, FIRST, ModelChoice
 from app.core.config.paths import resource_dir
-from app.core.config.settings import Settings, save_defaults
+from app.core.config.settings import DEFAULT_N_CTX, Settings, save_defaults
 from app.core.conversations.conversation import Message
 from app.core.conversations.prompt_text import clean_prompt
 from app.core.engine.server.options import ServerOptions
@@ -124,7 +124,6 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.frame_cost = FrameCostMeter()
         self._startup_notes: list[tuple[str, str]] = []
         self.keymap: dict[str, str] = self._checked_keymap()
-        self._note_other_models()
         self._main_screen: MainScreen | None = None
         self._setup_themes(theme_folder if theme_folder is not None else _theme_folder())
 
@@ -159,15 +158,29 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             )
         return {k: v for k, v in keymap.items() if k not in unknown and k not in bad}
 
-    def _note_other_models(self) -> None:
+    def _look_for_other_models(self) -> None:
+        """With the bundled model loaded, say whether the local stores hold others; read off the UI thread."""
         choice = self.start_choice
-        if choice is None or choice.how != BUNDLED or not choice.others:
+        if choice is None or choice.how != BUNDLED:
             return
+        if choice.found:
+            self._name_other_models(choice)
+        else:
+            self.run_worker(partial(self._read_stores, choice), thread=True, group="model-stores")
+
+    def _read_stores(self, choice: ModelChoice) -> None:
+        n_ctx = self.settings.n_ctx if isinstance(self.settings.n_ctx, int) else DEFAULT_N_CTX
+        found = ModelChoice(choice.path, choice.how, find_models(n_ctx).models)
+        self.call_from_thread(self._name_other_models, found)
+
+    def _name_other_models(self, choice: ModelChoice) -> None:
+        self.start_choice = choice
         n = len(choice.others)
-        key = bindings.key_for("app.models", self.keymap)
-        self._startup_notes.append(
-            (f"Using the bundled model {choice.path.name}; {n} other model{'s' if n != 1 else ''} found on this "
-             f"machine: {key} picks another.", "information"))
+        if not n:
+            return
+        key = bindings.key_label(bindings.key_for("app.models", self.keymap))
+        self.notify(f"Using the bundled model {choice.path.name}; {n} other model{'s' if n != 1 else ''} found on "
+                    f"this machine: {key} picks another.", timeout=10)
 
     def start_catalog(self) -> ModelCatalog:
         return ModelCatalog(self.start_choice.found if self.start_choice else ())
@@ -400,6 +413,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         """The engine thread is free only once the load command has returned, not at ModelLoaded."""
         self.show_settled("model loaded" if self.engine_state.pending else None, ready=self._ready_status)
         self.offer_resume()
+        self._look_for_other_models()
 
     def show_settled(self, note: str | None = None, ready: str = "ready") -> None:
         """What just finished, or `ready`; "ready" only when nothing is running or queued."""

@@ -65,10 +65,23 @@ async def test_picking_another_model_reloads_it_and_keeps_the_conversation(model
         assert [(m.role, m.content) for m in app.messages()] == before
         assert app.session.model_path == second_model
         assert app.session.engine.info.name == "Second Model"
-        assert app.sub_title.startswith("Second Model · ")
+        assert app.sub_title.startswith("second · ")  # the file's name; the model's own is in the model panel
         outcome = panel.outcome
         assert (outcome.before.model, outcome.after.model) == (read_metadata_header(model_path)["general.name"],
                                                                "Second Model")
         assert outcome.after.n_ctx == 1024 and outcome.reevaluated > 0
         assert any(n.startswith("Now running Second Model at n_ctx 1,024: the conversation is kept")
                    for n in notifications(app))
+
+
+@async_test
+async def test_with_the_bundled_model_loaded_the_stores_are_read_after_the_first_frame(model_path, second_model):
+    from app.core.config.model_locator import BUNDLED, ModelChoice
+
+    settings = Settings(n_ctx=1024)
+    app = ContextWatchApp(settings, lambda sink: Session(settings, model_path, sink=sink),
+                          model_choice=ModelChoice(model_path, BUNDLED))
+    async with app.run_test(size=SIZE) as pilot:
+        assert await wait_for(pilot, lambda: app.engine_state.loaded, LOAD_TIMEOUT)
+        assert await wait_for(pilot, lambda: any("1 other model found" in n for n in notifications(app)), 10)
+        assert [m.path for m in app.start_choice.others] == [second_model]

@@ -68,7 +68,7 @@ async def test_the_bundled_model_with_others_around_names_itself_and_the_picker_
         await settle(pilot)
         assert app.screen is app.main
         assert ("Using the bundled model SmolLM2-135M-Instruct.Q4_1.gguf; 2 other models found on this machine: "
-                "ctrl+l picks another.") in notifications(app)
+                "Ctrl+L picks another.") in notifications(app)
 
 
 @async_test

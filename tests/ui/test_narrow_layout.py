@@ -157,11 +157,11 @@ def test_key_labels():
         "F2", "Ctrl+B", "Esc", "?", "Shift+Tab", "e", "Ctrl+P"]
 
 
-def test_the_short_model_name_is_the_basename_or_the_file_name_without_gguf():
-    assert INFO.short_name == "SmolLM2"
-    fields = {**INFO.__dict__, "basename": ""}
-    assert ModelInfo(**fields).short_name == "SmolLM2-135M-Instruct.Q4_1"
-    assert ModelInfo(**{**fields, "path": ""}).short_name == INFO.name
+def test_the_short_model_name_is_the_file_name_without_gguf_or_the_basename():
+    assert INFO.short_name == "SmolLM2-135M-Instruct.Q4_1"
+    no_file = {**INFO.__dict__, "path": "http://127.0.0.1:8080"}
+    assert ModelInfo(**no_file).short_name == "SmolLM2"
+    assert ModelInfo(**{**no_file, "basename": ""}).short_name == INFO.name
 
 
 @async_test
@@ -169,7 +169,7 @@ async def test_the_title_has_the_short_name_and_the_model_panel_the_full_one():
     app = fake_app()
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        assert app.sub_title.startswith("SmolLM2 · 135M · n_ctx 2,048 · loaded in")
+        assert app.sub_title.startswith("SmolLM2-135M-Instruct.Q4_1 · 135M · n_ctx 2,048 · loaded in")
         panel = app.main.query_one("#model").content.plain
         assert INFO.name in panel and INFO.path in panel
 

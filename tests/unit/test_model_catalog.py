@@ -27,7 +27,7 @@ from app.core.config.model_catalog import (
     ollama_name,
 )
 from app.core.config.model_locator import BUNDLED as CHOSE_BUNDLED
-from app.core.config.model_locator import FIRST, ONLY, choose_model
+from app.core.config.model_locator import FIRST, ONLY, ModelChoice, choose_model
 from app.core.engine.gguf_file import read_metadata_header
 from app.core.engine.llama.memory_check import kv_estimate, read_metadata
 from app.core.engine.quantization import FILE_TYPES, quantization
@@ -204,11 +204,10 @@ def test_without_the_bundled_model_one_found_model_is_used_and_several_ask_for_a
         choose_model(None, None)
 
 
-def test_the_bundled_model_is_used_and_the_others_are_counted_only_when_asked(stores):
+def test_the_bundled_model_is_used_without_reading_the_stores(stores):
     quiet = choose_model(None, None)
     assert quiet.how == CHOSE_BUNDLED and quiet.found == ()
-    told = choose_model(None, None, look_for_others=True)
-    assert told.how == CHOSE_BUNDLED and len(told.others) == 4
+    assert len(ModelChoice(quiet.path, quiet.how, find_models(4096).models).others) == 4
     assert choose_model("x.gguf", None).found == ()
 
 

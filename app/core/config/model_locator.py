@@ -45,12 +45,12 @@ class ModelChoice:
 FLAG, CONFIG, BUNDLED, ONLY, FIRST = "flag", "config", "bundled", "only", "first"
 
 
-def choose_model(cli_path: str | None, config_path: str | None, *, n_ctx: int = 4096,
-                 look_for_others: bool = False) -> ModelChoice:
+def choose_model(cli_path: str | None, config_path: str | None, *, n_ctx: int = 4096) -> ModelChoice:
     """--model, then config.toml, then the bundled SmolLM2, then the first model the local stores hold.
 
-    The stores are read when no model was named, or with `look_for_others` (the dashboard tells
-    the user the bundled model has company). A UsageError names every place looked at when there is none.
+    The stores are read only when no model was named and the bundled one is absent (the dashboard
+    reads them after its first frame to say whether the bundled model has company). A UsageError
+    names every place looked at when there is none.
     """
     from app.core.config.model_catalog import find_models
 
@@ -59,11 +59,9 @@ def choose_model(cli_path: str | None, config_path: str | None, *, n_ctx: int = 
     if config_path:
         return ModelChoice(Path(config_path).expanduser(), CONFIG)
     bundled = bundled_model()
-    if bundled is not None and not look_for_others:
+    if bundled is not None:
         return ModelChoice(bundled, BUNDLED)
     catalog = find_models(n_ctx)
-    if bundled is not None:
-        return ModelChoice(bundled, BUNDLED, catalog.models)
     if catalog.models:
         how = ONLY if len(catalog.models) == 1 else FIRST
         return ModelChoice(catalog.models[0].path, how, catalog.models)

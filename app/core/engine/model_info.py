@@ -33,12 +33,12 @@ class ModelInfo:
 
     @property
     def short_name(self) -> str:
-        """A name that fits a title: GGUF `general.basename` if the file has one, else the file name without .gguf."""
-        if self.basename.strip():
-            return self.basename.strip()
+        """A name that fits a title: the file name without .gguf (it tells two quantizations of one model
+        apart), else GGUF `general.basename`, else the model's name."""
         file_name = PurePath(self.path).name
-        stem = file_name[:-5] if file_name.lower().endswith(".gguf") else file_name
-        return stem or self.name
+        if file_name.lower().endswith(".gguf") and len(file_name) > 5:
+            return file_name[:-5]
+        return self.basename.strip() or self.name
 
     @property
     def params_label(self) -> str:
