@@ -220,7 +220,7 @@ class FakeSession:
     def submit(self, text: str, sampling=None):
         self.calls.append(f"submit:{text}")
         self.conversation.append("user", text)
-        return self._turn(unsend_unanswered=True)
+        return self._turn(new_question=True)
 
     def regenerate(self, index: int, sampling=None):
         self.calls.append(f"regenerate:{index}")
@@ -229,7 +229,7 @@ class FakeSession:
         self.conversation.truncate(keep)
         return self._turn()
 
-    def _turn(self, unsend_unanswered: bool = False):
+    def _turn(self, new_question: bool = False):
         self.cancelled = False
         before = self.used  # the context before the question was added
         self._set_tokens()
@@ -268,7 +268,7 @@ class FakeSession:
             if self.quitting:
                 metrics["cut_off"] = "quit"
             self.conversation.append("assistant", text, metrics=metrics)
-        elif reason is ev.StopReason.CANCELLED and unsend_unanswered:
+        elif reason is ev.StopReason.CANCELLED and new_question:
             self.conversation.truncate(len(self.conversation) - 1)
         self.sink(ev.GenerationDone(reason, len(self.latency.recent), text))
         self.turns += 1
@@ -277,7 +277,7 @@ class FakeSession:
         self.used = self._prompt_tokens()
         self.cached_tokens = self.used
         self.context_by_turn.append((self.turns, self.used))
-        self.trends.record(before, self.used, reused, prompt - reused, grew=unsend_unanswered and not self.compress_in_turn)
+        self.trends.record(before, self.used, reused, prompt - reused, grew=new_question and not self.compress_in_turn)
         self.sink(self._history_event())
         self.sink(self.dashboard())
         self._autosave()

@@ -63,6 +63,16 @@ async def send(pilot, text: str = "What is a context window?") -> None:
     await settle(pilot, 0.25)
 
 
+async def send_and_wait(pilot, text: str, timeout: float = 90.0) -> None:
+    """Send `text` and wait until its turn has stopped and the engine thread is free (real models are slow)."""
+    app = pilot.app
+    app.last_stop = None
+    app.main.query_one(ChatInput).insert(text)
+    await pilot.press("enter")
+    assert await wait_for(pilot, lambda: app.last_stop is not None and not app.runner.busy, timeout)
+    await settle(pilot)
+
+
 def async_test(fn):
     """Run an `async def` test with asyncio.run (no async pytest plugin needed)."""
 

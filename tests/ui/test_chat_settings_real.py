@@ -10,23 +10,13 @@ from app.core.engine.results import common_prefix
 from app.core.session.session import Session
 from app.ui.app import ContextWatchApp
 from app.ui.screens.chat_settings import ChatSettingsScreen
-from app.ui.widgets.chat_input import ChatInput
-from harness import SIZE, async_test, settle, wait_for
+from harness import SIZE, async_test, send_and_wait, settle, wait_for
 
 pytestmark = pytest.mark.model
 
 TIMEOUT = 90.0
 OLD = "You are a helpful assistant."
 NEW = "You are a ship's cook. Answer every question with one short sentence about soup."
-
-
-async def send(pilot, text: str) -> None:
-    app = pilot.app
-    app.last_stop = None
-    app.main.query_one(ChatInput).insert(text)
-    await pilot.press("enter")
-    assert await wait_for(pilot, lambda: app.last_stop is not None and not app.runner.busy, TIMEOUT)
-    await settle(pilot)
 
 
 @async_test
@@ -42,7 +32,7 @@ async def test_temperature_0_and_a_new_system_prompt_reach_the_next_turn(model_p
         engine.sync = lambda ids, *rest: (synced.append(list(ids)), sync(ids, *rest))[1]
         app._on_turn_finished = lambda event: (turns.append(event), on_turn(event))
 
-        await send(pilot, "Name a colour.")
+        await send_and_wait(pilot, "Name a colour.")
         assert sampled[-1].temperature == 0.9 and OLD in engine.detokenize(synced[-1])
         cached = engine.cached_ids()
 
@@ -62,7 +52,7 @@ async def test_temperature_0_and_a_new_system_prompt_reach_the_next_turn(model_p
         assert (saved.temperature, saved.max_tokens, saved.system_prompt) == (0.0, 16, NEW)
         assert engine.cached_ids() == cached, "the cache is left as it is until the next turn"
 
-        await send(pilot, "Name a fruit.")
+        await send_and_wait(pilot, "Name a fruit.")
         prompt = synced[-1]
         text = engine.detokenize(prompt)
         assert NEW in text and OLD not in text

@@ -9,21 +9,11 @@ from app.core.engine.results import common_prefix
 from app.core.session.session import Session
 from app.ui.app import ContextWatchApp
 from app.ui.screens.compression_preview import CompressionPreviewScreen
-from app.ui.widgets.chat_input import ChatInput
-from harness import SIZE, async_test, settle, wait_for
+from harness import SIZE, async_test, send_and_wait, settle, wait_for
 
 pytestmark = pytest.mark.model
 
 TIMEOUT = 90.0
-
-
-async def send(pilot, text: str) -> None:
-    app = pilot.app
-    app.last_stop = None
-    app.main.query_one(ChatInput).insert(text)
-    await pilot.press("enter")
-    assert await wait_for(pilot, lambda: app.last_stop is not None and not app.runner.busy, TIMEOUT)
-    await settle(pilot)
 
 
 @async_test
@@ -36,7 +26,7 @@ async def test_escape_on_a_summary_preview_keeps_the_cache_for_the_next_turn(mod
         on_turn = app._on_turn_finished
         app._on_turn_finished = lambda event: (turns.append(event), on_turn(event))
         for question in ("Name a river in France.", "How long is it?", "Which city does it cross?"):
-            await send(pilot, question)
+            await send_and_wait(pilot, question)
         engine = app.session.engine
         cached = engine.cached_ids()
 
@@ -50,5 +40,5 @@ async def test_escape_on_a_summary_preview_keeps_the_cache_for_the_next_turn(mod
 
         question = "And what is its main tributary?"
         ids = engine.prompt_ids(app.session.conversation.as_chat() + [{"role": "user", "content": question}])
-        await send(pilot, question)
+        await send_and_wait(pilot, question)
         assert turns[-1].reused == common_prefix(cached, ids) >= turns[-2].prompt_tokens

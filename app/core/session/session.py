@@ -235,7 +235,7 @@ class Session:
         text = clean_prompt(text)
         self.conversation.append("user", text)
         try:
-            return self._turn(sampling, unsend_unanswered=True)
+            return self._turn(sampling, new_question=True)
         except (ContextFullError, Cancelled):
             if not self._quitting:
                 self.conversation.truncate(len(self.conversation) - 1)
@@ -312,8 +312,8 @@ class Session:
     def sampling(self) -> SamplingParams:
         return SamplingParams.from_settings(self.settings)
 
-    def _turn(self, sampling: SamplingParams | None, unsend_unanswered: bool = False) -> TurnResult:
-        """One reply; with `unsend_unanswered`, a new question cancelled before any reply leaves the history."""
+    def _turn(self, sampling: SamplingParams | None, new_question: bool = False) -> TurnResult:
+        """One reply; for a `new_question`, cancelled before any reply, the question leaves the history."""
         params = sampling or self.sampling()
         t_submit = time.perf_counter()
         self._cancel.clear()
@@ -377,12 +377,12 @@ class Session:
             sync=sync, usage=dash.usage, latency=dash.latency, memory=self.memory.sample_now(),
             kv=dash.kv, threshold_crossed=crossed, seconds=time.perf_counter() - t_submit,
         )
-        unsent = unsend_unanswered and outcome.reason is ev.StopReason.CANCELLED and not outcome.text and not self._quitting
+        unsent = new_question and outcome.reason is ev.StopReason.CANCELLED and not outcome.text and not self._quitting
         if unsent:
             self.conversation.truncate(len(self.conversation) - 1)
         self._after_turn(None if unsent else partial(self.trends.record, context_before, reused=sync.reused,
                                                      evaluated=sync.evaluated,
-                                                     grew=unsend_unanswered and compression is None))
+                                                     grew=new_question and compression is None))
         self._record_growth(context_before, result, compression)
         self.sink(ev.TurnFinished(
             outcome.reason, n_prompt, generated, sync.reused, sync.evaluated,

@@ -43,7 +43,7 @@ class HelpScreen(ModalScreen[None]):
                 Content.assemble(
                     ("Keys", "bold $text-primary"),
                     ("   remap any of them in config.toml under [keys], e.g. ", "$text-muted"),
-                    ('"app.history" = "ctrl+o"', "$text-accent"),
+                    ('"app.history" = "f11"', "$text-accent"),
                 ),
                 id="help-title",
             )
