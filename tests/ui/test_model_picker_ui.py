@@ -45,7 +45,7 @@ async def test_with_several_models_and_none_named_the_picker_opens_first_and_loa
         await pilot.press("down", "enter")
         assert await wait_for(pilot, lambda: app.engine_state.loaded)
         assert app.session.model_path == SECOND_MODEL.path
-        assert any("Loading tiny:latest. ctrl+l picks another model" in n for n in notifications(app))
+        assert any("Loading tiny:latest. Ctrl+L picks another model" in n for n in notifications(app))
 
 
 @async_test
@@ -120,3 +120,17 @@ async def test_the_picker_is_in_the_command_palette_and_the_help_under_its_id():
 
         listed = [line.split() for line in app.screen.query_one(KeyTable).content.plain.splitlines()]
         assert ["Ctrl+L", "Switch", "model", "app.models"] in listed
+
+
+@async_test
+async def test_at_80_columns_the_model_names_are_cut_so_that_every_column_shows():
+    long_name = found("bartowski/Qwen2.5-0.5B-Instruct-GGUF/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf", MODELS_FOLDER,
+                      "/m/models/bartowski/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf")
+    app = app_with(ModelChoice(FIRST_MODEL.path, FIRST, (FIRST_MODEL, long_name)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ModelPickerScreen))
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.virtual_size.width <= table.size.width
+        row = [str(cell) for cell in table.get_row_at(1)]
+        assert row[-1] == "145.00 MiB" and "Qwen2.5" in row[1]

@@ -57,6 +57,6 @@ class ModelPickerActions:
     def _start_model_picked(self, path: Path) -> None:
         found = self.start_catalog().find(path)
         name = found.name if found else path.name
-        key = bindings.key_for("app.models", self.keymap)
+        key = bindings.key_label(bindings.key_for("app.models", self.keymap))
         self.notify(f"Loading {name}. {key} picks another model at any time.", title="Model")
         self.run_command(cmd.Load(path))

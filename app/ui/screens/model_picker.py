@@ -33,15 +33,24 @@ MODEL_PICKER = BindingScope(
 CURRENT_MARK = "●"
 
 
-def columns(n_ctx: int) -> tuple[tuple[str, str], ...]:
-    return (("mark", " "), ("name", "Model"), ("source", "Found in"), ("quant", "Quant"),
-            ("trained", "Trained"), ("file", "File"), ("needs", f"Needs at n_ctx {fmt_int(n_ctx)}"))
+COLUMNS = (("mark", " "), ("name", "Model"), ("source", "Found in"), ("quant", "Quant"),
+           ("trained", "Trained"), ("file", "File"), ("needs", "Needs"))
+CELL_PADDING = 2  # DataTable's padding around each cell
+MIN_NAME_WIDTH = 16
+
+
+def name_width(rows: list[tuple[Text, ...]], screen_width: int) -> int | None:
+    """The model column's width when every column would not fit `screen_width` (None: as wide as its names)."""
+    widths = [max([len(label), *(row[i].cell_len for row in rows)]) for i, (_, label) in enumerate(COLUMNS)]
+    others = sum(widths) - widths[1] + CELL_PADDING * len(COLUMNS)
+    room = screen_width - others - 1  # the table's scrollbar gutter
+    return max(MIN_NAME_WIDTH, room) if widths[1] > room else None
 
 
 def model_row(model: FoundModel, current: bool) -> tuple[Text, ...]:
     return (
         Text(CURRENT_MARK if current else "", style="bold"),
-        Text(model.name, style="bold" if current else ""),
+        Text(model.name, style="bold" if current else "", overflow="ellipsis", no_wrap=True),
         Text(model.source),
         Text(model.quantization or "?"),
         Text(fmt_int(model.n_ctx_train) if model.n_ctx_train else "?", justify="right"),
@@ -74,11 +83,12 @@ class ModelPickerScreen(OpensOnItsOwn, Screen[Path | None]):
                           else "Enter loads the model · Esc loads the first")
         table = self.query_one(DataTable)
         models = self.catalog.models
-        n_ctx = models[0].n_ctx if models else 0
-        for key, label in columns(n_ctx):
-            table.add_column(label, key=key)
-        for i, model in enumerate(models):
-            table.add_row(*model_row(model, self.is_current(model)), key=str(i))
+        rows = [model_row(model, self.is_current(model)) for model in models]
+        fitted = name_width(rows, self.app.size.width)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key, width=fitted if key == "name" else None)
+        for i, row in enumerate(rows):
+            table.add_row(*row, key=str(i))
         at = next((i for i, m in enumerate(models) if self.is_current(m)), 0)
         if models:
             table.move_cursor(row=at)
@@ -97,7 +107,8 @@ class ModelPickerScreen(OpensOnItsOwn, Screen[Path | None]):
         if n:
             parts.append((f"{n} model{'s' if n != 1 else ''} found", "bold $text-primary"))
             legend = f"  ·  {CURRENT_MARK} loaded now" if self.current is not None else ""
-            parts.append((f"{legend}  ·  needs = weights + KV cache", "$text-muted"))
+            n_ctx = self.catalog.models[0].n_ctx
+            parts.append((f"{legend}  ·  needs = weights + KV cache at n_ctx {fmt_int(n_ctx)}", "$text-muted"))
         else:
             parts.append(("No GGUF models found", "bold $text-primary"))
             parts.append((" in " + "; ".join(self.catalog.looked_in), "$text-muted"))
