@@ -18,6 +18,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+BAR_WIDTH = 12  # with the stage's label and both times, the line fits 80 columns
+
 
 class SweepProgress:
     def __init__(self, stream=None) -> None:
@@ -26,7 +28,7 @@ class SweepProgress:
         self.bar: Progress | None = None
         if console.is_terminal:
             self.bar = Progress(
-                TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                TextColumn("sweep"), BarColumn(bar_width=BAR_WIDTH), MofNCompleteColumn(), TextColumn("{task.description}"),
                 TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
                 console=console, transient=True,
             )

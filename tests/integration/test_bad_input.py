@@ -36,6 +36,7 @@ def write_config(text: bytes):
     (b"n_ctx = -3\n", "positive integer"),
     (b"colour = 1\n", "unknown setting 'colour'"),
     (b"temperature = true\n", "got a boolean"),
+    (b"temperature = \"hot\"\n", "temperature must be a number, got str 'hot'"),
     (b"model = \"\xff\xfe\"\n", "not valid UTF-8"),
     (b"keys = 5\n", "[keys]"),
     (b'compress_strategy = "zip"\n', "compress_strategy must be one of"),

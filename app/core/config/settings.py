@@ -122,10 +122,11 @@ def check_type(path: Path | str, key: str, value: Any) -> None:
         expected = (int, float)
     else:
         expected = (type(default),)
+    wanted = "a number" if float in expected else expected[0].__name__
     if isinstance(value, bool) and bool not in expected:
-        raise UsageError(f"{path}: {key} must be {expected[0].__name__}, got a boolean")
+        raise UsageError(f"{path}: {key} must be {wanted}, got a boolean")
     if not isinstance(value, expected):
-        raise UsageError(f"{path}: {key} must be {expected[0].__name__}, got {type(value).__name__} {value!r}")
+        raise UsageError(f"{path}: {key} must be {wanted}, got {type(value).__name__} {value!r}")
     if key in ("model", "profile") and isinstance(value, str) and "\x00" in value:
         raise UsageError(f"{path}: {key} is a path and cannot hold a NUL character")
 

@@ -29,6 +29,7 @@ class ContextSetup:
     tier_name: str
     size_label: str
     model: str = ""  # the model's name
+    model_file: str = ""  # and its file (two files may carry one name)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def current_setup(session) -> ContextSetup:
         n_ctx=session.engine.n_ctx, type_k=s.type_k, type_v=s.type_v, flash_attn=s.flash_attn,
         kv_bytes=session.kv.allocated_bytes, rss_bytes=session.memory.sample_now().rss_bytes,
         effective=usage.effective, tier=usage.tier, tier_name=usage.tier_name, size_label=usage.size_label,
-        model=session.engine.info.name,
+        model=session.engine.info.name, model_file=str(session.model_path or ""),
     )
 
 

@@ -198,7 +198,7 @@ def _forecast_lines(forecast: dict | None, hits: dict | None) -> list[str]:
         lines.append(
             f"Forecast: {forecast['growth_per_turn']:+,.0f} tokens per turn (last {forecast['basis_turns']}): "
             + ("the context does not grow" if full is None else f"budget full {fmt_turns(full)}")
-            + ("" if forecast["compress_at_tokens"] is None else
+            + ("; auto-compression off" if forecast["compress_at_tokens"] is None else
                "; auto-compression not reached at this rate" if compress is None else
                f"; auto-compression {fmt_turns(compress)}")
         )

@@ -45,5 +45,5 @@ class ChatSettingsActions:
 
     def show_chat_settings(self) -> None:
         if self._showing():
-            key = bindings.key_for("app.chat_settings", self.keymap)
+            key = bindings.key_label(bindings.key_for("app.chat_settings", self.keymap))
             self.main.show_chat_settings(ChatSettingsView(self.engine_settings, self.system_prompt_now(), key))

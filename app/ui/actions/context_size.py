@@ -8,6 +8,7 @@ result comes back to the callback sent with its command.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 from app.core.compression.strategies import CompressionPlan
 from app.core.formatting import fmt_int
@@ -114,8 +115,9 @@ class ContextSizeActions:
             outcome: ReloadOutcome = event.result
             self.main.show_reload(outcome)
             after = outcome.after
-            if outcome.before.model != after.model:
-                self.notify(f"Now running {after.model} at n_ctx {fmt_int(after.n_ctx)}: the conversation is kept, "
+            if outcome.before.model_file != after.model_file:
+                name = after.model if outcome.before.model != after.model else Path(after.model_file).name
+                self.notify(f"Now running {name} at n_ctx {fmt_int(after.n_ctx)}: the conversation is kept, "
                             f"{fmt_int(outcome.reevaluated)} tokens re-evaluated in {outcome.seconds:.2f} s.",
                             title="Model")
                 return

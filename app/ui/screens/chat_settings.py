@@ -63,7 +63,7 @@ class ChatSettingsScreen(ModalScreen[dict | None]):
                 with Horizontal(classes="chat-settings-row"):
                     for name in SAMPLING_FIELDS[start:start + PER_ROW]:
                         yield from self._field(name)
-            yield Static(Content.styled("0 turns top-k off · temperature 0 is greedy · a blank seed is random",
+            yield Static(Content.styled("top-k 0 is off · temperature 0 is greedy · a blank seed is random",
                                         "$text-muted"), id="chat-settings-hint")
             yield Static(id="chat-settings-problem", classes="chat-settings-problem")
             with Horizontal(id="chat-settings-buttons"):  # docked: the fields scroll, the buttons stay in view

@@ -14,11 +14,12 @@ from app.ui.widgets.text_block import LivePanel
 
 
 def key_groups(keymap: dict[str, str]) -> tuple[KeyGroup, ...]:
-    return tuple(
-        KeyGroup(scope.title, tuple(KeyRow(keys_label(b, keymap), b.description or b.action, b.id or "")
-                                    for b in scope.bindings))
-        for scope in all_scopes()
-    )
+    """One group per place the keys work: scopes with one title (the history pane's) share it."""
+    rows: dict[str, list[KeyRow]] = {}
+    for scope in all_scopes():
+        rows.setdefault(scope.title, []).extend(
+            KeyRow(keys_label(b, keymap), b.description or b.action, b.id or "") for b in scope.bindings)
+    return tuple(KeyGroup(title, tuple(group)) for title, group in rows.items())
 
 
 class KeyTable(LivePanel):
