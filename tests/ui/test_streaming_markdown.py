@@ -107,3 +107,16 @@ async def test_a_cancelled_reply_says_so_on_its_box_and_keeps_saying_it_after_th
         titles = [r.border_title for r in app.main.query(ReplyBlock)]
         assert titles == [f"assistant · cancelled at {n} tokens", "assistant"]
 
+
+
+@async_test
+async def test_a_code_line_wider_than_the_reply_scrolls_sideways_and_a_short_one_gets_no_scrollbar():
+    wide = "print('" + "a long sentence that goes on " * 6 + "')"
+    app = fake_app(reply=f"Wide:\n\n```python\n{wide}\n```\n\nShort:\n\n```python\nprint(1)\n```\n")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send(pilot, "Show me code")
+        assert await wait_for(pilot, lambda: len(app.main.query(MarkdownFence)) == 2, 5)
+        await settle(pilot)
+        wide_fence, short_fence = app.main.query(MarkdownFence)
+        assert wide_fence.max_scroll_x > 0 and wide_fence.show_horizontal_scrollbar
+        assert short_fence.max_scroll_x == 0 and not short_fence.show_horizontal_scrollbar
