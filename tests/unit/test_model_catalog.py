@@ -29,7 +29,8 @@ from app.core.config.model_catalog import (
 from app.core.config.model_locator import BUNDLED as CHOSE_BUNDLED
 from app.core.config.model_locator import FIRST, ONLY, ModelChoice, choose_model
 from app.core.engine.gguf_file import read_metadata_header
-from app.core.engine.llama.memory_check import kv_estimate, read_metadata
+from app.core.engine.llama.loader import close_llama, open_llama
+from app.core.engine.llama.memory_check import kv_estimate
 from app.core.engine.quantization import FILE_TYPES, quantization
 from app.core.errors import UsageError
 from fixtures.gguf_copy import copy_with_metadata
@@ -133,6 +134,15 @@ def test_every_store_is_found_and_what_cannot_be_used_is_skipped_with_a_reason(s
     assert "model not found" in reasons[f"sha256-{'ff' * 32}"]
     assert "bad magic" in reasons[f"sha256-{'cd' * 32}"]
     assert not any("mmproj" in str(s.path) for s in catalog.skipped)
+
+
+def read_metadata(path: Path) -> dict:
+    """llama.cpp's own reading of the GGUF's metadata, with a vocabulary-only load (no weights)."""
+    probe = open_llama(path, vocab_only=True, verbose=True)
+    try:
+        return dict(probe.metadata or {})
+    finally:
+        close_llama(probe)
 
 
 def test_each_model_carries_the_figures_llama_cpp_reads_from_the_same_file(stores, model_path):

@@ -18,6 +18,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from app.core.config.chat_settings import SAMPLING_FIELDS, WHOLE, field_text, read_chat_settings
 from app.core.config.settings import Settings
 from app.ui.bindings import BindingScope
+from app.ui.screens.save_dialog import SavesOnEnter
 
 CHAT_SETTINGS_DIALOG = BindingScope(
     "chat_settings",
@@ -41,7 +42,8 @@ PLACEHOLDERS = {"seed": "random"}
 PER_ROW = 2
 
 
-class ChatSettingsScreen(ModalScreen[dict | None]):
+class ChatSettingsScreen(SavesOnEnter, ModalScreen[dict | None]):
+    SAVE_BUTTON = "chat-settings-save"
     CSS_PATH = "chat_settings.tcss"
     BINDINGS = list(CHAT_SETTINGS_DIALOG.bindings)
 
@@ -87,17 +89,6 @@ class ChatSettingsScreen(ModalScreen[dict | None]):
         """The problem shown under field `name` ("" when none), or the one about the settings as a whole."""
         target = f"#problem-{name}" if name != WHOLE else "#chat-settings-problem"
         return str(self.query_one(target, Static).content)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "chat-settings-save":
-            self.action_save()
-        else:
-            self.action_close()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
 
     def action_save(self) -> None:
         texts = {name: self.query_one(f"#field-{name}", Input).value for name in SAMPLING_FIELDS}

@@ -19,6 +19,7 @@ from app.core.compression.strategies import STRATEGIES
 from app.core.config.settings import Settings
 from app.core.errors import UsageError
 from app.ui.bindings import BindingScope
+from app.ui.screens.save_dialog import SavesOnEnter
 from app.ui.screens.tuning_dialog import OpensAtTheTop
 from app.ui.widgets.compression_controls import strategy_label
 
@@ -84,7 +85,8 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-class CompressionSettingsScreen(OpensAtTheTop, ModalScreen[CompressionChoice | None]):
+class CompressionSettingsScreen(OpensAtTheTop, SavesOnEnter, ModalScreen[CompressionChoice | None]):
+    SAVE_BUTTON = "compress-settings-save"
     CSS_PATH = "tuning.tcss"
     BINDINGS = list(SETTINGS_DIALOG.bindings)
 
@@ -133,17 +135,6 @@ class CompressionSettingsScreen(OpensAtTheTop, ModalScreen[CompressionChoice | N
     @property
     def problem(self) -> str:
         return str(self.query_one("#compress-settings-problem", Static).content)
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "compress-settings-save":
-            self.action_save()
-        else:
-            self.action_close()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
 
     def action_save(self) -> None:
         try:

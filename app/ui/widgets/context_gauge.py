@@ -19,19 +19,16 @@ from app.ui.widgets.text_block import LivePanel
 
 class ContextGauge(LivePanel):
     usage: reactive[ContextUsage | None] = reactive(None, repaint=False)
-    forecast: reactive[Forecast | None] = reactive(None, repaint=False)
+    forecast: Forecast | None = None  # set with the usage by `show`
 
     def watch_usage(self) -> None:
-        self.redraw()
-
-    def watch_forecast(self) -> None:
         self.redraw()
 
     def show(self, usage: ContextUsage, forecast: Forecast | None) -> None:
         """Both at once: one redraw."""
         if usage == self.usage and forecast == self.forecast:
             return
-        self.set_reactive(ContextGauge.forecast, forecast)
+        self.forecast = forecast
         self.set_reactive(ContextGauge.usage, usage)
         self.redraw()
 

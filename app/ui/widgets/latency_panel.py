@@ -42,7 +42,7 @@ class LatencyPanel(Vertical):
 
     stats: reactive[LatencyStats | None] = reactive(None)
     last_turn: reactive[TurnFinished | None] = reactive(None)
-    cache_hits: reactive[CacheHits | None] = reactive(None)
+    cache_hits: CacheHits | None = None  # set with the stats by `show`
     frame_cost: reactive[FrameCost | None] = reactive(None)
 
     def compose(self) -> ComposeResult:
@@ -64,7 +64,7 @@ class LatencyPanel(Vertical):
 
     def show(self, stats: LatencyStats, cache_hits: CacheHits | None, frame_cost: FrameCost | None) -> None:
         """All three at once: one redraw."""
-        self.set_reactive(LatencyPanel.cache_hits, cache_hits)
+        self.cache_hits = cache_hits
         self.set_reactive(LatencyPanel.frame_cost, frame_cost)
         if stats == self.stats:
             self._refresh_text()

@@ -92,13 +92,17 @@ async def update_list(shown: MarkdownList, new: MarkdownList) -> bool:
     return True
 
 
-class StreamedBulletList(MarkdownBulletList):
+class _UpdatedInPlace:
+    """Mixed into a Markdown list: a longer parse of the same list updates it instead of building it again."""
+
     async def _update_from_block(self, block: MarkdownBlock) -> None:
-        if not (isinstance(block, StreamedBulletList) and await update_list(self, block)):
+        if not (type(block) is type(self) and await update_list(self, block)):
             await super()._update_from_block(block)
 
 
-class StreamedOrderedList(MarkdownOrderedList):
-    async def _update_from_block(self, block: MarkdownBlock) -> None:
-        if not (isinstance(block, StreamedOrderedList) and await update_list(self, block)):
-            await super()._update_from_block(block)
+class StreamedBulletList(_UpdatedInPlace, MarkdownBulletList):
+    pass
+
+
+class StreamedOrderedList(_UpdatedInPlace, MarkdownOrderedList):
+    pass

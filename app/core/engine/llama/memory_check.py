@@ -6,19 +6,10 @@ from pathlib import Path
 
 import psutil
 
-from app.core.engine.llama.loader import close_llama, open_llama
+from app.core.engine.gguf_file import read_metadata_header
 from app.core.errors import UsageError
 from app.core.formatting import fmt_bytes
 from app.core.telemetry.kv_cache import kv_bytes
-
-
-def read_metadata(path: Path) -> dict:
-    """The GGUF's metadata, read with a vocabulary-only load (no weights)."""
-    probe = open_llama(path, vocab_only=True, verbose=True)
-    try:
-        return dict(probe.metadata or {})
-    finally:
-        close_llama(probe)
 
 
 def kv_estimate(meta: dict, n_ctx: int, type_k: str, type_v: str) -> int | None:
@@ -37,7 +28,7 @@ def kv_estimate(meta: dict, n_ctx: int, type_k: str, type_v: str) -> int | None:
 
 def check_memory(path: Path, file_bytes: int, n_ctx: int, type_k: str, type_v: str, offloaded: bool) -> int | None:
     """The KV bytes this n_ctx needs; UsageError when it plainly cannot fit in free RAM."""
-    needed = kv_estimate(read_metadata(path), n_ctx, type_k, type_v)
+    needed = kv_estimate(read_metadata_header(path), n_ctx, type_k, type_v)
     if needed is None or offloaded:
         return needed
     free = psutil.virtual_memory().available + psutil.swap_memory().free
