@@ -55,11 +55,30 @@ class ModelLoaded:
 
 @dataclass(frozen=True)
 class SyncDone:
-    """The KV cache now holds the prompt: `reused` tokens kept, `evaluated` computed."""
+    """The KV cache now holds the prompt: `reused` tokens kept, `shifted` moved down past `dropped` ones, `evaluated` computed.
+
+    `shift_note` says why shifting was asked for and would have kept tokens, but was not done.
+    """
 
     reused: int
     evaluated: int
     seconds: float
+    shifted: int = 0
+    dropped: int = 0
+    shift_note: str | None = None
+    t: float = field(default_factory=now)
+
+
+@dataclass(frozen=True)
+class ContextShifted:
+    """A reply filled the context and went on: after `at_token` reply tokens, `dropped` cached tokens went.
+
+    `how` is "shift" or "compress".
+    """
+
+    at_token: int
+    dropped: int
+    how: str
     t: float = field(default_factory=now)
 
 
@@ -179,6 +198,7 @@ class TurnFinished:
     evaluated: int
     ttft_s: float | None
     decode_tps: float | None
+    shifted: int = 0
     t: float = field(default_factory=now)
 
 

@@ -19,6 +19,8 @@ from app.core.limits import check_value, check_values
 CONFIG_NAME = "config.toml"
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 DEFAULT_N_CTX = 4096
+KV_SHIFT_CHOICES = ("auto", "off")
+ON_FULL_CHOICES = ("stop", "shift", "compress")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Settings:
     compress_target: float = 50.0
     reply_reserve: int = 256
     keep_last_turns: int = 2
+    kv_shift: str = "auto"  # "auto": move kept cache tokens after a dropped range; "off": evaluate them again
+    on_full: str = "stop"  # a reply that fills the context: "stop", "shift" the cache, or "compress" and go on
     keys: dict[str, str] = field(default_factory=dict)
     server: dict[str, Any] = field(default_factory=dict)  # config.toml's [server]: url, slot, api_key_env, timeouts
 
@@ -89,6 +93,9 @@ def check_compression(settings: Settings) -> None:
         )
     for key in ("compress_trigger", "compress_target", "reply_reserve", "keep_last_turns"):
         check_value(key, getattr(settings, key))
+    for key, allowed in (("kv_shift", KV_SHIFT_CHOICES), ("on_full", ON_FULL_CHOICES)):
+        if getattr(settings, key) not in allowed:
+            raise UsageError(f"{key} must be one of {', '.join(allowed)}, got {getattr(settings, key)!r}")
 
 
 def config_path() -> Path:

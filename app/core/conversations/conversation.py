@@ -61,7 +61,7 @@ class Message:
 
 
 _NUMERIC_METRICS = ("prompt_tokens", "generated_tokens", "reused", "evaluated", "context_after", "ttft_ms",
-                    "decode_tps")
+                    "decode_tps", "shifted", "context_shifts", "shifted_at", "shift_dropped")
 
 
 def _metrics(data: object, where: str) -> dict:

@@ -80,8 +80,20 @@ class Engine(Protocol):
     def cached_ids(self) -> list[int]: ...
 
     def sync(self, ids: Sequence[int], cancel: threading.Event | None = None,
-             progress: PrefillProgressFn | None = None) -> SyncResult:
-        """Make the cache hold exactly `ids`: keep the common prefix, evaluate the rest in chunks."""
+             progress: PrefillProgressFn | None = None, shift: bool = False) -> SyncResult:
+        """Make the cache hold exactly `ids`: keep the common prefix, evaluate the rest in chunks.
+
+        With `shift` (only when capabilities.can_shift_cache), cached tokens that follow a dropped
+        range are moved down instead of evaluated again; the result says why when they were not.
+        """
+        ...
+
+    def shift_blocker(self) -> str | None:
+        """Why the cache cannot be shifted now, or None when it can."""
+        ...
+
+    def shift_out(self, ranges: Sequence[tuple[int, int]]) -> int:
+        """Remove the cached positions in `ranges`, moving what follows each down; returns the tokens removed."""
         ...
 
     def reset(self) -> None: ...
@@ -97,8 +109,11 @@ class Engine(Protocol):
     # ----- generation
 
     def generate(self, params: SamplingParams, cancel: threading.Event | None = None,
-                 result: GenerationResult | None = None) -> Iterator[Step]:
-        """Sample after the synced prompt, one timed token at a time; `result` gets the stop reason."""
+                 result: GenerationResult | None = None, on_full: Callable[[], bool] | None = None) -> Iterator[Step]:
+        """Sample after the synced prompt, one timed token at a time; `result` gets the stop reason.
+
+        A full cache calls `on_full`, which may make room (and says whether it did) for the reply to go on.
+        """
         ...
 
     # ----- KV state (snapshots; only when capabilities.can_save_state)

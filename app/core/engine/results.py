@@ -10,10 +10,17 @@ from app.core.events import StopReason
 
 @dataclass(frozen=True)
 class SyncResult:
-    reused: int
+    reused: int  # the cached prefix kept in place
     evaluated: int
     seconds: float
     cancelled: bool = False
+    shifted: int = 0  # cached tokens after a dropped range, moved down instead of evaluated again
+    dropped: int = 0  # cached tokens removed between the prefix and the shifted ones
+    shift_note: str | None = None  # why shifting was asked for and would have kept tokens, but was not done
+
+    @property
+    def kept(self) -> int:
+        return self.reused + self.shifted
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from app.core.engine.sampling import SamplingParams
 from app.core.errors import Cancelled, ContextFullError, ServerError, UsageError, require_model
 from app.core.growth.recorder import GrowthRecorder
 from app.core.session.dashboard import budget_breakdown, dashboard_update, history_event
+from app.core.session.full_context import FullContext
 from app.core.session.reconcile import reconcile
 from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
 from app.core.snapshots.service import SnapshotService
@@ -64,6 +65,8 @@ class TurnResult:
     kv: KVCacheInfo
     threshold_crossed: bool
     seconds: float
+    context_after: int = 0  # tokens in the context after the reply: fewer than prompt + reply after a shift
+    shifts: tuple[tuple[int, int], ...] = ()  # (reply tokens so far, tokens dropped) each time a full context made room
 
     @property
     def total_tokens(self) -> int:
@@ -299,12 +302,24 @@ class Session:
         self._cancel.clear()
         self.sink(self._history_event())
         self.sink(self.dashboard())
-        result = self.engine.sync(ids, self._cancel, self._prefill_progress)
-        self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds))
+        result = self.engine.sync(ids, self._cancel, self._prefill_progress, shift=self.shifting)
+        self._sync_done(result)
         self.compression.record(result)
         self.sink(self.dashboard())
         self._autosave()
         return result
+
+    @property
+    def shifting(self) -> bool:
+        """Whether syncs may move cached tokens down instead of evaluating them again (kv_shift)."""
+        return self.settings.kv_shift == "auto" and self.engine.capabilities.can_shift_cache
+
+    def _sync_done(self, result: SyncResult) -> None:
+        self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds, result.shifted, result.dropped,
+                              result.shift_note))
+        if result.shift_note:
+            self.sink(ev.Notice(f"KV shift not used ({result.shift_note}): "
+                                f"{result.evaluated:,} tokens evaluated again", "warning"))
 
     def _prefill_progress(self, done: int, total: int, after: str = "") -> None:
         self.sink(ev.PrefillProgress(done, total, after))
@@ -328,16 +343,20 @@ class Session:
         self.latency.start_turn(t_submit)
         crossed = False
         reread = f"{pending[1]} compression" if pending else ""
-        sync = self.engine.sync(ids, self._cancel, partial(self._prefill_progress, after=reread))
+        sync = self.engine.sync(ids, self._cancel, partial(self._prefill_progress, after=reread), shift=self.shifting)
         n_prompt = self._counted_by_backend(len(ids))
-        self.sink(ev.SyncDone(sync.reused, sync.evaluated, sync.seconds))
+        self._sync_done(sync)
         self.compression.record(sync)
+        full = FullContext(self, len(ids))
         self.latency.prefill_done(sync.evaluated, time.perf_counter())
         outcome = GenerationResult(reason=ev.StopReason.CANCELLED)
         if not sync.cancelled:
             prev_t = time.perf_counter()
             last_dashboard = 0.0
-            for step in self.engine.generate(params, self._cancel, outcome):
+            on_full = full.hook()
+            if full.refused:
+                self.sink(ev.Notice(full.refused, "warning"))
+            for step in self.engine.generate(params, self._cancel, outcome, on_full):
                 self._generated += 1
                 used = self._prompt_len + self._generated
                 self.latency.on_token(step.t)
@@ -361,7 +380,8 @@ class Session:
                 "prompt_tokens": n_prompt, "generated_tokens": len(outcome.token_ids),
                 "reused": sync.reused, "evaluated": sync.evaluated,
                 "ttft_ms": latency.ttft_ms, "decode_tps": latency.decode_tps,
-                "context_after": n_prompt + len(outcome.token_ids), "stop_reason": outcome.reason.value,
+                "context_after": self._prompt_len + len(outcome.token_ids), "stop_reason": outcome.reason.value,
+                **({"shifted": sync.shifted} if sync.shifted else {}), **full.metrics(),
             }
             if self._quitting and outcome.reason is ev.StopReason.CANCELLED:
                 metrics["cut_off"] = "quit"
@@ -376,17 +396,19 @@ class Session:
             reply=outcome.text, reason=outcome.reason, prompt_tokens=n_prompt, generated_tokens=generated,
             sync=sync, usage=dash.usage, latency=dash.latency, memory=self.memory.sample_now(),
             kv=dash.kv, threshold_crossed=crossed, seconds=time.perf_counter() - t_submit,
+            context_after=self._prompt_len + generated, shifts=tuple(full.shifts),
         )
         unsent = new_question and outcome.reason is ev.StopReason.CANCELLED and not outcome.text and not self._quitting
         if unsent:
             self.conversation.truncate(len(self.conversation) - 1)
-        self._after_turn(None if unsent else partial(self.trends.record, context_before, reused=sync.reused,
+        self._after_turn(None if unsent else partial(self.trends.record, context_before, reused=sync.kept,
                                                      evaluated=sync.evaluated,
                                                      grew=new_question and compression is None))
         self._record_growth(context_before, result, compression)
         self.sink(ev.TurnFinished(
             outcome.reason, n_prompt, generated, sync.reused, sync.evaluated,
             None if dash.latency.ttft_ms is None else dash.latency.ttft_ms / 1000, dash.latency.decode_tps,
+            sync.shifted,
         ))
         return result
 

@@ -9,10 +9,11 @@ import codecs
 import contextlib
 import threading
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from app.core.engine.cache_reuse import exact_plan, shift_plan
 from app.core.engine.capabilities import BackendInfo, EngineCapabilities
 from app.core.engine.chat_format import ChatFormatter
 from app.core.engine.gguf_file import check_gguf
@@ -25,7 +26,7 @@ from app.core.engine.llama.sampling import build_sampler
 from app.core.engine.load_options import LoadOptions, ProgressFn, aligned_n_ctx, default_threads
 from app.core.engine.model_info import ModelInfo
 from app.core.engine.protocol import PrefillProgressFn
-from app.core.engine.results import BackendReport, GenerationResult, Step, SyncResult, common_prefix
+from app.core.engine.results import BackendReport, GenerationResult, Step, SyncResult
 from app.core.engine.sampling import SamplingParams
 from app.core.engine.special_split import BLOCK_CHARS, blocks, most_frequent, safe_marker
 from app.core.errors import ContextFullError, ModelLoadError, UsageError
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 IN_PROCESS = "llama.cpp in process"
 LLAMA_CAPABILITIES = EngineCapabilities(
-    can_save_state=True, can_shift_cache=False, counts_tokens_locally=True, can_change_n_ctx=True,
+    can_save_state=True, can_shift_cache=True, counts_tokens_locally=True, can_change_n_ctx=True,
 )
 
 
@@ -264,8 +265,12 @@ class LlamaEngine:
         ids: Sequence[int],
         cancel: threading.Event | None = None,
         progress: PrefillProgressFn | None = None,
+        shift: bool = False,
     ) -> SyncResult:
-        """Make the KV cache hold exactly `ids`: keep the common prefix, evaluate the rest."""
+        """Make the KV cache hold exactly `ids`: keep the common prefix, evaluate the rest.
+
+        With `shift`, cached tokens that follow a dropped range are moved down instead of evaluated again.
+        """
         llm = self.llm
         start = time.perf_counter()
         ids = list(ids)
@@ -273,15 +278,24 @@ class LlamaEngine:
             raise UsageError("nothing to evaluate: the prompt is empty")
         if len(ids) > self.n_ctx:
             raise ContextFullError(f"the prompt needs {len(ids)} tokens but the context holds {self.n_ctx}")
-        keep = common_prefix(self.cached_ids(), ids)
-        if keep == len(ids):
-            keep -= 1  # re-evaluate one token so the logits belong to this prompt
-        if keep < llm.n_tokens:
+        cached = self.cached_ids()
+        plan = exact_plan(cached, ids)
+        note = None
+        if shift:
+            shifted = shift_plan(cached, ids)
+            note = self.shift_blocker() if shifted.shifted else None
+            if shifted.shifted and note is None:
+                plan = shifted
+        keep = plan.prefix
+        if plan.shifted or keep < llm.n_tokens:
             if self._kept is not None and self._kept.blob is None:
                 self._kept.blob = self.state_bytes()
-            if not llm._ctx.kv_cache_seq_rm(0, keep, -1):
-                llm.reset()
-                llm._ctx.kv_cache_clear()
+            if plan.shifted:
+                self.trim(plan.tail_from + plan.shifted)
+                self._drop(keep, plan.tail_from)
+                keep = plan.kept
+            elif not llm._ctx.kv_cache_seq_rm(0, keep, -1):
+                self.reset()
                 keep = 0
             llm.n_tokens = keep
         rest = ids[keep:]
@@ -289,13 +303,49 @@ class LlamaEngine:
         done = 0
         for i in range(0, len(rest), step):
             if cancel is not None and cancel.is_set():
-                return SyncResult(keep, done, time.perf_counter() - start, cancelled=True)
+                return SyncResult(keep - plan.shifted, done, time.perf_counter() - start, cancelled=True,
+                                  shifted=plan.shifted, dropped=plan.dropped, shift_note=note)
             chunk = rest[i : i + step]
             self._decode(chunk)
             done += len(chunk)
             if progress is not None:
                 progress(done, len(rest))
-        return SyncResult(keep, done, time.perf_counter() - start)
+        return SyncResult(keep - plan.shifted, done, time.perf_counter() - start,
+                          shifted=plan.shifted, dropped=plan.dropped, shift_note=note)
+
+    def shift_blocker(self) -> str | None:
+        """Why the cache cannot be shifted now, or None when it can."""
+        import llama_cpp
+
+        memory = self.llm._ctx.memory
+        if memory is None or not llama_cpp.llama_memory_can_shift(memory):
+            return "llama.cpp cannot shift this model's KV cache (recurrent or sliding-window attention)"
+        if self.llm.n_tokens and llama_cpp.llama_memory_seq_pos_min(memory, 0) > 0:
+            return "the cache no longer holds the oldest tokens (sliding-window attention)"
+        return None
+
+    def shift_out(self, ranges: Sequence[tuple[int, int]]) -> int:
+        """Remove the cached positions in `ranges` and move what follows each down; returns the tokens removed."""
+        blocker = self.shift_blocker()
+        if blocker is not None:
+            raise UsageError(blocker)
+        removed = 0
+        for begin, end in sorted(ranges, reverse=True):
+            end = min(end, self.llm.n_tokens)
+            if begin < end:
+                self._drop(begin, end)
+                removed += end - begin
+        return removed
+
+    def _drop(self, begin: int, end: int) -> None:
+        """Remove cached positions [begin, end) and move the cells after them down to close the gap."""
+        llm = self.llm
+        n = llm.n_tokens
+        if not llm._ctx.kv_cache_seq_rm(0, begin, end):
+            raise UsageError("llama.cpp refused to remove a range from the middle of the KV cache")
+        llm._ctx.kv_cache_seq_shift(0, end, -1, begin - end)
+        llm.input_ids[begin : n - (end - begin)] = llm.input_ids[end:n]
+        llm.n_tokens = n - (end - begin)
 
     def _decode(self, tokens: Sequence[int]) -> None:
         """Run `tokens` (at most n_batch) through the model after what the cache holds."""
@@ -353,8 +403,12 @@ class LlamaEngine:
         params: SamplingParams,
         cancel: threading.Event | None = None,
         result: GenerationResult | None = None,
+        on_full: Callable[[], bool] | None = None,
     ) -> Generator[Step, None, GenerationResult]:
-        """Sample after the synced prompt, one token at a time; `result` gets the stop reason."""
+        """Sample after the synced prompt, one token at a time; `result` gets the stop reason.
+
+        When the cache is full, `on_full` may make room (it returns whether it did) and the reply goes on.
+        """
         llm = self.llm
         out = result if result is not None else GenerationResult()
         sampler = build_sampler(params, llm.n_vocab())
@@ -375,7 +429,7 @@ class LlamaEngine:
                 if len(out.token_ids) >= params.max_tokens:
                     out.reason = StopReason.MAX_TOKENS
                     break
-                if llm.n_tokens >= n_ctx:
+                if llm.n_tokens >= n_ctx and (on_full is None or not on_full()):
                     out.reason = StopReason.CONTEXT_FULL
                     break
                 token = sample(chain, ctx.ctx, -1)
@@ -387,8 +441,11 @@ class LlamaEngine:
                 out.token_ids.append(token)
                 text_parts.append(text)
                 yield Step(token, text, t)
-                if len(out.token_ids) < params.max_tokens and llm.n_tokens < n_ctx:
-                    self._decode((token,))
+                if len(out.token_ids) < params.max_tokens:
+                    if llm.n_tokens >= n_ctx and (on_full is None or not on_full()):
+                        on_full = None
+                    if llm.n_tokens < n_ctx:
+                        self._decode((token,))
         finally:
             tail = decoder.flush()
             if tail:

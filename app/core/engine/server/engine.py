@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +41,8 @@ NOT_LOADED = EngineCapabilities(can_save_state=False, can_shift_cache=False, cou
                                 can_change_n_ctx=False)
 ESTIMATE_CHARS = 4  # characters per token when a server can neither tokenize nor report usage
 SLOT_FILE_PREFIX = "contextwatch-"
+SERVER_SHIFT = ("a model server keeps its own cache: ContextWatch cannot move tokens in it "
+                "(llama-server shifts on its own with --context-shift and --cache-reuse)")
 CHATS_KEPT = 64
 
 
@@ -239,7 +241,7 @@ class ServerEngine:
         return list(self._slot_ids)
 
     def sync(self, ids: Sequence[int], cancel: threading.Event | None = None,
-             progress: PrefillProgressFn | None = None) -> SyncResult:
+             progress: PrefillProgressFn | None = None, shift: bool = False) -> SyncResult:
         ids = list(ids)
         if not ids:
             raise UsageError("nothing to evaluate: the prompt is empty")
@@ -299,6 +301,12 @@ class ServerEngine:
     def reset(self) -> None:
         self._slot_ids = []
 
+    def shift_blocker(self) -> str | None:
+        return SERVER_SHIFT
+
+    def shift_out(self, ranges: Sequence[tuple[int, int]]) -> int:
+        raise UsageError(SERVER_SHIFT)
+
     def trim(self, n: int) -> int:
         """The server keeps its cache; the next request reuses only the prefix it shares, so the rest counts as gone."""
         self._slot_ids = self._slot_ids[: max(0, n)]
@@ -323,7 +331,8 @@ class ServerEngine:
     # ----- generation
 
     def generate(self, params: SamplingParams, cancel: threading.Event | None = None,
-                 result: GenerationResult | None = None) -> Generator[Step, None, GenerationResult]:
+                 result: GenerationResult | None = None,
+                 on_full: Callable[[], bool] | None = None) -> Generator[Step, None, GenerationResult]:
         out = result if result is not None else GenerationResult()
         prompt = list(self._slot_ids)
         room = self._n_ctx - len(prompt)
