@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.core.conversations.conversation import Message
+from app.core.engine.sync_costs import SyncCosts
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class CompressionPlan:
     tokens_after: int
     summary_tokens: int = 0  # tokens read and written by the model to make summaries
     problem: str | None = None  # why the plan does not reach its target, or was refused
+    costs: SyncCosts | None = None  # what syncing the KV cache to `after` would cost, each way
 
     @property
     def saved(self) -> int:

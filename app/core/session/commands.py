@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from app.core.conversations.conversation import Conversation
     from app.core.conversations.outcomes import ConversationOpened
     from app.core.engine.results import SyncResult
+    from app.core.engine.sync_costs import SyncCosts
     from app.core.session.protocol import ChatSession
     from app.core.session.session import Session, TurnResult
     from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
@@ -97,6 +98,18 @@ class DeleteMessage(Command):
 
     def run(self, session: ChatSession) -> SyncResult:
         return session.delete_message(self.index)
+
+
+@dataclass(frozen=True)
+class PreviewHistoryEdit(Command):
+    """What an edit (`text`) or a deletion (`text` None) of message `index` would cost the KV cache, each way."""
+
+    index: int
+    text: str | None = None
+    label: ClassVar[str] = "edit preview"
+
+    def run(self, session: ChatSession) -> SyncCosts:
+        return session.preview_edit(self.index, self.text)
 
 
 @dataclass(frozen=True)

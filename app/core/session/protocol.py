@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from app.core.conversations.outcomes import ConversationOpened
     from app.core.engine.results import SyncResult
     from app.core.engine.sampling import SamplingParams
+    from app.core.engine.sync_costs import SyncCosts
     from app.core.events import EventSink
     from app.core.session.session import TurnResult
     from app.core.snapshots.outcomes import SnapshotRestored, SnapshotSaved
@@ -39,6 +40,8 @@ class ChatSession(Protocol):
     def delete_message(self, index: int) -> SyncResult: ...
 
     def undo_delete(self) -> SyncResult: ...
+
+    def preview_edit(self, index: int, text: str | None) -> SyncCosts: ...
 
     def toggle_pin(self, index: int) -> bool: ...
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,7 @@ from app.core.engine.prompt_tokens import PromptTokens
 from app.core.engine.protocol import Engine
 from app.core.engine.results import GenerationResult, SyncResult
 from app.core.engine.sampling import SamplingParams
+from app.core.engine.sync_costs import MIN_RATE_TOKENS, SyncCosts, sync_costs
 from app.core.errors import Cancelled, ContextFullError, ServerError, UsageError, require_model
 from app.core.growth.recorder import GrowthRecorder
 from app.core.session.dashboard import budget_breakdown, dashboard_update, history_event
@@ -117,6 +118,7 @@ class Session:
         self._generated = 0
         self._tokens_seen = 0
         self.last_backend_report: ev.BackendReported | None = None
+        self.prefill_rate: float | None = None  # tokens/s of the last sync that evaluated enough to say
 
     # ----- model
 
@@ -315,6 +317,8 @@ class Session:
         return self.settings.kv_shift == "auto" and self.engine.capabilities.can_shift_cache
 
     def _sync_done(self, result: SyncResult) -> None:
+        if result.evaluated >= MIN_RATE_TOKENS and result.seconds > 0 and not result.cancelled:
+            self.prefill_rate = result.evaluated / result.seconds
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds, result.shifted, result.dropped,
                               result.shift_note))
         if result.shift_note:
@@ -463,7 +467,24 @@ class Session:
     def preview_compression(self, strategy: str, index: int | None = None,
                             target: int | None = None, protect_last: bool = False) -> CompressionPlan:
         """What `strategy` would do now; summaries are written by the model here, once."""
-        return self.compression.preview(strategy, index, target, protect_last)
+        plan = self.compression.preview(strategy, index, target, protect_last)
+        return replace(plan, costs=self.sync_costs(plan.after)) if plan.changed else plan
+
+    def sync_costs(self, messages: Sequence[Message]) -> SyncCosts:
+        """What syncing the cache to `messages` would cost each way (shift, exact), at the measured prefill rate."""
+        ids = self.engine.prompt_ids([m.as_chat() for m in messages], add_generation_prompt=False)
+        return sync_costs(self.engine, ids, self.prefill_rate, self.shifting)
+
+    def preview_edit(self, index: int, text: str | None) -> SyncCosts:
+        """The cost of replacing message `index` by `text`, or of deleting it when `text` is None; nothing changes."""
+        messages = list(self.conversation.messages)
+        if not 0 <= index < len(messages):
+            raise UsageError(f"no message at position {index}")
+        if text is None:
+            del messages[index]
+        else:
+            messages[index] = replace(messages[index], content=clean_prompt(text))
+        return self.sync_costs(messages)
 
     def apply_compression(self, plan: CompressionPlan, reason: str = "manual", sync: bool = True) -> SyncResult | None:
         return self.compression.apply(plan, reason, sync)

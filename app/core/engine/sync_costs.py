@@ -1,0 +1,71 @@
+"""What bringing the KV cache in line with a changed history would cost, each way, before the change is made.
+
+"shift" moves the cached tokens after a dropped range down; "exact" keeps only the common prefix
+and evaluates the rest. Seconds are the tokens at the prefill rate this session measured last;
+before one was measured there are tokens only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.core.engine.cache_reuse import exact_plan, shift_plan
+from app.core.engine.protocol import Engine
+from app.core.formatting import fmt_int
+
+MIN_RATE_TOKENS = 16  # a sync that evaluated fewer tokens says little about the prefill rate
+
+
+@dataclass(frozen=True)
+class WayCost:
+    way: str  # shift | exact
+    tokens: int  # evaluated
+    seconds: float | None  # at the measured prefill rate; None before one was measured
+    kept: int  # cached tokens kept (the prefix, plus the shifted ones)
+    chosen: bool  # the way the kv_shift setting takes
+    note: str | None = None  # why this way is not available, or keeps no more than the other
+
+    def describe(self) -> str:
+        if self.note and self.way == "shift" and not self.kept:
+            return f"shift: not available ({self.note})"
+        seconds = "" if self.seconds is None else f", {self.seconds:.1f} s"
+        return f"{self.way}: {fmt_int(self.tokens)} tokens{seconds}"
+
+
+@dataclass(frozen=True)
+class SyncCosts:
+    ways: tuple[WayCost, ...]
+    rate: float | None  # prefill tokens/s the seconds use
+    estimate: bool = False  # the backend's token counts are estimates
+
+    def describe(self) -> str:
+        """'shift: 24 tokens, 0.1 s; exact: 657 tokens, 1.7 s'."""
+        return "; ".join(w.describe() for w in self.ways)
+
+    def way(self, name: str) -> WayCost:
+        return next(w for w in self.ways if w.way == name)
+
+    def to_json(self) -> dict:
+        return {"rate_tokens_per_s": self.rate, "estimate": self.estimate,
+                "ways": [{"way": w.way, "tokens": w.tokens, "seconds": w.seconds, "kept": w.kept,
+                          "chosen": w.chosen, "note": w.note} for w in self.ways]}
+
+
+def sync_costs(engine: Engine, ids: Sequence[int], rate: float | None, shifting: bool) -> SyncCosts:
+    """The cost of syncing the cache to `ids` each way; `shifting` is the setting, `rate` the measured prefill rate."""
+    cached = engine.cached_ids()
+    exact = exact_plan(cached, ids)
+    seconds = (lambda tokens: tokens / rate) if rate else (lambda tokens: None)
+    blocker = engine.shift_blocker() if engine.capabilities.can_shift_cache else "this backend cannot shift its cache"
+    shifted = shift_plan(cached, ids) if blocker is None else exact
+    note = blocker
+    if note is None and not shifted.shifted and exact.prefix < len(cached) - 1:
+        note = "the change adds tokens before the rest of the cache, which must be read in order"
+    takes_shift = shifting and blocker is None
+    ways = (
+        WayCost("shift", shifted.evaluated, seconds(shifted.evaluated), shifted.kept if blocker is None else 0,
+                takes_shift, note),
+        WayCost("exact", exact.evaluated, seconds(exact.evaluated), exact.prefix, not takes_shift),
+    )
+    return SyncCosts(ways, rate, not engine.backend.exact_counts)
