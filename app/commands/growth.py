@@ -56,8 +56,8 @@ def growth_command(args: argparse.Namespace) -> int:
     elif not rows:
         print("No turns recorded yet" if args.min_growth <= 0 and session_id is None else "No turns match")
     else:
-        print(_table(("SESSION", "TURN", "TIME", "PROMPT", "CONTEXT", "GROWTH", "GROWTH %"),
-                     [_growth_cells(r) for r in rows], right=(0, 1, 4, 5, 6)))
+        print(_table(("SESSION", "TURN", "TIME", "PROMPT", "CONTEXT", "GROWTH", "GROWTH %", "SHIFTED", "FULL SHIFTS"),
+                     [_growth_cells(r) for r in rows], right=(0, 1, 4, 5, 6, 7, 8)))
     return 0
 
 
@@ -65,7 +65,7 @@ def _growth_cells(row: GrowthRow) -> tuple[str, ...]:
     return (
         str(row.session_id), str(row.turn_index), fmt_when(row.time), prompt_excerpt(row.prompt),
         fmt_context_change(row.context_before, row.context_after), fmt_growth(row.growth),
-        fmt_growth_pct(row.growth_pct),
+        fmt_growth_pct(row.growth_pct), fmt_int(row.shifted), fmt_int(row.context_shifts),
     )
 
 

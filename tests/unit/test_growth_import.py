@@ -10,6 +10,7 @@ import pytest
 
 from app.core.errors import UsageError
 from app.core.growth.claude_import import import_claude_logs
+from app.core.growth.records import TurnRecord
 from app.core.growth.store import GrowthStore
 
 
@@ -171,3 +172,21 @@ def test_cli_bad_input_exits_2_with_one_line(args):
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "Traceback" not in proc.stderr and "error:" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_cli_growth_shows_shifted_tokens_and_full_context_shifts():
+    with GrowthStore() as store:
+        sid = store.start_session("smol", 4096)
+        store.record_turn(sid, TurnRecord("plain turn", 1_700_000_000.0, "smol", 4096, 60, 10, 0, 70, reused=0,
+                                          evaluated=60))
+        store.record_turn(sid, TurnRecord("after a sliding window", 1_700_000_060.0, "smol", 4096, 1200, 500, 70, 1700,
+                                          reused=30, evaluated=24, shifted=1146, context_shifts=2))
+    body = cli("growth", "--json")
+    assert body.returncode == 0, body.stderr
+    turns = json.loads(body.stdout)["turns"]
+    assert [(t["prompt"], t["reused"], t["shifted"], t["evaluated"], t["context_shifts"]) for t in turns] == [
+        ("after a sliding window", 30, 1146, 24, 2), ("plain turn", 0, 0, 60, 0)]
+
+    table = cli("growth").stdout.splitlines()
+    assert table[0].split()[-3:] == ["SHIFTED", "FULL", "SHIFTS"]
+    assert table[1].split()[-2:] == ["1,146", "2"] and table[2].split()[-2:] == ["0", "0"]

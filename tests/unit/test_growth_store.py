@@ -11,7 +11,7 @@ import pytest
 from app.core.config.paths import data_dir
 from app.core.errors import UsageError
 from app.core.growth.records import TurnRecord
-from app.core.growth.schema import LATEST
+from app.core.growth.schema import LATEST, MIGRATIONS
 from app.core.growth.store import FILE_NAME, GrowthStore
 
 T0 = 1_700_000_000.0
@@ -80,9 +80,10 @@ def test_empty_store_stats(store):
 def test_turn_details_round_trip(store):
     sid = store.start_session("smol", 4096)
     store.record_turn(sid, turn(100, 250, T0, reused=90, evaluated=60, ttft_ms=42.5, tokens_per_s=80.0,
-                                compression="sliding_window"))
+                                compression="sliding_window", shifted=25, context_shifts=1))
     row = store.top_growth()[0]
     assert (row.reused, row.evaluated, row.ttft_ms, row.tokens_per_s, row.compression) == (90, 60, 42.5, 80.0, "sliding_window")
+    assert (row.shifted, row.context_shifts) == (25, 1)
     assert (row.model, row.n_ctx, row.output_tokens, row.source, row.growth, row.growth_pct) == ("smol", 4096, 10, "contextwatch", 150, 150.0)
 
 
@@ -142,13 +143,59 @@ def test_migration_from_schema_v1_keeps_data(tmp_path):
         assert store.record_turn(1, turn(962, 1000, 1700000003.0)) == 3
 
     raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST == 2
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST == 3
     turn_columns = {r[1] for r in raw.execute("PRAGMA table_info(turns)")}
     session_columns = {r[1] for r in raw.execute("PRAGMA table_info(sessions)")}
     raw.close()
     assert {"growth", "growth_pct", "reused", "evaluated", "ttft_ms", "tokens_per_s", "compression",
-            "model", "n_ctx", "source_file", "source_line", "source_uuid"} <= turn_columns
+            "model", "n_ctx", "source_file", "source_line", "source_uuid", "shifted", "context_shifts"} <= turn_columns
     assert {"source", "external_id"} <= session_columns
+
+
+def v2_database(path) -> None:
+    """A growth database as schema version 2 wrote it, with one turn in it."""
+    raw = sqlite3.connect(path)
+    raw.executescript(V1_SQL)
+    raw.execute("BEGIN")
+    for statement in MIGRATIONS[1]:
+        raw.execute(statement)
+    raw.execute("PRAGMA user_version = 2")
+    raw.execute("COMMIT")
+    raw.execute("UPDATE turns SET reused = 30, evaluated = 870 WHERE id = 2")
+    raw.commit()
+    raw.close()
+
+
+def test_migration_from_schema_v2_adds_the_shift_columns(tmp_path):
+    path = tmp_path / "v2.sqlite3"
+    v2_database(path)
+    raw = sqlite3.connect(path)
+    assert "shifted" not in {r[1] for r in raw.execute("PRAGMA table_info(turns)")}
+    raw.close()
+
+    with GrowthStore(path) as store:
+        old = store.top_growth()[0]
+        assert (old.prompt, old.reused, old.evaluated, old.shifted, old.context_shifts) == ("paste a log", 30, 870, 0, 0)
+        store.record_turn(1, turn(962, 2000, 1700000003.0, reused=40, shifted=900, evaluated=22, context_shifts=2))
+        new = store.top_growth()[0]
+        assert (new.turn_index, new.reused, new.shifted, new.evaluated, new.context_shifts) == (3, 40, 900, 22, 2)
+        assert new.to_dict()["shifted"] == 900 and new.to_dict()["context_shifts"] == 2
+
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    raw.close()
+
+
+def test_a_damaged_shift_count_is_refused_by_name(tmp_path):
+    path = tmp_path / "g.sqlite3"
+    with GrowthStore(path) as store:
+        store.record_turn(store.start_session("smol", 4096), turn(0, 5, T0, shifted=3))
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE turns SET context_shifts = 'many'")
+    raw.commit()
+    raw.close()
+    with GrowthStore(path) as store, pytest.raises(UsageError, match="context_shifts"):
+        store.top_growth()
 
 
 def test_default_location_and_private_modes():

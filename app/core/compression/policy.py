@@ -122,7 +122,8 @@ class CompressionPolicy:
             return
         strategy, reason, before, after = self.pending_report
         self.pending_report = None
-        self.stats.last = CompressionReport(strategy, reason, before, after, sync.reused, sync.evaluated, sync.seconds)
+        self.stats.last = CompressionReport(strategy, reason, before, after, sync.reused, sync.evaluated, sync.seconds,
+                                            sync.shifted)
 
     def make_room(self, ids: list[int]) -> list[int]:
         """Compress before the request when it would pass the trigger, or not fit at all."""

@@ -18,6 +18,7 @@ class CompressionReport:
     reused: int
     evaluated: int
     seconds: float
+    shifted: int = 0  # cached tokens moved down past the dropped ones instead of evaluated again
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,12 @@ def _metrics_line(metrics: dict) -> str:
     if metrics.get("decode_tps") is not None:
         parts.append(f"{metrics['decode_tps']:.1f} tokens/s")
     if "reused" in metrics:
-        parts.append(f"KV {metrics['reused']} reused / {metrics.get('evaluated', 0)} evaluated")
+        shifted = f" / {metrics['shifted']} shifted" if metrics.get("shifted") else ""
+        parts.append(f"KV {metrics['reused']} reused{shifted} / {metrics.get('evaluated', 0)} evaluated")
+    if metrics.get("context_shifts"):
+        times = "once" if metrics["context_shifts"] == 1 else f"{metrics['context_shifts']} times"
+        parts.append(f"full context: {metrics.get('on_full', 'shift')} {times} from reply token "
+                     f"{metrics.get('shifted_at', 0)}, {metrics.get('shift_dropped', 0)} tokens dropped")
     if metrics.get("context_after") is not None:
         parts.append(f"context {metrics['context_after']} tokens")
     if metrics.get("stop_reason"):

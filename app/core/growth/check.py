@@ -37,7 +37,8 @@ GROWTH_ROW = (
     ("time", fields.timestamp), ("model", _text), ("n_ctx", _whole), ("input_tokens", _whole),
     ("output_tokens", _whole), ("context_before", _whole), ("context_after", _whole), ("growth", _whole),
     ("growth_pct", _maybe(_number)), ("reused", _whole), ("evaluated", _whole), ("ttft_ms", _maybe(_number)),
-    ("tokens_per_s", _maybe(_number)), ("compression", _maybe(_text)),
+    ("tokens_per_s", _maybe(_number)), ("compression", _maybe(_text)), ("shifted", _whole),
+    ("context_shifts", _whole),
 )
 SESSION_ROW = (
     ("id", _whole), ("source", _text), ("external_id", _maybe(_text)), ("model", _text), ("n_ctx", _whole),

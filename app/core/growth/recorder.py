@@ -48,9 +48,10 @@ class GrowthRecorder:
                 prompt=prompt,
                 time=time.time(), model=model, n_ctx=n_ctx,
                 input_tokens=result.prompt_tokens, output_tokens=result.generated_tokens,
-                context_before=context_before, context_after=result.total_tokens,
+                context_before=context_before, context_after=result.context_after or result.total_tokens,
                 reused=result.sync.reused, evaluated=result.sync.evaluated,
                 ttft_ms=result.latency.ttft_ms, tokens_per_s=result.latency.decode_tps, compression=compression,
+                shifted=result.sync.shifted, context_shifts=len(result.shifts),
             ))
         except (ContextWatchError, OSError) as err:
             self.sink(ev.Notice(f"could not record the turn: {err}", "warning"))

@@ -40,6 +40,8 @@ class TurnRecord:
     ttft_ms: float | None = None
     tokens_per_s: float | None = None
     compression: str | None = None
+    shifted: int = 0  # cached tokens moved down past dropped ones at the turn's sync
+    context_shifts: int = 0  # times the reply made room in a full context (on_full shift or compress)
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class GrowthRow:
     ttft_ms: float | None
     tokens_per_s: float | None
     compression: str | None
+    shifted: int
+    context_shifts: int
 
     def to_dict(self) -> dict:
         return asdict(self)

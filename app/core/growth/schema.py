@@ -53,7 +53,12 @@ V2 = (
         WHERE source_uuid IS NULL AND source_file IS NOT NULL""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2)
+V3 = (
+    "ALTER TABLE turns ADD COLUMN shifted INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE turns ADD COLUMN context_shifts INTEGER NOT NULL DEFAULT 0",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (V1, V2, V3)
 LATEST = len(MIGRATIONS)
 
 

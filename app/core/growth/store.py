@@ -39,7 +39,7 @@ FILE_NAME = "growth.sqlite3"
 _ROW_COLUMNS = (
     "t.id, t.session_id, s.source, t.turn_index, t.prompt, t.time, t.model, t.n_ctx, t.input_tokens,"
     " t.output_tokens, t.context_before, t.context_after, t.growth, t.growth_pct, t.reused, t.evaluated,"
-    " t.ttft_ms, t.tokens_per_s, t.compression"
+    " t.ttft_ms, t.tokens_per_s, t.compression, t.shifted, t.context_shifts"
 )
 
 
@@ -154,13 +154,15 @@ class GrowthStore:
             conn.execute(
                 "INSERT INTO turns (session_id, turn_index, prompt, time, model, n_ctx, input_tokens,"
                 " output_tokens, context_before, context_after, growth, growth_pct, reused, evaluated,"
-                " ttft_ms, tokens_per_s, compression) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " ttft_ms, tokens_per_s, compression, shifted, context_shifts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session_id, index, turn.prompt, turn.time, turn.model, turn.n_ctx, turn.input_tokens,
                     turn.output_tokens, turn.context_before, turn.context_after,
                     turn.context_after - turn.context_before,
                     growth_percent(turn.context_before, turn.context_after),
                     turn.reused, turn.evaluated, turn.ttft_ms, turn.tokens_per_s, turn.compression,
+                    turn.shifted, turn.context_shifts,
                 ),
             )
             return index

@@ -14,6 +14,7 @@ def build_report(session, result) -> dict:
     usage, lat, mem, kv = result.usage, result.latency, result.memory, result.kv
     info = session.engine.info
     total = result.total_tokens
+    used = result.context_after or total  # a reply that shifted a full context left fewer tokens than it read and wrote
     n_ctx = usage.n_ctx
     dash = session.dashboard()
     return {
@@ -23,10 +24,12 @@ def build_report(session, result) -> dict:
                   "n_gpu_layers": None if session.engine.backend.remote else session.settings.n_gpu_layers,
                   "gpu_layers": info.n_gpu_layers},
         "tokens": {"prompt": result.prompt_tokens, "generated": result.generated_tokens, "total": total,
-                   "reused": _reuse(session, result.sync.reused), "evaluated": result.sync.evaluated},
+                   "reused": _reuse(session, result.sync.reused), "shifted": result.sync.shifted,
+                   "evaluated": result.sync.evaluated, "cache_dropped": result.sync.dropped},
+        "context_shifts": _context_shifts(session, result),
         "context": {
-            "used": total, "n_ctx": n_ctx, "percent_of_n_ctx": _r(100 * total / n_ctx, 2),
-            "remaining": max(0, n_ctx - total), "effective": usage.effective,
+            "used": used, "n_ctx": n_ctx, "percent_of_n_ctx": _r(100 * used / n_ctx, 2),
+            "remaining": max(0, n_ctx - used), "effective": usage.effective,
             "percent_of_effective": _r(usage.percent, 2), "available": usage.available,
             "reserve": usage.reserve, "tier": usage.tier, "tier_name": usage.tier_name,
             "size_label": usage.size_label, "profile": usage.profile_id,
@@ -61,6 +64,14 @@ def build_report(session, result) -> dict:
         "stop_reason": result.reason.value,
         "seconds": _r(result.seconds),
     }
+
+
+def _context_shifts(session, result) -> dict | None:
+    """Each time the reply filled the context and went on (on_full shift or compress); None when it never did."""
+    if not result.shifts:
+        return None
+    return {"count": len(result.shifts), "dropped": sum(d for _, d in result.shifts),
+            "at_reply_tokens": [at for at, _ in result.shifts], "on_full": session.settings.on_full}
 
 
 def _reuse(session, reused: int) -> int | None:
@@ -107,8 +118,8 @@ def format_report(report: dict) -> str:
         f"Prompt tokens: {fmt_int(t['prompt'])}",
         f"Generated tokens: {fmt_int(t['generated'])}",
         f"Total tokens: {fmt_int(t['total'])}",
-        f"KV cache reuse: {fmt_int(t['reused'])} tokens reused, {fmt_int(t['evaluated'])} evaluated"
-        if t["reused"] is not None else "KV cache reuse: not reported by the server",
+        _reuse_line(t),
+        *_context_shift_lines(report["context_shifts"]),
         "",
         f"Context: {c['percent_of_n_ctx']:.1f}% ({c['used']}/{c['n_ctx']})",
         f"Remaining tokens: {fmt_int(c['remaining'])}",
@@ -154,6 +165,30 @@ def format_report(report: dict) -> str:
         f"Stop reason: {report['stop_reason']}",
     ]
     return "\n".join(lines)
+
+
+def _kv_counts(reused: int, shifted: int, evaluated: int, dropped: int = 0, unit: str = "",
+               evaluated_as: str = "evaluated") -> str:
+    """'30 reused, 600 shifted (past 657 dropped), 24 evaluated'; the shifted part only when there is one."""
+    shift = ""
+    if shifted:
+        shift = f"{fmt_int(shifted)} shifted" + (f" (past {fmt_int(dropped)} dropped)" if dropped else "") + ", "
+    return f"{fmt_int(reused)}{unit} reused, {shift}{fmt_int(evaluated)} {evaluated_as}"
+
+
+def _reuse_line(t: dict) -> str:
+    if t["reused"] is None:
+        return "KV cache reuse: not reported by the server"
+    return f"KV cache reuse: {_kv_counts(t['reused'], t['shifted'], t['evaluated'], t['cache_dropped'], ' tokens')}"
+
+
+def _context_shift_lines(shifts: dict | None) -> list[str]:
+    if shifts is None:
+        return []
+    times = "once" if shifts["count"] == 1 else f"{shifts['count']} times"
+    at = ", ".join(fmt_int(n) for n in shifts["at_reply_tokens"])
+    return [f"Full context: the reply made room {times} ({shifts['on_full']}, after {at} reply tokens), "
+            f"{fmt_int(shifts['dropped'])} tokens dropped from the cache"]
 
 
 def _kv_lines(kv: dict) -> list[str]:
@@ -204,7 +239,8 @@ def _forecast_lines(forecast: dict | None, hits: dict | None) -> list[str]:
         )
     if hits is not None and hits["session_percent"] is not None:
         turn = "—" if hits["turn_percent"] is None else f"{hits['turn_percent']:.0f}%"
-        lines.append(f"Prefix cache: {turn} of this turn's prompt reused, {hits['session_percent']:.0f}% this session")
+        lines.append(f"KV cache hits: {turn} of this turn's prompt kept in the cache (reused or shifted), "
+                     f"{hits['session_percent']:.0f}% this session")
     return lines
 
 
@@ -237,7 +273,8 @@ def _compression_lines(c: dict) -> list[str]:
     if last:
         lines.append(
             f"  Last: {last['reason']} {last['strategy']}, {fmt_int(last['tokens_before'])} -> "
-            f"{fmt_int(last['tokens_after'])} tokens; KV cache {fmt_int(last['reused'])} reused, "
-            f"{fmt_int(last['evaluated'])} re-evaluated in {last['seconds'] * 1000:.0f} ms"
+            f"{fmt_int(last['tokens_after'])} tokens; KV cache "
+            f"{_kv_counts(last['reused'], last['shifted'], last['evaluated'], evaluated_as='re-evaluated')} "
+            f"in {last['seconds'] * 1000:.0f} ms"
         )
     return lines

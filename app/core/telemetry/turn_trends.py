@@ -32,7 +32,11 @@ class Forecast:
 
 @dataclass(frozen=True)
 class CacheHits:
-    """Prompt tokens the KV cache already held, of those each turn's prompt needed."""
+    """Prompt tokens the KV cache already held, of those each turn's prompt needed.
+
+    "Reused" counts every cached token the prompt kept: the prefix left in place and the tokens
+    shifted down past a dropped range alike (`SyncResult.kept`).
+    """
 
     turn_reused: int
     turn_prompt: int
@@ -72,7 +76,7 @@ def _turns_until(mark: int, used: int, growth: float) -> int | None:
 class TurnTrends:
     def __init__(self) -> None:
         self._growth: list[int] = []
-        self._hits: list[tuple[int, int]] = []  # (reused, prompt tokens) of each turn's sync
+        self._hits: list[tuple[int, int]] = []  # (reused or shifted, prompt tokens) of each turn's sync
 
     def record(self, before: int, after: int, reused: int, evaluated: int, grew: bool) -> None:
         """`grew`: the turn added a question and compressed nothing, so `after - before` is its growth."""
