@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from app.core.session.report import format_report
+
 
 def run_cli(*args: str, stdin: str | None = None, env_dirs=None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
@@ -28,7 +30,7 @@ def test_run_prints_every_field_of_the_report():
         "Tier:", "Budget:", "TTFT:", "Current token latency:", "Rolling avg (last 20):", "Trend:",
         "Current memory:", "Peak memory:", "Total growth:", "Growth rate:", "Avg per token:",
         "System RAM:", "VRAM:", "Allocated: 90.00 MiB (f16/f16)", "Logged by llama.cpp: 90.00 MiB (agrees)",
-        "Stop reason:", "Forecast: +", "budget full in", "Prefix cache:",
+        "Stop reason:", "Forecast: +", "budget full in", "KV cache hits:",
     ):
         assert label in out, f"{label!r} missing from:\n{out}"
     assert "llama_" not in out + proc.stderr, "llama.cpp's log must stay in the log file"
@@ -202,3 +204,66 @@ def test_compress_that_falls_short_says_so_and_answers_when_the_prompt_fits(tmp_
     report = json.loads(proc.stdout)
     assert lines[0].removeprefix("contextwatch: warning: ") in report["warnings"]
     assert report["compression"]["compressions"] == 0 and report["stop_reason"] != "context_full"
+
+
+def long_history_file(tmp_path, turns: int):
+    topics = ("rivers", "mountains", "forests", "deserts", "oceans", "glaciers", "islands", "volcanoes", "lakes")
+    messages = [{"role": "system", "content": "Be brief."}]
+    for i in range(turns):
+        topic = topics[i % len(topics)]
+        messages += [{"role": "user", "content": f"Tell me one thing about {topic}, question {i}."},
+                     {"role": "assistant", "content": f"Here is one thing about {topic}: they are found in many "
+                                                      f"places around the world and change over long periods of "
+                                                      f"time, answer {i}."}]
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(messages))
+    return path
+
+
+def write_config(tmp_path, **values) -> None:
+    folder = tmp_path / "config" / "contextwatch"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.toml").write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()))
+
+
+@pytest.mark.model
+def test_run_json_reports_shifted_tokens_after_a_sliding_window_and_growth_records_them(tmp_path):
+    """A snapshot holds a long history in the KV cache; the next run's sliding window shifts what it keeps."""
+    write_config(tmp_path, auto_compress=False, compress_strategy="sliding", compress_trigger=50, kv_shift="auto")
+    common = ("--n-ctx", "1024", "--max-tokens", "4", "--temperature", "0", "--json")
+    first = run_cli("run", "--prompt", "And one more?", "--history", str(long_history_file(tmp_path, 12)),
+                    "--save-snapshot", "long", *common)
+    assert first.returncode == 0, first.stderr
+    before = json.loads(first.stdout)
+    assert before["snapshot"]["kv_saved"] and before["tokens"]["shifted"] == 0
+
+    proc = run_cli("run", "--prompt", "Thanks!", "--resume", "long", "--auto-compress", *common)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    tokens = report["tokens"]
+    assert report["compression"]["last"]["strategy"] == "sliding"
+    assert tokens["shifted"] > 0 and tokens["cache_dropped"] > 0
+    assert tokens["reused"] + tokens["shifted"] + tokens["evaluated"] == tokens["prompt"]
+    assert tokens["evaluated"] < tokens["shifted"]  # the new question and the turn before it, not the kept history
+    assert report["compression"]["last"]["shifted"] == tokens["shifted"]
+    hits = report["cache_hits"]
+    assert hits["turn_reused"] == tokens["reused"] + tokens["shifted"]
+    assert hits["turn_prompt_tokens"] == tokens["prompt"]
+    assert report["context_shifts"] is None and report["context"]["used"] == tokens["total"]
+
+    text = format_report(report)
+    assert f"{tokens['shifted']:,} shifted (past {tokens['cache_dropped']:,} dropped)" in text
+    assert "(reused or shifted)" in text
+
+    growth = run_cli("growth", "--sort", "time", "--limit", "1", "--min-growth", "-100000", "--json")  # it shrank
+    assert growth.returncode == 0, growth.stderr
+    row = json.loads(growth.stdout)["turns"][0]
+    assert (row["prompt"], row["reused"], row["shifted"], row["evaluated"], row["context_shifts"]) == (
+        "Thanks!", tokens["reused"], tokens["shifted"], tokens["evaluated"], 0)
+    assert row["context_after"] == tokens["total"] and row["compression"] == "sliding"
+
+    write_config(tmp_path, auto_compress=False, compress_strategy="sliding", compress_trigger=50, kv_shift="off")
+    exact = json.loads(run_cli("run", "--prompt", "Thanks!", "--resume", "long", "--auto-compress", *common).stdout)
+    assert exact["tokens"]["prompt"] == tokens["prompt"] and exact["tokens"]["shifted"] == 0
+    assert exact["tokens"]["reused"] == tokens["reused"]
+    assert exact["tokens"]["evaluated"] == tokens["shifted"] + tokens["evaluated"]
