@@ -254,6 +254,8 @@ def test_run_json_reports_shifted_tokens_after_a_sliding_window_and_growth_recor
     text = format_report(report)
     assert f"{tokens['shifted']:,} shifted (past {tokens['cache_dropped']:,} dropped)" in text
     assert "(reused or shifted)" in text
+    assert (f"KV cache {tokens['reused']:,} reused, {tokens['shifted']:,} shifted, {tokens['evaluated']:,} "
+            "re-evaluated in") in text  # the last compression's line: its cache was synced by this turn
 
     growth = run_cli("growth", "--sort", "time", "--limit", "1", "--min-growth", "-100000", "--json")  # it shrank
     assert growth.returncode == 0, growth.stderr
@@ -267,3 +269,23 @@ def test_run_json_reports_shifted_tokens_after_a_sliding_window_and_growth_recor
     assert exact["tokens"]["prompt"] == tokens["prompt"] and exact["tokens"]["shifted"] == 0
     assert exact["tokens"]["reused"] == tokens["reused"]
     assert exact["tokens"]["evaluated"] == tokens["shifted"] + tokens["evaluated"]
+
+
+@pytest.mark.model
+def test_a_reply_that_shifts_a_full_context_is_reported_and_recorded(tmp_path):
+    write_config(tmp_path, on_full="shift")
+    proc = run_cli("run", "--prompt", "Write a very long essay about rivers.", "--n-ctx", "256", "--max-tokens", "400",
+                   "--temperature", "0", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    shifts, tokens, context = report["context_shifts"], report["tokens"], report["context"]
+    if report["stop_reason"] == "end_of_generation" and shifts is None:
+        pytest.skip("the model ended its reply before the context was full")
+    assert shifts["count"] >= 1 and shifts["dropped"] > 0 and shifts["on_full"] == "shift"
+    assert len(shifts["at_reply_tokens"]) == shifts["count"]
+    assert tokens["total"] > 256 >= context["used"]
+    assert context["used"] == tokens["total"] - shifts["dropped"]
+    assert "Full context: the reply made room" in format_report(report)
+
+    row = json.loads(run_cli("growth", "--sort", "time", "--limit", "1", "--json").stdout)["turns"][0]
+    assert row["context_shifts"] == shifts["count"] and row["context_after"] == context["used"]

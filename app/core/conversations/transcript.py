@@ -29,7 +29,7 @@ def _metrics_line(metrics: dict) -> str:
         parts.append(f"KV {metrics['reused']} reused{shifted} / {metrics.get('evaluated', 0)} evaluated")
     if metrics.get("context_shifts"):
         times = "once" if metrics["context_shifts"] == 1 else f"{metrics['context_shifts']} times"
-        parts.append(f"full context: {metrics.get('on_full', 'shift')} {times} from reply token "
+        parts.append(f"full context: {metrics.get('on_full', 'shift')} {times}, first at reply token "
                      f"{metrics.get('shifted_at', 0)}, {metrics.get('shift_dropped', 0)} tokens dropped")
     if metrics.get("context_after") is not None:
         parts.append(f"context {metrics['context_after']} tokens")
