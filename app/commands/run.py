@@ -13,6 +13,7 @@ from app.commands.notices import NoticeLines
 from app.commands.progress_line import ProgressLine
 from app.core.compression.compress_before import compress_before_prompt
 from app.core.compression.strategies import STRATEGIES
+from app.core.config.settings import KV_SHIFT_CHOICES, ON_FULL_CHOICES
 from app.core.conversations.history_file import load_history
 from app.core.engine.choose import engine_for
 from app.core.errors import UsageError
@@ -36,6 +37,10 @@ def add_parser(sub, model_flags) -> None:
                      help="compress the history first: " + "|".join(STRATEGIES))
     run.add_argument("--auto-compress", action="store_true",
                      help="compress on its own when the next prompt would pass the trigger")
+    run.add_argument("--kv-shift", choices=KV_SHIFT_CHOICES, default=None,
+                     help="auto: move kept KV cache tokens after a dropped range down; off: evaluate them again exactly")
+    run.add_argument("--on-full", choices=ON_FULL_CHOICES, default=None,
+                     help="a reply that fills the context: stop, shift the cache, or compress the history and go on")
     run.add_argument("--save-snapshot", metavar="NAME", help="save the session (KV cache included) afterwards")
     run.add_argument("--resume", metavar="NAME", help="restore this snapshot and continue it")
     run.add_argument("--json", action="store_true", help="print one JSON object instead of text")
@@ -71,6 +76,8 @@ def _answer(args: argparse.Namespace, notices: NoticeLines) -> int:
         temperature=args.temperature,
         seed=args.seed,
         auto_compress=args.auto_compress,
+        kv_shift=args.kv_shift,
+        on_full=args.on_full,
     )
     if not prompt.strip():
         raise UsageError("the prompt is empty")

@@ -142,6 +142,7 @@ def test_undo_restores_the_history_exactly(session):
 
 
 def test_reuse_after_compression_equals_the_common_prefix(session):
+    session.change_settings({"kv_shift": "off"})
     msgs = loaded(session, history(6, pin=0))
     session.resync()
     old_ids = session.engine.cached_ids()
@@ -152,9 +153,28 @@ def test_reuse_after_compression_equals_the_common_prefix(session):
     head = len(session.engine.prompt_ids([m.as_chat() for m in msgs[:2]], add_generation_prompt=False))
     assert expected >= head, "the system prompt and the pinned first question stay cached"
     assert result.reused == min(expected, len(new_ids) - 1)
-    assert result.evaluated == len(new_ids) - result.reused
+    assert result.evaluated == len(new_ids) - result.reused and result.shifted == 0
     last = session.stats.last
     assert (last.reused, last.evaluated, last.strategy) == (result.reused, result.evaluated, "sliding")
+
+
+def test_a_shifted_sliding_window_evaluates_only_what_follows_the_kept_tail(session):
+    msgs = loaded(session, history(6, pin=0))
+    session.resync()
+    old_ids = session.engine.cached_ids()
+    plan = session.preview_compression("sliding", target=300)
+    new_ids = session.engine.prompt_ids([m.as_chat() for m in plan.after], add_generation_prompt=False)
+    shift, exact = plan.costs.way("shift"), plan.costs.way("exact")
+    assert shift.chosen and not exact.chosen
+    result = session.apply_compression(plan)
+    assert result.reused == common_prefix(old_ids, new_ids)
+    assert result.shifted > 0 and result.dropped > 0
+    assert result.reused + result.shifted + result.evaluated == len(new_ids)
+    assert (shift.tokens, exact.tokens) == (result.evaluated, len(new_ids) - result.reused)
+    assert session.engine.cached_ids() == new_ids
+    kept_tail = old_ids[result.reused + result.dropped: result.reused + result.dropped + result.shifted]
+    assert kept_tail == new_ids[result.reused: result.reused + result.shifted], "the moved run is the old cache's"
+    assert len(msgs) > len(session.conversation.messages)
 
 
 def test_stale_preview_and_unknown_strategy_are_refused(session):
@@ -226,10 +246,10 @@ def cancel_on_first_sync(session) -> None:
     """Press Esc as the first prompt of the next command (the summary's) starts to be read."""
     real_sync = session.engine.sync
 
-    def sync(ids, cancel=None, progress=None):
+    def sync(ids, cancel=None, progress=None, shift=False):
         session.engine.sync = real_sync
         session.cancel()
-        return real_sync(ids, cancel, progress)
+        return real_sync(ids, cancel, progress, shift)
 
     session.engine.sync = sync
 
@@ -238,9 +258,9 @@ def cancel_on_first_token(session) -> None:
     """Press Esc once the summary has its first token."""
     real_generate = session.engine.generate
 
-    def generate(params, cancel=None, result=None):
+    def generate(params, cancel=None, result=None, on_full=None):
         session.engine.generate = real_generate
-        for step in real_generate(params, cancel, result):
+        for step in real_generate(params, cancel, result, on_full):
             session.cancel()
             yield step
 
@@ -463,9 +483,9 @@ def test_a_summary_cut_short_keeps_the_question_only_when_quitting(model_path, l
         before = list(session.conversation.messages)
         real_generate = session.engine.generate
 
-        def generate(params, cancel=None, result=None):
+        def generate(params, cancel=None, result=None, on_full=None):
             session.engine.generate = real_generate
-            for step in real_generate(params, cancel, result):
+            for step in real_generate(params, cancel, result, on_full):
                 session.cancel(quitting=quitting)
                 yield step
 

@@ -82,6 +82,6 @@ class GatedEngine(LlamaEngine):
         super().__init__()
         self.gate = gate
 
-    def sync(self, ids, cancel=None, progress=None):
+    def sync(self, ids, cancel=None, progress=None, shift=False):
         self.gate.point(SyncStart(sys._getframe(1).f_globals["__name__"]))
-        return super().sync(ids, cancel, progress)
+        return super().sync(ids, cancel, progress, shift)

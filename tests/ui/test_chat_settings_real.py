@@ -28,8 +28,8 @@ async def test_temperature_0_and_a_new_system_prompt_reach_the_next_turn(model_p
         engine = app.session.engine
         sampled, synced, turns = [], [], []
         generate, sync, on_turn = engine.generate, engine.sync, app._on_turn_finished
-        engine.generate = lambda params, *rest: (sampled.append(params), generate(params, *rest))[1]
-        engine.sync = lambda ids, *rest: (synced.append(list(ids)), sync(ids, *rest))[1]
+        engine.generate = lambda params, *rest, **kw: (sampled.append(params), generate(params, *rest, **kw))[1]
+        engine.sync = lambda ids, *rest, **kw: (synced.append(list(ids)), sync(ids, *rest, **kw))[1]
         app._on_turn_finished = lambda event: (turns.append(event), on_turn(event))
 
         await send_and_wait(pilot, "Name a colour.")

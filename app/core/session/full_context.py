@@ -45,11 +45,15 @@ class FullContext:
         """What the engine calls when the cache is full, or None to stop there."""
         session = self.session
         mode = session.settings.on_full
+        if mode != "stop" and session.engine.backend.remote:
+            self.refused = (f"on_full = \"{mode}\" is not available on a model server: the server ended the reply "
+                            "at its full context (llama-server's own --context-shift can go on)")
+            return None
         if mode == "shift":
             blocker = session.engine.shift_blocker() if session.engine.capabilities.can_shift_cache else \
                 "this backend cannot shift its cache"
             if blocker is not None:
-                self.refused = f"on_full = \"shift\" is not available here ({blocker}): the reply stops when the context is full"
+                self.refused = f"on_full = \"shift\" is not available here ({blocker}): the reply stopped at the full context"
                 return None
             self.kept = self._protected()
             return self._shift

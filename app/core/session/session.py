@@ -357,10 +357,7 @@ class Session:
         if not sync.cancelled:
             prev_t = time.perf_counter()
             last_dashboard = 0.0
-            on_full = full.hook()
-            if full.refused:
-                self.sink(ev.Notice(full.refused, "warning"))
-            for step in self.engine.generate(params, self._cancel, outcome, on_full):
+            for step in self.engine.generate(params, self._cancel, outcome, full.hook()):
                 self._generated += 1
                 used = self._prompt_len + self._generated
                 self.latency.on_token(step.t)
@@ -377,6 +374,8 @@ class Session:
                 if self.autosave is not None and self.autosave.due():
                     self._autosave(in_flight="".join(outcome.parts))
         self.latency.end_turn(time.perf_counter())
+        if full.refused and outcome.reason is ev.StopReason.CONTEXT_FULL:
+            self.sink(ev.Notice(full.refused, "warning"))
         self._tokens_seen += sync.evaluated + self._generated
         if outcome.text:
             latency = self.latency.snapshot()
