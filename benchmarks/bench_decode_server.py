@@ -278,6 +278,7 @@ def main(argv=None) -> dict:
     quiet_llama()
     settings_fa = {"off": (False,), "on": (True,), "both": (False, True)}[args.flash_attn]
     bodies, summary, prompt = [], {}, 0
+    load_before = os.getloadavg()[0]
     for flash_attn in settings_fa:
         measured = measure(args.runs, args.max_tokens, flash_attn)
         prompt = measured["prompt"]
@@ -292,7 +293,9 @@ def main(argv=None) -> dict:
         "(last token's time - first token's time), on the client for llama-server and where the token is handed to "
         "the caller for the others; the session's sink writes every token to a file and flushes, as `run` does to "
         "stdout. llama-server's default flash attention (auto) is on for this CPU and ContextWatch's is off, so "
-        "both settings are measured with the same setting on both sides."
+        "both settings are measured with the same setting on both sides. "
+        f"Load average (1 min) of the machine: {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+        "(2 cores: above 1 means other work competed for them)."
     )
     parts = ["python -m benchmarks.bench_decode_server"]
     if args.runs != 15:
