@@ -14,6 +14,7 @@ SUITE = (
     ("bench_restore", "snapshot restore against re-evaluation"),
     ("bench_history_size", "token costs of a long history: linear in its length"),
     ("bench_server", "decode on llama-server: against a bare client, the dashboard against headless"),
+    ("bench_decode_server", "headless decode against llama-server's own and raw llama-cpp-python, 1 thread"),
 )
 
 

@@ -142,6 +142,32 @@ def test_greedy_and_seeded_runs_repeat_exactly(engine, chat):
     assert outputs[2] == outputs[3]
 
 
+def raw_greedy(llm, ids: list[int], max_tokens: int) -> list[int]:
+    """llama-cpp-python's own greedy loop (`Llama.generate`, its batch and its eval) on the same Llama."""
+    import llama_cpp
+
+    llm.reset()
+    llm._ctx.kv_cache_clear()
+    tokens: list[int] = []
+    for token in llm.generate(ids, temp=0.0, repeat_penalty=1.0, reset=True):
+        if llama_cpp.llama_vocab_is_eog(llm._model.vocab, token) or len(tokens) == max_tokens:
+            break
+        tokens.append(token)
+    return tokens
+
+
+def test_greedy_tokens_are_llama_cpp_pythons_token_for_token(engine, chat):
+    ids = chat("Write a detailed, step by step explanation of how a steam engine works, with history.")
+    raw = raw_greedy(engine.llm, ids, 96)
+    engine.reset()
+    engine.sync(ids)
+    steps, result = generate(engine, SamplingParams(temperature=0.0, repeat_penalty=1.0, max_tokens=96))
+    assert len(raw) == 96, "the reply runs to max_tokens on both sides"
+    assert result.token_ids == raw
+    assert engine.cached_ids() == ids + raw[:-1], "every generated token but the last is in the cache"
+    assert engine.sync(ids + raw).reused == len(ids) + len(raw) - 1
+
+
 def test_multibyte_utf8_survives_token_by_token_decoding(engine):
     text = "naïve café: 日本語のテキスト, Ελληνικά, emoji 🙂🚀 done"
     ids = engine.tokenize(text, special=False)

@@ -19,10 +19,12 @@ from app.core.engine.chat_format import ChatFormatter
 from app.core.engine.gguf_file import check_gguf
 from app.core.engine.llama import log as llama_log
 from app.core.engine.llama.gil_calls import holding_gil
+from app.core.engine.llama.greedy import ArgmaxSampler
 from app.core.engine.llama.loader import close_llama, open_llama
 from app.core.engine.llama.memory_check import check_memory
 from app.core.engine.llama.model_info import read_model_info
-from app.core.engine.llama.sampling import build_sampler
+from app.core.engine.llama.one_token import OneTokenBatch
+from app.core.engine.llama.sampling import build_sampler, greedy_alone
 from app.core.engine.load_options import LoadOptions, ProgressFn, aligned_n_ctx, default_threads
 from app.core.engine.model_info import ModelInfo
 from app.core.engine.protocol import PrefillProgressFn
@@ -69,6 +71,7 @@ class LlamaEngine:
         self._pieces: dict[int, bytes] = {}
         self._specials: dict[str, bool] | None = None  # special tokens' texts, and whether each takes lstrip
         self._kept: _KeptCache | None = None
+        self._one_token: OneTokenBatch | None = None
         self.backend = BackendInfo(IN_PROCESS, "")
 
     # ----- loading
@@ -351,6 +354,14 @@ class LlamaEngine:
         """Run `tokens` (at most n_batch) through the model after what the cache holds."""
         llm = self.llm
         n_past = llm.n_tokens
+        if len(tokens) == 1:
+            if self._one_token is None:
+                self._one_token = OneTokenBatch()
+            token = tokens[0]
+            self._one_token.decode(llm._ctx.ctx, token, n_past)
+            llm.input_ids[n_past] = token
+            llm.n_tokens = n_past + 1
+            return
         llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=False)
         llm._ctx.decode(llm._batch)
         llm.input_ids[n_past : n_past + len(tokens)] = tokens
@@ -416,7 +427,7 @@ class LlamaEngine:
         vocab = llm._model.vocab
         n_ctx = self.n_ctx
         decoder = TokenTextDecoder(self)
-        sample = holding_gil("llama_sampler_sample")
+        sample = ArgmaxSampler(llm.n_vocab()) if greedy_alone(params) else holding_gil("llama_sampler_sample")
         is_eog = holding_gil("llama_vocab_is_eog")
         perf = time.perf_counter
         chain = sampler.sampler

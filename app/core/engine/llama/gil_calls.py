@@ -12,13 +12,13 @@ from functools import cache
 
 
 @cache
-def holding_gil(name: str):
-    """The llama.cpp function `name`, with llama-cpp-python's signature, called under the GIL."""
+def holding_gil(name: str, restype=None):
+    """The llama.cpp function `name`, with llama-cpp-python's signature (or another `restype`), called under the GIL."""
     from llama_cpp import llama_cpp
 
     shared = llama_cpp._lib
     source = getattr(shared, name)
     function = getattr(ctypes.PyDLL(shared._name, handle=shared._handle), name)
     function.argtypes = source.argtypes
-    function.restype = source.restype
+    function.restype = source.restype if restype is None else restype
     return function

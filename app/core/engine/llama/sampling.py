@@ -23,3 +23,8 @@ def build_sampler(params: SamplingParams, n_vocab: int):
     sampler.add_temp(params.temperature)
     sampler.add_dist(DEFAULT_SEED if params.seed is None else params.seed & 0xFFFFFFFF)
     return sampler
+
+
+def greedy_alone(params: SamplingParams) -> bool:
+    """Whether `build_sampler(params)` is llama.cpp's greedy sampler and nothing else."""
+    return params.greedy and params.repeat_penalty == 1.0
