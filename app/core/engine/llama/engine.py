@@ -97,6 +97,7 @@ class LlamaEngine:
             n_batch=options.n_batch,
             n_ubatch=options.n_batch,
             n_threads=options.n_threads or default_threads(),
+            n_threads_batch=options.n_threads,  # as llama.cpp's own tools: a thread count set is the prompt's too
             type_k=CACHE_TYPES[options.type_k],
             type_v=CACHE_TYPES[options.type_v],
             flash_attn=options.flash_attn,

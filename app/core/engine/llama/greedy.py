@@ -10,6 +10,7 @@ keeps) at a fraction of the cost. Only a chain that is greedy alone can be repla
 from __future__ import annotations
 
 import ctypes
+from typing import Any
 
 from app.core.engine.llama.gil_calls import holding_gil
 
@@ -25,13 +26,13 @@ class ArgmaxSampler:
         self._float32 = np.float32
         self._logits_ith = holding_gil("llama_get_logits_ith", ctypes.c_void_p)  # the row's address, 0 for none
         self._address = 0
-        self._view = None
+        self._view: Any = None
 
     def __call__(self, chain, ctx, idx: int) -> int:
         address = self._logits_ith(ctx, idx)
         if address != self._address:
             if not address:
                 raise RuntimeError("llama.cpp returned no logits for the last token")
-            self._view = self._frombuffer(self._row.from_address(address), self._float32)
+            self._view = self._frombuffer(memoryview(self._row.from_address(address)), self._float32)
             self._address = address
         return int(self._view.argmax())

@@ -20,7 +20,8 @@ class OneTokenBatch:
         self._pos = (llama_cpp.llama_pos * 1)()
         self._n_seq_id = (ctypes.c_int32 * 1)(1)
         self._seq_id = (llama_cpp.llama_seq_id * 1)(0)
-        self._seq_ids = (ctypes.POINTER(llama_cpp.llama_seq_id) * 1)(self._seq_id)
+        self._seq_ids = (ctypes.POINTER(llama_cpp.llama_seq_id) * 1)(
+            ctypes.cast(self._seq_id, ctypes.POINTER(llama_cpp.llama_seq_id)))
         self._logits = (ctypes.c_int8 * 1)(1)
         self._batch = llama_cpp.llama_batch(
             n_tokens=1, token=self._token, embd=None, pos=self._pos, n_seq_id=self._n_seq_id,
