@@ -58,9 +58,25 @@ def box_note(reason: StopReason, n_generated: int) -> str:
     return STOP_NOTES.get(reason, reason.value)
 
 
-def reply_note(metrics: dict | None) -> str:
-    """What a kept reply's box says about how it stopped; "" for a reply that ended by itself."""
+SHIFT_WORDS = {"shift": "context shifted", "compress": "context compressed"}
+
+
+def shift_mark(at_token: int, dropped: int, how: str, times: int = 1) -> str:
+    """Where a reply that filled the context made room and went on: "⇤ context shifted at token 472 · 250 dropped"."""
+    again = f" · {times} times" if times > 1 else ""
+    return f"⇤ {SHIFT_WORDS.get(how, how)} at token {at_token:,} · {dropped:,} dropped{again}"
+
+
+def reply_shift_mark(metrics: dict | None) -> str:
+    """The shift mark of a kept reply from its metrics; "" for a reply that never filled the context."""
     metrics = metrics or {}
+    at, dropped, times = metrics.get("shifted_at"), metrics.get("shift_dropped"), metrics.get("context_shifts")
+    if not (isinstance(at, int) and isinstance(dropped, int) and isinstance(times, int) and times > 0):
+        return ""
+    return shift_mark(at, dropped, str(metrics.get("on_full", "shift")), times)
+
+
+def _stop_note(metrics: dict) -> str:
     if metrics.get("cut_off") == "crash":
         return "cut off: the app closed"
     try:
@@ -71,3 +87,9 @@ def reply_note(metrics: dict | None) -> str:
         return ""
     n = metrics.get("generated_tokens")
     return box_note(reason, n) if isinstance(n, int) else STOP_NOTES.get(reason, reason.value)
+
+
+def reply_note(metrics: dict | None) -> str:
+    """What a kept reply's box says about how it stopped and where it shifted; "" for a plain reply that ended by itself."""
+    metrics = metrics or {}
+    return " · ".join(note for note in (_stop_note(metrics), reply_shift_mark(metrics)) if note)

@@ -1,4 +1,5 @@
-"""The preview of a compression: what happens to each message and the prompt's tokens before and after.
+"""The preview of a compression: what happens to each message, the prompt's tokens before and after,
+and what re-syncing the KV cache would cost each way (shift, exact).
 
 It returns True when the user applies the plan, False when they cancel. Nothing changes
 until then: the plan was computed on the engine thread and is only shown here.
@@ -17,6 +18,7 @@ from app.core.compression.strategies import CompressionPlan, PlanItem
 from app.core.formatting import fmt_int
 from app.ui.actions.early_keys import OpensOnItsOwn
 from app.ui.bindings import BindingScope
+from app.ui.display.kv_sync import costs_line
 from app.ui.screens.tuning_dialog import OpensAtTheTop
 from app.ui.widgets.compression_controls import strategy_label
 
@@ -92,7 +94,10 @@ class CompressionPreviewScreen(OpensAtTheTop, OpensOnItsOwn, ModalScreen[bool]):
             ), id="preview-title")
             if self.heading:
                 yield Static(Content.styled(self.heading, "$text-warning"), id="preview-heading")
-            yield Static(plan_totals(plan), id="preview-totals")
+            totals = plan_totals(plan)
+            if plan.costs is not None:
+                totals = Content("\n").join([totals, costs_line(plan.costs)])
+            yield Static(totals, id="preview-totals")
             with VerticalScroll(id="preview-items"):
                 yield Static(Content.assemble(
                     ("#".ljust(5), "$text-muted"), ("role".ljust(10), "$text-muted"), ("action".ljust(11), "$text-muted"),

@@ -112,7 +112,9 @@ class StreamingReply(ReplyBlock):
 
     def __init__(self) -> None:
         super().__init__(classes="message -assistant -streaming")
-        self.border_title = "assistant · reading the prompt"
+        self._state = "reading the prompt"
+        self._mark = ""  # where a full context was shifted or compressed while this reply streamed
+        self._show_title()
         self._chunks: list[str] = []
         self._stream: MarkdownStream | None = None
         self.finished = False
@@ -132,7 +134,8 @@ class StreamingReply(ReplyBlock):
         if not text:
             return
         if not self._chunks:
-            self.border_title = "assistant · generating"
+            self._state = "generating"
+            self._show_title()
         self._chunks.append(text)
         if self._stream is not None and not self.finished:  # before the mount, the mount renders it
             self.call_next(self._stream.write, text)
@@ -151,9 +154,18 @@ class StreamingReply(ReplyBlock):
     def text(self) -> str:
         return "".join(self._chunks)
 
+    def _show_title(self) -> None:
+        self.border_title = " · ".join(part for part in ("assistant", self._state, self._mark) if part)
+
+    def mark(self, mark: str) -> None:
+        """Say on the border where the context was shifted; a later shift replaces the mark."""
+        self._mark = mark
+        self._show_title()
+
     def stop(self, note: str) -> None:
         self.finished = True
-        self.border_title = f"assistant · {note}"
+        self._state = note
+        self._show_title()
         if self._stream is not None:
             self.call_next(self._stream.stop)
 
@@ -205,6 +217,10 @@ class ConversationView(VerticalScroll):
     def append_reply(self, text: str, tokens: int | None = None) -> None:
         self.begin_reply()
         self._streaming.add(text, tokens)
+
+    def mark_reply(self, mark: str) -> None:
+        if self._streaming is not None:
+            self._streaming.mark(mark)
 
     def stop_reply(self, note: str) -> None:
         if self._streaming is not None:
