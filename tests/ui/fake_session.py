@@ -110,7 +110,8 @@ class FakeSession:
     def __init__(self, settings: Settings | None = None, sink: ev.EventSink = ev.discard,
                  *, reply: str = REPLY, pause_after: int | None = None, fail_load: str | None = None,
                  token_delay: float = 0.0, load_gate=None, autosave=None,
-                 compress_in_turn: str | None = None, shift_blocker: str | None = None) -> None:
+                 compress_in_turn: str | None = None, shift_blocker: str | None = None,
+                 reply_metrics: dict | None = None) -> None:
         self.settings = settings or Settings(n_ctx=N_CTX)
         self.sink = sink
         self.model_path = None  # a scripted model has no file
@@ -125,6 +126,7 @@ class FakeSession:
         self.load_gate = load_gate  # a threading.Event the load waits on after ModelLoaded
         self.compress_in_turn = compress_in_turn  # "emergency": each turn compresses, then re-reads the history
         self.shift_blocker = shift_blocker  # why this scripted cache cannot shift; None: it can
+        self.reply_metrics = reply_metrics or {}  # more metrics each reply keeps, e.g. a full-context shift
         self.level = MemoryLevel.NORMAL
         self.level_percent = 41.5
         self.cancelled = False
@@ -284,7 +286,8 @@ class FakeSession:
             self.sink(ev.TokenEvent(i, piece, i, 0.01, self.used))
             self.sink(self.dashboard())
         if text:
-            metrics = {"generated_tokens": len(self.latency.recent), "stop_reason": reason.value}  # as Session keeps them
+            metrics = {"generated_tokens": len(self.latency.recent), "stop_reason": reason.value,  # as Session keeps them
+                       **self.reply_metrics}
             if self.quitting:
                 metrics["cut_off"] = "quit"
             self.conversation.append("assistant", text, metrics=metrics)
