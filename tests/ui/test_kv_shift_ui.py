@@ -8,7 +8,7 @@ from textual.widgets import Checkbox, Select, Static
 
 from app.core import events as ev
 from app.core.config.settings import load_settings
-from app.ui.display.alerts import reply_note
+from app.ui.display.alerts import reply_shift_mark
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.compression_settings import CompressionSettingsScreen
 from app.ui.screens.confirm import ConfirmScreen
@@ -25,6 +25,16 @@ SHIFT_METRICS = {"context_shifts": 2, "shifted_at": 472, "shift_dropped": 500, "
 
 def text_of(screen, selector: str) -> str:
     return str(screen.query_one(selector, Static).content)
+
+
+async def chatted(pilot, *questions: str, select: int = 1) -> None:
+    """Ask `questions`, open the history pane and select message `select`."""
+    await settle(pilot)
+    for question in questions:
+        await ask(pilot, question)
+    await pilot.press("f2")
+    await settle(pilot)
+    pilot.app.main.query_one(HistoryList).highlighted = select
 
 
 async def history_open(pilot, turns: int = 5) -> None:
@@ -73,13 +83,8 @@ async def test_a_cache_that_cannot_shift_says_why_in_the_preview():
 async def test_delete_asks_first_with_the_cost_each_way_and_esc_keeps_the_message():
     app = fake_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await ask(pilot, "First question")
-        await ask(pilot, "Second question")
+        await chatted(pilot, "First question", "Second question")
         before = app.messages()
-        await pilot.press("f2")
-        await settle(pilot)
-        app.main.query_one(HistoryList).highlighted = 1
         await pilot.press("d")
         await settle(pilot)
         screen = app.screen
@@ -89,8 +94,8 @@ async def test_delete_asks_first_with_the_cost_each_way_and_esc_keeps_the_messag
         assert "Delete message #1 (user)?" in text_of(screen, "#confirm-question")
         exact = costs.way("exact")
         assert costs.way("shift").tokens == 1 and exact.tokens > 1
-        assert detail.splitlines()[0] == f"KV cache: shift 1 token · 0.0 s  (taken) │ exact {exact.tokens:,} tokens · " \
-            f"{exact.seconds:.1f} s"
+        assert detail.splitlines()[:3] == ["KV cache, each way:", "  shift 1 token · 0.0 s  (taken)",
+                                           f"  exact {exact.tokens:,} tokens · {exact.seconds:.1f} s"]
         assert "z in the history pane brings it back" in detail
         await pilot.press("escape")
         await settle(pilot)
@@ -112,11 +117,7 @@ async def test_delete_asks_first_with_the_cost_each_way_and_esc_keeps_the_messag
 async def test_the_edit_dialog_shows_the_cost_of_the_text_as_typed():
     app = fake_app()
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await ask(pilot, "What is a context window?")
-        await pilot.press("f2")
-        await settle(pilot)
-        app.main.query_one(HistoryList).highlighted = 1
+        await chatted(pilot, "What is a context window?")
         await pilot.press("e")
         await settle(pilot)
         screen = app.screen
@@ -174,13 +175,16 @@ async def test_the_streaming_box_marks_a_context_shift():
         await settle(pilot)
         await ask(pilot, "Tell me a long story")
         reply = app.main.query_one(StreamingReply)
-        assert reply.border_title == "assistant · generating"
+        assert reply.border_title == "assistant · generating" and reply.border_subtitle == "5 tokens"
         app.session.sink(ev.ContextShifted(472, 250, "shift"))
         await settle(pilot)
-        assert reply.border_title == "assistant · generating · ⇤ context shifted at token 472 · 250 dropped"
+        assert reply.border_subtitle == "⇤ context shifted at token 472 · 250 dropped · 5 tokens"
         app.session.sink(ev.ContextShifted(731, 250, "shift"))
         await settle(pilot)
-        assert reply.border_title.endswith("⇤ context shifted at token 472 · 500 dropped · 2 times")
+        assert reply.border_subtitle == "⇤ context shifted at token 472 · 500 dropped · 2 times · 5 tokens"
+        app.session.sink(ev.TokenEvent(6, "more ", 6, 0.01, 740))
+        await settle(pilot)
+        assert reply.border_subtitle.startswith("⇤ context shifted at token 472 · 500 dropped · 2 times · ")
 
 
 @async_test
@@ -189,12 +193,14 @@ async def test_a_kept_reply_marks_its_shift_from_its_metrics():
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await ask(pilot, "Tell me a long story")
-        boxes = list(app.main.query(ReplyBlock))
-        assert boxes[-1].border_title == "assistant · ⇤ context shifted at token 472 · 500 dropped · 2 times"
-    assert reply_note({"stop_reason": "max_tokens", "generated_tokens": 900, "context_shifts": 1, "shifted_at": 300,
-                       "shift_dropped": 120, "on_full": "compress"}) == \
-        "stopped at max tokens · ⇤ context compressed at token 300 · 120 dropped"
-    assert reply_note({"stop_reason": "eog", "shifted": 40}) == ""  # shifted at sync only: no mark
+        box = list(app.main.query(ReplyBlock))[-1]
+        assert box.border_title == "assistant"
+        tokens = box.border_subtitle.rsplit(" · ", 1)[-1]
+        assert box.border_subtitle == f"⇤ context shifted at token 472 · 500 dropped · 2 times · {tokens}"
+    assert reply_shift_mark({"stop_reason": "max_tokens", "context_shifts": 1, "shifted_at": 300,
+                             "shift_dropped": 120, "on_full": "compress"}) == \
+        "⇤ context compressed at token 300 · 120 dropped"
+    assert reply_shift_mark({"stop_reason": "eog", "shifted": 40}) == ""  # shifted at sync only: no mark
 
 
 @async_test

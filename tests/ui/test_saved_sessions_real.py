@@ -234,9 +234,9 @@ async def test_delete_asks_with_the_real_costs_then_undo_puts_the_message_back(m
         shift, exact = costs.way("shift"), costs.way("exact")
         assert shift.chosen and shift.note is None and 0 < shift.tokens < exact.tokens  # the bundled model shifts
         assert shift.seconds is not None and exact.seconds > shift.seconds  # the turns measured a prefill rate
-        detail = str(app.screen.query_one("#confirm-detail").content).splitlines()[0]
-        assert detail == (f"KV cache: shift {shift.tokens:,} token{'s' if shift.tokens != 1 else ''} · "
-                          f"{shift.seconds:.1f} s  (taken) │ exact {exact.tokens:,} tokens · {exact.seconds:.1f} s")
+        detail = str(app.screen.query_one("#confirm-detail").content).splitlines()
+        assert detail[1:3] == [f"  shift {shift.tokens:,} token{'s' if shift.tokens != 1 else ''} · "
+                               f"{shift.seconds:.1f} s  (taken)", f"  exact {exact.tokens:,} tokens · {exact.seconds:.1f} s"]
         assert app.messages() and len(app.messages()) == len(before)  # nothing deleted before the answer
         await pilot.press("enter")
         assert await wait_for(pilot, lambda: "delete" in results, TURN_TIMEOUT), notifications(app)

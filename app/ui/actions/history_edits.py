@@ -66,6 +66,6 @@ class HistoryEditActions:
 
 def delete_detail(costs: SyncCosts | None, undo_key: str) -> Content:
     """The cost lines of the confirmation, and how to bring the message back."""
-    head = costs_line(costs) if costs is not None else Content.styled("KV cache: the cost could not be counted",
+    head = costs_line(costs, stacked=True) if costs is not None else Content.styled("KV cache: the cost could not be counted",
                                                                       "$text-muted")
     return Content("\n").join([head, Content.styled(f"{undo_key} in the history pane brings it back.", "$text-muted")])

@@ -76,7 +76,9 @@ def reply_shift_mark(metrics: dict | None) -> str:
     return shift_mark(at, dropped, str(metrics.get("on_full", "shift")), times)
 
 
-def _stop_note(metrics: dict) -> str:
+def reply_note(metrics: dict | None) -> str:
+    """What a kept reply's box says about how it stopped; "" for a reply that ended by itself."""
+    metrics = metrics or {}
     if metrics.get("cut_off") == "crash":
         return "cut off: the app closed"
     try:
@@ -89,7 +91,7 @@ def _stop_note(metrics: dict) -> str:
     return box_note(reason, n) if isinstance(n, int) else STOP_NOTES.get(reason, reason.value)
 
 
-def reply_note(metrics: dict | None) -> str:
-    """What a kept reply's box says about how it stopped and where it shifted; "" for a plain reply that ended by itself."""
-    metrics = metrics or {}
-    return " · ".join(note for note in (_stop_note(metrics), reply_shift_mark(metrics)) if note)
+def tokens_note(tokens: int | None, mark: str = "") -> str:
+    """A reply box's bottom border: where the context shifted, if it did, and the reply's length."""
+    count = f"{tokens:,} token{'s' if tokens != 1 else ''}" if isinstance(tokens, int) else ""
+    return " · ".join(part for part in (mark, count) if part)

@@ -37,10 +37,16 @@ def _way(way: WayCost, estimate: bool) -> Content:
     return Content.assemble(*parts)
 
 
-def costs_line(costs: SyncCosts) -> Content:
-    """'KV cache: shift 1 token · 0.0 s  (taken) │ exact 557 tokens · 1.9 s', then why shift is not taken, if it says."""
-    ways = Content.styled(" │ ", MUTED).join(_way(w, costs.estimate) for w in costs.ways)
-    lines = [Content.assemble(("KV cache: ", MUTED), ways)]
+def costs_line(costs: SyncCosts, stacked: bool = False) -> Content:
+    """'KV cache: shift 1 token · 0.0 s  (taken) │ exact 557 tokens · 1.9 s', then why shift is not taken, if it says.
+
+    `stacked` puts each way on a line of its own, for a narrow dialog.
+    """
+    ways = [_way(w, costs.estimate) for w in costs.ways]
+    if stacked:
+        lines = [Content.styled("KV cache, each way:", MUTED), *(Content.assemble("  ", way) for way in ways)]
+    else:
+        lines = [Content.assemble(("KV cache: ", MUTED), Content.styled(" │ ", MUTED).join(ways))]
     if costs.rate is None:
         lines.append(Content.styled("seconds once a prefill has been measured", MUTED))
     notes = [w for w in costs.ways if w.note]

@@ -132,7 +132,7 @@ class CompressionSettingsScreen(OpensAtTheTop, SavesOnEnter, ModalScreen[Compres
             yield Checkbox("Shift the KV cache past a dropped range instead of re-reading it (faster, not bit-exact)",
                            s.kv_shift == "auto", id="kv-shift", compact=True, classes="tuning-check")
             with Horizontal(classes="tuning-row"):
-                yield Label("When a reply fills it", classes="tuning-label")
+                yield Label("Reply fills the context", classes="tuning-label")
                 yield Select([(ON_FULL_LABELS[x], x) for x in ON_FULL_CHOICES], value=s.on_full,
                              allow_blank=False, compact=True, id="on-full")
             yield Checkbox("Also save these as the defaults in config.toml", False, id="save-config", compact=True,

@@ -48,7 +48,6 @@ class EditMessageScreen(ModalScreen[str | None]):
             yield Static(
                 Content.assemble(
                     (f"Edit message #{self.index} ", "bold"), (self.message.role, "bold $text-primary"),
-                    ("  ·  the KV cache keeps every token before the first change", "$text-muted"),
                 ),
                 id="edit-title",
             )
