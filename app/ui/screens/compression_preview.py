@@ -18,9 +18,9 @@ from app.core.compression.strategies import CompressionPlan, PlanItem
 from app.core.formatting import fmt_int
 from app.ui.actions.early_keys import OpensOnItsOwn
 from app.ui.bindings import BindingScope
-from app.ui.display.kv_sync import costs_line
 from app.ui.screens.tuning_dialog import OpensAtTheTop
 from app.ui.widgets.compression_controls import strategy_label
+from app.ui.widgets.sync_costs_view import SyncCostsView
 
 PREVIEW = BindingScope(
     "compression_preview",
@@ -94,10 +94,9 @@ class CompressionPreviewScreen(OpensAtTheTop, OpensOnItsOwn, ModalScreen[bool]):
             ), id="preview-title")
             if self.heading:
                 yield Static(Content.styled(self.heading, "$text-warning"), id="preview-heading")
-            totals = plan_totals(plan)
+            yield Static(plan_totals(plan), id="preview-totals", classes="-costed" if plan.costs else "")
             if plan.costs is not None:
-                totals = Content("\n").join([totals, costs_line(plan.costs)])
-            yield Static(totals, id="preview-totals")
+                yield SyncCostsView(plan.costs, id="preview-costs")
             with VerticalScroll(id="preview-items"):
                 yield Static(Content.assemble(
                     ("#".ljust(5), "$text-muted"), ("role".ljust(10), "$text-muted"), ("action".ljust(11), "$text-muted"),

@@ -17,7 +17,7 @@ from textual.widgets import Button, Static, TextArea
 from app.core.conversations.conversation import Message
 from app.core.engine.sync_costs import SyncCosts
 from app.ui.bindings import EDITOR
-from app.ui.display.kv_sync import costs_line
+from app.ui.widgets.sync_costs_view import SyncCostsView
 
 TYPING_PAUSE_S = 0.6  # the cost is asked again once the text has not changed for this long
 
@@ -51,7 +51,7 @@ class EditMessageScreen(ModalScreen[str | None]):
                 ),
                 id="edit-title",
             )
-            yield Static(Content.styled("KV cache: counting what the edit would cost…", "$text-muted"), id="edit-costs")
+            yield SyncCostsView(waiting="KV cache: counting what the edit would cost…", id="edit-costs")
             yield TextArea(self.message.content, soft_wrap=True, id="edit-text")
             with Horizontal(id="edit-buttons"):
                 yield Button("Save (Ctrl+S)", variant="primary", id="edit-save")
@@ -75,8 +75,7 @@ class EditMessageScreen(ModalScreen[str | None]):
         self._pause = self.set_timer(TYPING_PAUSE_S, self._ask)
 
     def watch_costs(self, costs: SyncCosts | None) -> None:
-        if costs is not None:
-            self.query_one("#edit-costs", Static).update(costs_line(costs))
+        self.query_one(SyncCostsView).costs = costs
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
