@@ -19,7 +19,7 @@ from app.core.session import commands as cmd
 from app.core.session.runner import CommandFinished
 from app.ui import bindings
 from app.ui.actions.palette import PaletteEntry
-from app.ui.display.kv_sync import sync_counts
+from app.ui.display.kv_sync import sync_count_parts
 from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.compression_settings import ON_FULL_LABELS, CompressionChoice, CompressionSettingsScreen
@@ -30,8 +30,8 @@ from app.ui.widgets.compression_panel import AutoPolicy
 def sync_note(verb: str, result) -> Content:
     """'applied · 312 reused · 186 shifted · 88 re-evaluated · 0.41 s' from a SyncResult (shifted only when some were)."""
     return Content.assemble(
-        (verb, "bold"), (" · ", "$text-muted"), sync_counts(result.reused, result.shifted, result.evaluated),
-        (" · ", "$text-muted"), f"{result.seconds:.2f} s",
+        (verb, "bold"), (" · ", "$text-muted"),
+        *sync_count_parts(result.reused, result.shifted, result.evaluated, then=" · "), f"{result.seconds:.2f} s",
     )
 
 

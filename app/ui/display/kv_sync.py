@@ -10,13 +10,15 @@ from app.core.formatting import fmt_int
 MUTED = "$text-muted"
 
 
-def sync_counts(reused: int, shifted: int, evaluated: int, evaluated_word: str = "re-evaluated") -> Content:
-    """'312 reused · 186 shifted · 1 re-evaluated'; the shifted part only when tokens were shifted."""
+def sync_count_parts(reused: int, shifted: int, evaluated: int, evaluated_word: str = "re-evaluated",
+                     then: str = "") -> list[tuple[str, str]]:
+    """The styled pieces of '312 reused · 186 shifted · 1 re-evaluated' (shifted only when some were),
+    `then` following the last word."""
     parts: list[tuple[str, str]] = [(fmt_int(reused), "bold $text-success"), (" reused · ", MUTED)]
     if shifted:
         parts += [(fmt_int(shifted), "bold $text-accent"), (" shifted · ", MUTED)]
-    parts += [(fmt_int(evaluated), "bold $text-warning"), (f" {evaluated_word}", MUTED)]
-    return Content.assemble(*parts)
+    parts += [(fmt_int(evaluated), "bold $text-warning"), (f" {evaluated_word}{then}", MUTED)]
+    return parts
 
 
 def sync_counts_plain(reused: int, shifted: int, evaluated: int) -> str:
