@@ -218,3 +218,18 @@ async def test_shifted_tokens_show_next_to_reused_ones():
         app.session.sink(ev.SyncDone(312, 9, 0.05))
         await settle(pilot)
         assert "312 reused · 9 re-evaluated" in str(pane.query_one("#history-sync").content)
+
+
+@async_test
+async def test_the_palette_turns_kv_shift_off_and_on():
+    app = tuning_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        entries = {e.title: e for e in app.palette_entries()}
+        entries["KV shift: turn off"].run()
+        await settle(pilot)
+        assert app.session.settings.kv_shift == "off"
+        entries = {e.title: e for e in app.palette_entries()}
+        entries["KV shift: turn on"].run()
+        await settle(pilot)
+        assert app.session.settings.kv_shift == "auto"

@@ -142,6 +142,11 @@ class CompressionActions:
         on = self.engine_settings.auto_compress
         yield PaletteEntry(f"Auto-compression: turn {'off' if on else 'on'}", f"it is {'on' if on else 'off'} now",
                            self.toggle_auto_compression)
+        shifting = self.engine_settings.kv_shift == "auto"
+        yield PaletteEntry(f"KV shift: turn {'off' if shifting else 'on'}",
+                           "off re-reads exactly what a change leaves after it" if shifting else
+                           "on moves the cached tokens after a dropped range instead of re-reading them",
+                           partial(self.set_auto_compression, kv_shift="off" if shifting else "auto"))
         yield PaletteEntry("Compression trigger…", f"now {self.engine_settings.compress_trigger:g}% of the budget",
                            partial(self.action_compression_settings, "trigger"))
 

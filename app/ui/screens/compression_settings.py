@@ -129,7 +129,7 @@ class CompressionSettingsScreen(OpensAtTheTop, SavesOnEnter, ModalScreen[Compres
             with Horizontal(classes="tuning-row"):
                 yield Label("Turns kept verbatim", classes="tuning-label")
                 yield Input(str(s.keep_last_turns), id="keep-turns", compact=True, classes="tuning-input")
-            yield Checkbox("Shift the KV cache past a dropped range instead of re-reading it (faster, not bit-exact)",
+            yield Checkbox("Shift the KV cache instead of re-reading it (faster, not bit-exact)",
                            s.kv_shift == "auto", id="kv-shift", compact=True, classes="tuning-check")
             with Horizontal(classes="tuning-row"):
                 yield Label("Reply fills the context", classes="tuning-label")
