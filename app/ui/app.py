@@ -39,17 +39,18 @@ from app.ui.actions.compression import CompressionActions
 from app.ui.actions.context_size import ContextSizeActions
 from app.ui.actions.conversations import ConversationActions
 from app.ui.actions.early_keys import EarlyKeyRouting
+from app.ui.actions.history_edits import HistoryEditActions
 from app.ui.actions.model_picker import ModelPickerActions
 from app.ui.actions.palette import ContextWatchCommands, PaletteEntry
 from app.ui.actions.saved_sessions import SavedSessionActions
-from app.ui.display.alerts import box_note, memory_alert, stop_note, threshold_alert
+from app.ui.display.alerts import box_note, memory_alert, shift_mark, stop_note, threshold_alert
+from app.ui.display.kv_sync import sync_counts_plain
 from app.ui.display.themes import choose_theme, load_theme_folder
 from app.ui.engine_link.bridge import EventBridge
 from app.ui.engine_link.engine_status import compression_status, loaded_status, progress_status, queued_status
 from app.ui.engine_link.frame_cost import FrameCostMeter
 from app.ui.engine_link.messages import EngineMessage, LiveDataReady
 from app.ui.screens.charts import ChartsScreen
-from app.ui.screens.edit_message import EditMessageScreen
 from app.ui.screens.help import HelpScreen
 from app.ui.screens.main import MainScreen
 from app.ui.widgets.chat_input import ChatInput
@@ -71,7 +72,7 @@ def _theme_folder() -> Path | None:
         return None
 
 
-class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions, CompressionActions,
+class ContextWatchApp(ConversationActions, HistoryEditActions, ClipboardActions, SavedSessionActions, CompressionActions,
                       ChatSettingsActions, ContextSizeActions, ModelPickerActions, EarlyKeyRouting, App[int],
                       inherit_bindings=False):
     TITLE = "ContextWatch"
@@ -104,6 +105,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.history: tuple[Message, ...] = ()  # as the last HistoryChanged carried them
         self.checkpoints: tuple = ()
         self.can_undo_delete = False
+        self._reply_shifts: list[ev.ContextShifted] = []  # while a reply streams
         self.conversations_folder: Path | None = None  # where the session keeps its conversations, if it does
         self.conversation_id: str | None = None
         self.growth: ev.GrowthOpened | None = None  # where this session's turns are recorded
@@ -366,6 +368,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             ev.CountProgress: self._on_progress,
             ev.CompressionStarted: self._on_compression_started,
             ev.GenerationDone: self._on_generation_done,
+            ev.ContextShifted: self._on_context_shifted,
             ev.ThresholdCrossed: self._on_threshold,
             ev.MemoryLevelChanged: self._on_memory_level,
             ev.Notice: self._on_notice,
@@ -428,7 +431,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         state = self.engine_state
         if not state.generating:
             self.main.set_status(
-                f"KV cache: {event.reused:,} tokens reused, {event.evaluated:,} evaluated in {event.seconds:.2f} s",
+                f"KV cache: {sync_counts_plain(event.reused, event.shifted, event.evaluated)} in {event.seconds:.2f} s",
                 busy=state.command is not None,
             )
 
@@ -448,6 +451,13 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         self.main.set_status(self._turn_note)
         if event.reason is ev.StopReason.CONTEXT_FULL:
             self.notify("The reply stopped: the context window is full.", severity="warning")
+
+    def _on_context_shifted(self, event: ev.ContextShifted) -> None:
+        """The streaming box says where the first shift of this reply was, as the kept reply's metrics will."""
+        self._reply_shifts.append(event)
+        first = self._reply_shifts[0]
+        dropped = sum(e.dropped for e in self._reply_shifts)
+        self.main.show_context_shift(shift_mark(first.at_token, dropped, first.how, len(self._reply_shifts)))
 
     def _on_threshold(self, event: ev.ThresholdCrossed) -> None:
         alert = threshold_alert(event)
@@ -474,6 +484,7 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
         activity = event.command.activity
         if activity is Activity.GENERATING:
             self.last_stop = None
+            self._reply_shifts = []
             self._turn_note = None
             self.main.show_reply_started()
             if not self.turn_tokens:
@@ -559,17 +570,13 @@ class ContextWatchApp(ConversationActions, ClipboardActions, SavedSessionActions
             self.notify("The engine is busy: wait for it, or press Esc to cancel a reply.", severity="warning")
             return
         if action == "edit":
-            self.push_screen(EditMessageScreen(index, messages[index]), partial(self._edited, index))
+            self.edit_message(index)
         elif action == "delete":
-            self.run_command(cmd.DeleteMessage(index), partial(self.message_deleted, index))
+            self.ask_delete(index)
         elif action == "pin":
             self.run_command(cmd.TogglePin(index))
         elif action == "regenerate":
             self.run_command(cmd.Regenerate(index))
-
-    def _edited(self, index: int, text: str | None) -> None:
-        if text is not None:
-            self.run_command(cmd.EditMessage(index, text))
 
     # ----- actions (keys and command palette)
 

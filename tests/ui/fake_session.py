@@ -17,6 +17,7 @@ from app.core.conversations.outcomes import ConversationOpened
 from app.core.engine.capabilities import BackendInfo, EngineCapabilities
 from app.core.engine.model_info import ModelInfo
 from app.core.engine.results import SyncResult
+from app.core.engine.sync_costs import SyncCosts, WayCost
 from app.core.errors import ContextWatchError
 from app.core.session.engine_state import Activity
 from app.core.session.runner import CommandFinished, run_one
@@ -60,6 +61,24 @@ def reply_tokens(text: str = REPLY) -> list[str]:
     return pieces
 
 
+PREFILL_TPS = 812.0  # the prefill rate `latency_stats` reports once a turn ran
+
+
+def first_change(old, new) -> int:
+    for i, (a, b) in enumerate(zip(old, new)):
+        if a.content != b.content or a.role != b.role:
+            return i
+    return min(len(old), len(new))
+
+
+def common_tail(old, new) -> int:
+    """How many messages at the end of `old` and `new` are the same."""
+    n = 0
+    while n < min(len(old), len(new)) and (old[-1 - n].role, old[-1 - n].content) == (new[-1 - n].role, new[-1 - n].content):
+        n += 1
+    return n
+
+
 @dataclass(frozen=True)
 class FakeTurn:
     reply: str
@@ -91,7 +110,8 @@ class FakeSession:
     def __init__(self, settings: Settings | None = None, sink: ev.EventSink = ev.discard,
                  *, reply: str = REPLY, pause_after: int | None = None, fail_load: str | None = None,
                  token_delay: float = 0.0, load_gate=None, autosave=None,
-                 compress_in_turn: str | None = None) -> None:
+                 compress_in_turn: str | None = None, shift_blocker: str | None = None,
+                 reply_metrics: dict | None = None) -> None:
         self.settings = settings or Settings(n_ctx=N_CTX)
         self.sink = sink
         self.model_path = None  # a scripted model has no file
@@ -105,6 +125,8 @@ class FakeSession:
         self.token_delay = token_delay
         self.load_gate = load_gate  # a threading.Event the load waits on after ModelLoaded
         self.compress_in_turn = compress_in_turn  # "emergency": each turn compresses, then re-reads the history
+        self.shift_blocker = shift_blocker  # why this scripted cache cannot shift; None: it can
+        self.reply_metrics = reply_metrics or {}  # more metrics each reply keeps, e.g. a full-context shift
         self.level = MemoryLevel.NORMAL
         self.level_percent = 41.5
         self.cancelled = False
@@ -264,7 +286,8 @@ class FakeSession:
             self.sink(ev.TokenEvent(i, piece, i, 0.01, self.used))
             self.sink(self.dashboard())
         if text:
-            metrics = {"generated_tokens": len(self.latency.recent), "stop_reason": reason.value}  # as Session keeps them
+            metrics = {"generated_tokens": len(self.latency.recent), "stop_reason": reason.value,  # as Session keeps them
+                       **self.reply_metrics}
             if self.quitting:
                 metrics["cut_off"] = "quit"
             self.conversation.append("assistant", text, metrics=metrics)
@@ -300,6 +323,37 @@ class FakeSession:
         self.conversation.insert(index, message)
         self.deleted = None
         return self.resync(changed_from=index)
+
+    def preview_edit(self, index: int, text: str | None) -> SyncCosts:
+        self.calls.append(f"preview_edit:{index}")
+        after = list(self.conversation.messages)
+        if text is None:
+            del after[index]
+        else:
+            after[index] = replace(after[index], content=text)
+        return self.costs_of(self.conversation.messages, after)
+
+    def costs_of(self, before, after) -> SyncCosts:
+        """Scripted costs, counted in messages: the unchanged start stays, an unchanged end can shift down."""
+        changed = first_change(before, after)
+        tail = min(common_tail(before, after), len(after) - changed, len(before) - changed)
+        exact = max(1, sum(self.cost(m.content) for m in after[changed:]))
+        moved = sum(self.cost(m.content) for m in after[len(after) - tail:])
+        note = self.shift_blocker
+        if note is None and not moved:
+            note = "the edited message's new tokens come before the rest, so the rest is read again"
+        shifting = self.settings.kv_shift == "auto" and self.shift_blocker is None
+        shift_tokens = max(1, exact - moved) if self.shift_blocker is None else exact
+        kept = 0 if self.shift_blocker else sum(self.cost(m.content) for m in after) - shift_tokens
+        rate = PREFILL_TPS if self.turns else None
+
+        def seconds(tokens: int) -> float | None:
+            return None if rate is None else tokens / rate
+
+        return SyncCosts((
+            WayCost("shift", shift_tokens, seconds(shift_tokens), kept, shifting, note),
+            WayCost("exact", exact, seconds(exact), sum(self.cost(m.content) for m in after[:changed]), not shifting),
+        ), rate)
 
     def toggle_pin(self, index: int) -> bool:
         self.calls.append(f"pin:{index}")

@@ -6,13 +6,15 @@ Plans come from core's own strategies; tokens are words (a message costs its wor
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from app.core import events as ev
 from app.core.compression.apply import apply_plan
 from app.core.compression.stats import CompressionReport
 from app.core.compression.strategies import compress
 from app.core.config.settings import Settings
 from app.ui.app import ContextWatchApp
-from fake_session import FakeSession, InlineRunner
+from fake_session import FakeSession, InlineRunner, first_change
 
 SUMMARY = "The user asked about context windows and the assistant explained the KV cache."
 SUMMARY_COST = 57
@@ -43,13 +45,6 @@ class WordTokenizer:
         return sum(self.session.cost(m.content) for m in messages)
 
 
-def first_change(old, new) -> int:
-    for i, (a, b) in enumerate(zip(old, new)):
-        if a.content != b.content or a.role != b.role:
-            return i
-    return min(len(old), len(new))
-
-
 class TuningFakeSession(FakeSession):
     def __init__(self, *args, target: int = 120, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -71,9 +66,10 @@ class TuningFakeSession(FakeSession):
                             protect_last: bool = False):
         self.calls.append(f"preview:{strategy}:{index}")
         self._set_tokens()
-        return compress(strategy, WordTokenizer(self), self.conversation.messages,
+        plan = compress(strategy, WordTokenizer(self), self.conversation.messages,
                         self.target if target is None else target, self._summarize,
                         self.settings.keep_last_turns, index, protect_last)
+        return replace(plan, costs=self.costs_of(plan.before, plan.after)) if plan.changed else plan
 
     def apply_compression(self, plan, reason: str = "manual", sync: bool = True):
         self.calls.append(f"apply:{plan.strategy}")
@@ -82,7 +78,7 @@ class TuningFakeSession(FakeSession):
         self.sink(ev.Notice(f"{reason} compression, {plan.describe()}"))
         result = self.resync(changed_from=first_change(plan.before, plan.after))
         self.stats.last = CompressionReport(plan.strategy, reason, plan.tokens_before, plan.tokens_after,
-                                            result.reused, result.evaluated, result.seconds)
+                                            result.reused, result.evaluated, result.seconds, result.shifted)
         self.sink(self.dashboard())
         return result
 

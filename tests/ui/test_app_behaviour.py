@@ -13,6 +13,7 @@ from app.core.session.runner import EngineRunner
 from app.core.telemetry.memory import MemoryLevel
 from app.ui import bindings
 from app.ui.screens.charts import ChartsScreen
+from app.ui.screens.confirm import ConfirmScreen
 from app.ui.screens.edit_message import EditMessageScreen
 from app.ui.screens.help import HelpScreen, KeyTable
 from app.ui.widgets.alert_banner import AlertBanner
@@ -137,6 +138,9 @@ async def test_history_pane_keys_pin_delete_regenerate_and_edit():
         assert app.session.calls[-1] == "regenerate:1"
 
         await pilot.press("down", "d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and app.session.calls[-1] == "preview_edit:2"
+        await pilot.press("enter")
         await settle(pilot)
         assert app.session.calls[-1] == "delete:2"
         assert [m.role for m in app.main.query_one(HistoryPane).messages] == ["system", "user"]

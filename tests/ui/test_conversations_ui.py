@@ -149,6 +149,8 @@ async def test_a_deleted_message_comes_back_at_its_place_with_undo():
         app.main.query_one(HistoryList).highlighted = 1
         await pilot.press("d")
         await settle(pilot)
+        await pilot.press("enter")  # yes to the confirmation with the deletion's cost
+        await settle(pilot)
         assert [m.content for m in app.messages()] == before[:1] + before[2:]
         key = bindings.key_for("history.undo_delete", {})
         assert any(f"Press {key} in the history pane" in m for m in notifications(app))

@@ -10,6 +10,7 @@ from app.core.conversations.store import ConversationStore
 from app.core.snapshots.store import SnapshotStore
 from app.core.sweep.run import SweepPoint
 from app.core.sweep.session_sweep import SweepRequest
+from app.ui.actions.history_edits import delete_detail
 from app.ui.screens.charts import ChartsScreen
 from app.ui.screens.compression_preview import CompressionPreviewScreen
 from app.ui.screens.compression_settings import CompressionSettingsScreen
@@ -56,6 +57,8 @@ def dialogs(app, tmp_path) -> dict:
         "edit message": lambda: EditMessageScreen(1, app.messages()[1]),
         "confirm": lambda: ConfirmScreen("Delete snapshot before-the-long-answer?",
                                          "The snapshot's files are removed from the snapshots folder. " * 2),
+        "delete confirmation": lambda: ConfirmScreen("Delete message #3 (user)?",
+                                                     delete_detail(session.preview_edit(3, None), "z")),
         "resume": lambda: ResumeScreen(_pending(), INFO.path),
         "name prompt": lambda: NamePromptScreen("Take a snapshot: conversation and KV cache", "session-1",
                                                 lambda name: None),
@@ -96,7 +99,7 @@ def must_show(screen) -> list:
 
 @pytest.mark.parametrize("name", [
     "compression preview", "compression preview for a reload", "compression settings", "context size",
-    "edit message", "confirm", "resume", "name prompt", "sweep setup", "sweep progress", "help", "charts",
+    "edit message", "confirm", "delete confirmation", "resume", "name prompt", "sweep setup", "sweep progress", "help", "charts",
     "sweep results", "growth", "conversations", "snapshots",
 ])
 @async_test

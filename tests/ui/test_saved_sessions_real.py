@@ -216,7 +216,7 @@ async def test_ctrl_q_while_a_reply_streams_keeps_the_partial_reply(model_path):
 
 
 @async_test
-async def test_delete_then_undo_puts_the_message_back_and_resyncs(model_path):
+async def test_delete_asks_with_the_real_costs_then_undo_puts_the_message_back(model_path):
     app = real_app(model_path)
     async with app.run_test(size=SIZE) as pilot:
         results = finished(app)
@@ -229,9 +229,22 @@ async def test_delete_then_undo_puts_the_message_back_and_resyncs(model_path):
         await settle(pilot)
         app.main.query_one(HistoryList).highlighted = 3
         await pilot.press("d")
+        assert await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), TURN_TIMEOUT), notifications(app)
+        costs = results["edit preview"]
+        shift, exact = costs.way("shift"), costs.way("exact")
+        assert shift.chosen and shift.note is None and 0 < shift.tokens < exact.tokens  # the bundled model shifts
+        assert shift.seconds is not None and exact.seconds > shift.seconds  # the turns measured a prefill rate
+        detail = str(app.screen.query_one("#confirm-detail").content).splitlines()
+        assert detail[1:3] == [f"  shift {shift.tokens:,} token{'s' if shift.tokens != 1 else ''} · "
+                               f"{shift.seconds:.1f} s  (taken)", f"  exact {exact.tokens:,} tokens · {exact.seconds:.1f} s"]
+        assert app.messages() and len(app.messages()) == len(before)  # nothing deleted before the answer
+        await pilot.press("enter")
         assert await wait_for(pilot, lambda: "delete" in results, TURN_TIMEOUT), notifications(app)
         await settle(pilot)
         assert [m.content for m in app.messages()] == before[:3] + before[4:]
+        deleted = results["delete"]
+        assert deleted.shifted > 0 and deleted.evaluated == shift.tokens  # as the confirmation said
+        assert " shifted · " in str(app.main.query_one("#history-sync").content)
         assert app.session.engine.n_tokens < used
         assert any("to bring it back" in m for m in notifications(app))
         await pilot.press("z")

@@ -15,24 +15,23 @@ from textual.content import Content
 from app.core.compression.strategies import SUMMARIZING, TRUNCATIONS, CompressionPlan, is_protected
 from app.core.config.settings import save_defaults
 from app.core.errors import ContextWatchError
-from app.core.formatting import fmt_int
 from app.core.session import commands as cmd
 from app.core.session.runner import CommandFinished
 from app.ui import bindings
 from app.ui.actions.palette import PaletteEntry
+from app.ui.display.kv_sync import sync_count_parts
 from app.ui.engine_link.engine_guard import engine_idle
 from app.ui.screens.compression_preview import CompressionPreviewScreen
-from app.ui.screens.compression_settings import CompressionChoice, CompressionSettingsScreen
+from app.ui.screens.compression_settings import ON_FULL_LABELS, CompressionChoice, CompressionSettingsScreen
 from app.ui.widgets.compression_controls import HISTORY_TOOLS, STRATEGY_LABELS, CompressionControls, strategy_label
 from app.ui.widgets.compression_panel import AutoPolicy
 
 
 def sync_note(verb: str, result) -> Content:
-    """'applied · 312 reused · 88 re-evaluated · 0.41 s' from a SyncResult."""
+    """'applied · 312 reused · 186 shifted · 88 re-evaluated · 0.41 s' from a SyncResult (shifted only when some were)."""
     return Content.assemble(
-        (verb, "bold"), (" · ", "$text-muted"), (fmt_int(result.reused), "bold $text-success"),
-        (" reused · ", "$text-muted"), (fmt_int(result.evaluated), "bold $text-warning"),
-        (" re-evaluated · ", "$text-muted"), f"{result.seconds:.2f} s",
+        (verb, "bold"), (" · ", "$text-muted"),
+        *sync_count_parts(result.reused, result.shifted, result.evaluated, then=" · "), f"{result.seconds:.2f} s",
     )
 
 
@@ -143,6 +142,11 @@ class CompressionActions:
         on = self.engine_settings.auto_compress
         yield PaletteEntry(f"Auto-compression: turn {'off' if on else 'on'}", f"it is {'on' if on else 'off'} now",
                            self.toggle_auto_compression)
+        shifting = self.engine_settings.kv_shift == "auto"
+        yield PaletteEntry(f"KV shift: turn {'off' if shifting else 'on'}",
+                           "off re-reads exactly what a change leaves after it" if shifting else
+                           "on moves the cached tokens after a dropped range instead of re-reading them",
+                           partial(self.set_auto_compression, kv_shift="off" if shifting else "auto"))
         yield PaletteEntry("Compression trigger…", f"now {self.engine_settings.compress_trigger:g}% of the budget",
                            partial(self.action_compression_settings, "trigger"))
 
@@ -157,7 +161,7 @@ class CompressionActions:
         keys = self._tools_keys()
         hint = f"{keys['compress']} preview  {keys['undo_compression']} undo  {keys['next_strategy']} next strategy"
         self.main.show_compression_state(
-            AutoPolicy(s.auto_compress, s.compress_trigger, s.compress_strategy),
+            AutoPolicy(s.auto_compress, s.compress_trigger, s.compress_strategy, s.kv_shift, s.on_full),
             strategy_label(checkpoints[-1].strategy) if checkpoints else None,
             hint,
         )
@@ -188,4 +192,6 @@ class CompressionActions:
             s = self.engine_settings = event.result
             state = f"on: at {s.compress_trigger:g}% of the budget with {strategy_label(s.compress_strategy)}" \
                 if s.auto_compress else "off: only a message that would not fit is compressed"
-            self.notify(f"Auto-compression is {state}.", title="Compression")
+            shift = "shifts where it can" if s.kv_shift == "auto" else "is re-read exactly (no shift)"
+            self.notify(f"Auto-compression is {state}. The KV cache {shift}; a reply that fills the context: "
+                        f"{ON_FULL_LABELS[s.on_full]}.", title="Compression")

@@ -58,6 +58,24 @@ def box_note(reason: StopReason, n_generated: int) -> str:
     return STOP_NOTES.get(reason, reason.value)
 
 
+SHIFT_WORDS = {"shift": "context shifted", "compress": "context compressed"}
+
+
+def shift_mark(at_token: int, dropped: int, how: str, times: int = 1) -> str:
+    """Where a reply that filled the context made room and went on: "⇤ context shifted at token 472 · 250 dropped"."""
+    again = f" · {times} times" if times > 1 else ""
+    return f"⇤ {SHIFT_WORDS.get(how, how)} at token {at_token:,} · {dropped:,} dropped{again}"
+
+
+def reply_shift_mark(metrics: dict | None) -> str:
+    """The shift mark of a kept reply from its metrics; "" for a reply that never filled the context."""
+    metrics = metrics or {}
+    at, dropped, times = metrics.get("shifted_at"), metrics.get("shift_dropped"), metrics.get("context_shifts")
+    if not (isinstance(at, int) and isinstance(dropped, int) and isinstance(times, int) and times > 0):
+        return ""
+    return shift_mark(at, dropped, str(metrics.get("on_full", "shift")), times)
+
+
 def reply_note(metrics: dict | None) -> str:
     """What a kept reply's box says about how it stopped; "" for a reply that ended by itself."""
     metrics = metrics or {}
@@ -71,3 +89,9 @@ def reply_note(metrics: dict | None) -> str:
         return ""
     n = metrics.get("generated_tokens")
     return box_note(reason, n) if isinstance(n, int) else STOP_NOTES.get(reason, reason.value)
+
+
+def tokens_note(tokens: int | None, mark: str = "") -> str:
+    """A reply box's bottom border: where the context shifted, if it did, and the reply's length."""
+    count = f"{tokens:,} token{'s' if tokens != 1 else ''}" if isinstance(tokens, int) else ""
+    return " · ".join(part for part in (mark, count) if part)

@@ -1,4 +1,5 @@
-"""The preview of a compression: what happens to each message and the prompt's tokens before and after.
+"""The preview of a compression: what happens to each message, the prompt's tokens before and after,
+and what re-syncing the KV cache would cost each way (shift, exact).
 
 It returns True when the user applies the plan, False when they cancel. Nothing changes
 until then: the plan was computed on the engine thread and is only shown here.
@@ -19,6 +20,7 @@ from app.ui.actions.early_keys import OpensOnItsOwn
 from app.ui.bindings import BindingScope
 from app.ui.screens.tuning_dialog import OpensAtTheTop
 from app.ui.widgets.compression_controls import strategy_label
+from app.ui.widgets.sync_costs_view import SyncCostsView
 
 PREVIEW = BindingScope(
     "compression_preview",
@@ -92,7 +94,9 @@ class CompressionPreviewScreen(OpensAtTheTop, OpensOnItsOwn, ModalScreen[bool]):
             ), id="preview-title")
             if self.heading:
                 yield Static(Content.styled(self.heading, "$text-warning"), id="preview-heading")
-            yield Static(plan_totals(plan), id="preview-totals")
+            yield Static(plan_totals(plan), id="preview-totals", classes="-costed" if plan.costs else "")
+            if plan.costs is not None:
+                yield SyncCostsView(plan.costs, id="preview-costs")
             with VerticalScroll(id="preview-items"):
                 yield Static(Content.assemble(
                     ("#".ljust(5), "$text-muted"), ("role".ljust(10), "$text-muted"), ("action".ljust(11), "$text-muted"),

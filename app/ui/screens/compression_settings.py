@@ -1,4 +1,6 @@
-"""Automatic compression settings: on or off, its trigger, strategy, target, reply reserve, turns kept.
+"""Compression settings: automatic compression (on or off, trigger, strategy, target, reply reserve,
+turns kept), whether the KV cache shifts instead of re-reading (kv_shift), and what a reply that fills
+the context does (on_full).
 
 The modal returns the changed values (already checked) and whether to save them to
 config.toml as well; the app applies them on the engine thread.
@@ -16,7 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from app.core.compression.strategies import STRATEGIES
-from app.core.config.settings import Settings
+from app.core.config.settings import KV_SHIFT_CHOICES, ON_FULL_CHOICES, Settings
 from app.core.errors import UsageError
 from app.ui.bindings import BindingScope
 from app.ui.screens.save_dialog import SavesOnEnter
@@ -33,7 +35,8 @@ SETTINGS_DIALOG = BindingScope(
 )
 
 FIELDS = ("auto_compress", "compress_trigger", "compress_strategy", "compress_target", "reply_reserve",
-          "keep_last_turns")
+          "keep_last_turns", "kv_shift", "on_full")
+ON_FULL_LABELS = {"stop": "stop the reply", "shift": "shift the cache, go on", "compress": "compress, go on"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,8 @@ def _count(text: str, what: str) -> int:
     return value
 
 
-def check_values(auto: bool, trigger: str, strategy: str, target: str, reserve: str, keep_turns: str) -> dict:
+def check_values(auto: bool, trigger: str, strategy: str, target: str, reserve: str, keep_turns: str,
+                 kv_shift: str = "auto", on_full: str = "stop") -> dict:
     """The settings the dialog's fields describe; a UsageError names the first bad field."""
     values = {
         "auto_compress": bool(auto),
@@ -73,9 +77,13 @@ def check_values(auto: bool, trigger: str, strategy: str, target: str, reserve: 
         "compress_target": _percent(target, "The target"),
         "reply_reserve": _count(reserve, "The reply reserve"),
         "keep_last_turns": _count(keep_turns, "Turns kept"),
+        "kv_shift": kv_shift,
+        "on_full": on_full,
     }
     if strategy not in STRATEGIES:
         raise UsageError(f"unknown strategy {strategy!r}")
+    if kv_shift not in KV_SHIFT_CHOICES or on_full not in ON_FULL_CHOICES:
+        raise UsageError(f"unknown choice: kv_shift {kv_shift!r}, on_full {on_full!r}")
     if values["compress_target"] >= values["compress_trigger"]:
         raise UsageError("The target must be below the trigger, or the next message would compress again")
     return values
@@ -121,6 +129,12 @@ class CompressionSettingsScreen(OpensAtTheTop, SavesOnEnter, ModalScreen[Compres
             with Horizontal(classes="tuning-row"):
                 yield Label("Turns kept verbatim", classes="tuning-label")
                 yield Input(str(s.keep_last_turns), id="keep-turns", compact=True, classes="tuning-input")
+            yield Checkbox("Shift the KV cache instead of re-reading it (faster, not bit-exact)",
+                           s.kv_shift == "auto", id="kv-shift", compact=True, classes="tuning-check")
+            with Horizontal(classes="tuning-row"):
+                yield Label("Reply fills the context", classes="tuning-label")
+                yield Select([(ON_FULL_LABELS[x], x) for x in ON_FULL_CHOICES], value=s.on_full,
+                             allow_blank=False, compact=True, id="on-full")
             yield Checkbox("Also save these as the defaults in config.toml", False, id="save-config", compact=True,
                            classes="tuning-check")
             yield Static(id="compress-settings-problem", classes="tuning-problem")
@@ -145,6 +159,8 @@ class CompressionSettingsScreen(OpensAtTheTop, SavesOnEnter, ModalScreen[Compres
                 self.query_one("#target", Input).value,
                 self.query_one("#reserve", Input).value,
                 self.query_one("#keep-turns", Input).value,
+                "auto" if self.query_one("#kv-shift", Checkbox).value else "off",
+                self.query_one("#on-full", Select).value,
             )
         except UsageError as err:
             self.query_one("#compress-settings-problem", Static).update(Content.styled(str(err), "$text-error"))

@@ -25,7 +25,7 @@ class ConfirmScreen(ModalScreen[bool]):
     CSS_PATH = "saved_sessions.tcss"
     BINDINGS = list(CONFIRM.bindings)
 
-    def __init__(self, question: str, detail: str = "", yes: str = "Enter: yes", no: str = "Esc: no") -> None:
+    def __init__(self, question: str, detail: str | Content = "", yes: str = "Enter: yes", no: str = "Esc: no") -> None:
         super().__init__()
         self.question = question
         self.detail = detail
@@ -36,7 +36,7 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="confirm-dialog", classes="dialog"):
             yield Static(Content.styled(self.question, "bold $text-primary"), id="confirm-question")
             if self.detail:
-                yield Static(Content(self.detail), id="confirm-detail")
+                yield Static(self.detail if isinstance(self.detail, Content) else Content(self.detail), id="confirm-detail")
             yield Static(
                 Content.assemble((self.yes, "bold $text-accent"), ("  ·  ", "$text-muted"), (self.no, "$text-muted")),
                 id="confirm-keys",

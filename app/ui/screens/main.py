@@ -173,6 +173,9 @@ class MainScreen(Screen[None], inherit_bindings=False):
     def show_reply_started(self) -> None:
         self.query_one(ConversationView).begin_reply()
 
+    def show_context_shift(self, mark: str) -> None:
+        self.query_one(ConversationView).mark_reply(mark)
+
     def show_reply_stopped(self, note: str) -> None:
         self.query_one(ConversationView).stop_reply(note)
 

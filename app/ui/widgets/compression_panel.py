@@ -21,6 +21,13 @@ class AutoPolicy:
     on: bool
     trigger: float
     strategy: str
+    kv_shift: str = "auto"
+    on_full: str = "stop"
+
+    @property
+    def usual(self) -> bool:
+        """The defaults: the KV cache shifts where it can, a reply that fills the context stops."""
+        return (self.kv_shift, self.on_full) == ("auto", "stop")
 
 
 class CompressionPanel(LivePanel):
@@ -46,9 +53,11 @@ class CompressionPanel(LivePanel):
 
     def _lines(self) -> list[Content]:
         s = self.stats
+        p = self.policy
+        shifting = [] if p is None or p.usual else [row(("kv shift", p.kv_shift), ("full", p.on_full))]
         if s is None:
-            return [Content.styled(DASH, LABEL)]
-        lines = [
+            return [Content.styled(DASH, LABEL), *shifting]
+        lines = [*shifting,
             row(("runs", Content.styled(fmt_int(s.compressions), "bold")), ("saved", f"{fmt_int(s.tokens_saved)} tok")),
             row(("overflows", f"{fmt_int(s.overflows_prevented)} avoided"), ("summary", f"{fmt_int(s.summary_tokens)} tok")),
         ]
@@ -64,4 +73,6 @@ class CompressionPanel(LivePanel):
             row(("reused", Content.styled(fmt_int(last.reused), "bold $text-success")),
                 ("re-eval", Content.styled(fmt_int(last.evaluated), "bold $text-warning"))),
         ]
+        if last.shifted:
+            lines.append(row(("shifted", Content.styled(fmt_int(last.shifted), "bold $text-accent"))))
         return lines

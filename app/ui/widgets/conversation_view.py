@@ -17,7 +17,7 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownBlock, MarkdownFence, MarkdownStream
 
 from app.core.conversations.conversation import Message
-from app.ui.display.alerts import reply_note
+from app.ui.display.alerts import reply_note, reply_shift_mark, tokens_note
 from app.ui.widgets.streamed_blocks import StreamedBulletList, StreamedOrderedList, StreamedParagraph
 
 FOUND_STYLE = "bold $background on $accent"
@@ -41,7 +41,8 @@ class MessageBlock(Static):
 
 
 class ReplyBlock(Markdown):
-    """An assistant reply as Markdown; its title says how a reply that did not finish stopped."""
+    """An assistant reply as Markdown; its title says how a reply that did not finish stopped, its bottom
+    border the reply's length and where a full context was shifted."""
 
     def __init__(self, message: Message | None = None, classes: str = "message -assistant") -> None:
         super().__init__(message.content if message is not None else None, classes=classes)
@@ -55,8 +56,8 @@ class ReplyBlock(Markdown):
         self.key = (message.id, message.content)
         note = reply_note(message.metrics)
         self.border_title = f"assistant · {note}" if note else "assistant"
-        tokens = (message.metrics or {}).get("generated_tokens")
-        self.border_subtitle = f"{tokens:,} token{'s' if tokens != 1 else ''}" if isinstance(tokens, int) else ""
+        metrics = message.metrics or {}
+        self.border_subtitle = tokens_note(metrics.get("generated_tokens"), reply_shift_mark(metrics))
 
     def highlight(self, start: int, end: int) -> bool:
         """Highlight the reply's text `start:end` where it is shown; False when the Markdown does not show it as written.
@@ -113,6 +114,8 @@ class StreamingReply(ReplyBlock):
     def __init__(self) -> None:
         super().__init__(classes="message -assistant -streaming")
         self.border_title = "assistant · reading the prompt"
+        self._mark = ""  # where a full context was shifted or compressed while this reply streamed
+        self._tokens: int | None = None
         self._chunks: list[str] = []
         self._stream: MarkdownStream | None = None
         self.finished = False
@@ -128,7 +131,8 @@ class StreamingReply(ReplyBlock):
     def add(self, text: str, tokens: int | None = None) -> None:
         """Add streamed text; `tokens`, the reply's length so far, shows on the bottom border."""
         if tokens is not None:
-            self._show_count(f"{tokens:,} token{'s' if tokens != 1 else ''}")
+            self._tokens = tokens
+            self._show_count(tokens_note(tokens, self._mark))
         if not text:
             return
         if not self._chunks:
@@ -150,6 +154,11 @@ class StreamingReply(ReplyBlock):
     @property
     def text(self) -> str:
         return "".join(self._chunks)
+
+    def mark(self, mark: str) -> None:
+        """Say on the bottom border, before the count, where the context was shifted."""
+        self._mark = mark
+        self.border_subtitle = tokens_note(self._tokens, mark)
 
     def stop(self, note: str) -> None:
         self.finished = True
@@ -205,6 +214,10 @@ class ConversationView(VerticalScroll):
     def append_reply(self, text: str, tokens: int | None = None) -> None:
         self.begin_reply()
         self._streaming.add(text, tokens)
+
+    def mark_reply(self, mark: str) -> None:
+        if self._streaming is not None:
+            self._streaming.mark(mark)
 
     def stop_reply(self, note: str) -> None:
         if self._streaming is not None:

@@ -14,6 +14,7 @@ from app.core.conversations.conversation import Message
 from app.core.events import SyncDone
 from app.core.formatting import fmt_int
 from app.ui.bindings import HISTORY, HISTORY_UNDO
+from app.ui.display.kv_sync import sync_count_parts
 from app.ui.widgets.compression_controls import HISTORY_TOOLS, CompressionControls
 from app.ui.widgets.text_block import TextBlock
 
@@ -126,10 +127,7 @@ class HistoryPane(Vertical):
         if s is None:
             sync = Content.styled("KV cache: no sync yet", "$text-muted")
         else:
-            sync = Content.assemble(
-                ("KV sync ", "$text-muted"), (fmt_int(s.reused), "bold $text-success"), (" reused · ", "$text-muted"),
-                (fmt_int(s.evaluated), "bold $text-warning"), (" re-evaluated", "$text-muted"),
-            )
+            sync = Content.assemble(("KV sync ", "$text-muted"), *sync_count_parts(s.reused, s.shifted, s.evaluated))
         text = Content.assemble(sync, "\n", (keys, "$text-muted"))
         self.query_one("#history-sync", TextBlock).content = text
 

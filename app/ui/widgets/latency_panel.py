@@ -125,5 +125,6 @@ class LatencyPanel(Vertical):
             return row(("last turn", Content.styled(DASH, LABEL)))
         return Content.assemble(
             row(("last turn", f"{fmt_int(t.generated_tokens)} tok"), ("rate", fmt_rate(t.decode_tps))), "\n",
-            row(("", Content.styled(t.reason.value.replace("_", " "), "$text-accent"))),
+            row(("", Content.styled(t.reason.value.replace("_", " "), "$text-accent")),
+                *((("shifted", f"{fmt_int(t.shifted)} tok"),) if t.shifted else ())),
         )
