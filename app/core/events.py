@@ -73,12 +73,15 @@ class SyncDone:
 class ContextShifted:
     """A reply filled the context and went on: after `at_token` reply tokens, `dropped` cached tokens went.
 
-    `how` is "shift" or "compress".
+    `how` is "shift" or "compress"; `first_at`, `times` and `total_dropped` count this reply's shifts so far.
     """
 
     at_token: int
     dropped: int
     how: str
+    first_at: int = 0
+    times: int = 1
+    total_dropped: int = 0
     t: float = field(default_factory=now)
 
 

@@ -105,7 +105,6 @@ class ContextWatchApp(ConversationActions, HistoryEditActions, ClipboardActions,
         self.history: tuple[Message, ...] = ()  # as the last HistoryChanged carried them
         self.checkpoints: tuple = ()
         self.can_undo_delete = False
-        self._reply_shifts: list[ev.ContextShifted] = []  # while a reply streams
         self.conversations_folder: Path | None = None  # where the session keeps its conversations, if it does
         self.conversation_id: str | None = None
         self.growth: ev.GrowthOpened | None = None  # where this session's turns are recorded
@@ -454,10 +453,7 @@ class ContextWatchApp(ConversationActions, HistoryEditActions, ClipboardActions,
 
     def _on_context_shifted(self, event: ev.ContextShifted) -> None:
         """The streaming box says where the first shift of this reply was, as the kept reply's metrics will."""
-        self._reply_shifts.append(event)
-        first = self._reply_shifts[0]
-        dropped = sum(e.dropped for e in self._reply_shifts)
-        self.main.show_context_shift(shift_mark(first.at_token, dropped, first.how, len(self._reply_shifts)))
+        self.main.show_context_shift(shift_mark(event.first_at, event.total_dropped, event.how, event.times))
 
     def _on_threshold(self, event: ev.ThresholdCrossed) -> None:
         alert = threshold_alert(event)
@@ -484,7 +480,6 @@ class ContextWatchApp(ConversationActions, HistoryEditActions, ClipboardActions,
         activity = event.command.activity
         if activity is Activity.GENERATING:
             self.last_stop = None
-            self._reply_shifts = []
             self._turn_note = None
             self.main.show_reply_started()
             if not self.turn_tokens:

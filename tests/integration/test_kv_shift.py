@@ -139,6 +139,9 @@ def test_on_full_shift_gives_a_reply_longer_than_the_free_context(model_path, lo
         metrics = session.conversation.messages[-1].metrics
         assert metrics["context_shifts"] == len(shifts) == len(turn.shifts)
         assert metrics["shifted_at"] == shifts[0].at_token and metrics["shift_dropped"] == sum(e.dropped for e in shifts)
+        last = shifts[-1]
+        assert (last.first_at, last.times, last.total_dropped) == (metrics["shifted_at"], len(shifts),
+                                                                   metrics["shift_dropped"])
         assert session.engine.n_tokens <= session.engine.n_ctx
         assert session.conversation.messages[0].role == "system", "the conversation keeps every message"
         system = session.engine.prompt_ids([session.conversation.messages[0].as_chat()], add_generation_prompt=False)

@@ -176,10 +176,10 @@ async def test_the_streaming_box_marks_a_context_shift():
         await ask(pilot, "Tell me a long story")
         reply = app.main.query_one(StreamingReply)
         assert reply.border_title == "assistant · generating" and reply.border_subtitle == "5 tokens"
-        app.session.sink(ev.ContextShifted(472, 250, "shift"))
+        app.session.sink(ev.ContextShifted(472, 250, "shift", 472, 1, 250))
         await settle(pilot)
         assert reply.border_subtitle == "⇤ context shifted at token 472 · 250 dropped · 5 tokens"
-        app.session.sink(ev.ContextShifted(731, 250, "shift"))
+        app.session.sink(ev.ContextShifted(731, 250, "shift", 472, 2, 500))
         await settle(pilot)
         assert reply.border_subtitle == "⇤ context shifted at token 472 · 500 dropped · 2 times · 5 tokens"
         app.session.sink(ev.TokenEvent(6, "more ", 6, 0.01, 740))

@@ -14,7 +14,7 @@ from app.core.engine.cache_reuse import exact_plan, shift_plan
 from app.core.engine.protocol import Engine
 from app.core.formatting import fmt_int
 
-MIN_RATE_TOKENS = 16  # a sync that evaluated fewer tokens says little about the prefill rate
+MIN_RATE_TOKENS = 64  # a sync that evaluated fewer tokens is mostly its fixed cost: it says little about the rate
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class WayCost:
     tokens: int  # evaluated
     seconds: float | None  # at the measured prefill rate; None before one was measured
     kept: int  # cached tokens kept (the prefix, plus the shifted ones)
-    chosen: bool  # the way the kv_shift setting takes
+    chosen: bool  # the way the sync would take: shift when kv_shift allows it and it keeps more
     note: str | None = None  # why this way is not available, or keeps no more than the other
 
     def describe(self) -> str:
@@ -62,7 +62,7 @@ def sync_costs(engine: Engine, ids: Sequence[int], rate: float | None, shifting:
     note = blocker
     if note is None and not shifted.shifted and exact.prefix < len(cached) - 1:
         note = "the change adds tokens before the rest of the cache, which must be read in order"
-    takes_shift = shifting and blocker is None
+    takes_shift = shifting and blocker is None and shifted.shifted > 0
     ways = (
         WayCost("shift", shifted.evaluated, seconds(shifted.evaluated), shifted.kept if blocker is None else 0,
                 takes_shift, note),

@@ -86,7 +86,8 @@ class FullContext:
         if dropped <= 0:
             return False
         self.shifts.append((session._generated, dropped))
-        session.sink(ev.ContextShifted(session._generated, dropped, how))
+        session.sink(ev.ContextShifted(session._generated, dropped, how, self.shifts[0][0], len(self.shifts),
+                                       self.dropped))
         return True
 
     def _shift(self) -> bool:
