@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.core.engine.cache_reuse import exact_plan, shift_plan
+from app.core.engine.cache_reuse import MIN_SHIFTED, exact_plan, shift_plan
 from app.core.engine.protocol import Engine
 from app.core.formatting import fmt_int
 
@@ -60,8 +60,10 @@ def sync_costs(engine: Engine, ids: Sequence[int], rate: float | None, shifting:
     blocker = engine.shift_blocker() if engine.capabilities.can_shift_cache else "this backend cannot shift its cache"
     shifted = shift_plan(cached, ids) if blocker is None else exact
     note = blocker
-    if note is None and not shifted.shifted and exact.prefix < len(cached) - 1:
-        note = "the change adds tokens before the rest of the cache, which must be read in order"
+    if note is None and not shifted.shifted and exact.evaluated > 1:
+        note = (f"fewer than {MIN_SHIFTED} tokens follow the change: reading them costs no more than moving them"
+                if exact.evaluated < MIN_SHIFTED else
+                "the change adds tokens before the rest of the cache, which must be read in order")
     takes_shift = shifting and blocker is None and shifted.shifted > 0
     ways = (
         WayCost("shift", shifted.evaluated, seconds(shifted.evaluated), shifted.kept if blocker is None else 0,
