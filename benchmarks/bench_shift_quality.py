@@ -34,55 +34,55 @@ CONVERSATIONS = (
      ("How do I make a simple loaf of white bread?", "Why does dough need to rise twice?",
       "What does kneading actually do to the dough?", "My bread came out dense. What went wrong?",
       "Can I use whole wheat flour instead?", "How do I know when the bread is baked through?"),
-     "What is the most important tip you would give a beginner baker?", 70),
+     "What is the most important tip you would give a beginner baker?", 50),
     ("solar system", "You are an astronomy guide for curious students.",
      ("Which planet is closest to the Sun?", "Why is Venus hotter than Mercury?", "What are Saturn's rings made of?",
       "How long does light from the Sun take to reach Earth?", "What is the asteroid belt?"),
-     "Which planet would be the hardest to visit, and why?", 90),
+     "Which planet would be the hardest to visit, and why?", 65),
     ("guitar", "You are a patient music teacher.",
      ("I just bought an acoustic guitar. Where do I start?", "How do I tune it by ear?",
       "Which chords should I learn first?", "My fingertips hurt. Is that normal?"),
-     "How much should I practise each day?", 60),
+     "How much should I practise each day?", 45),
     ("rome", "You are a historian who explains things clearly.",
      ("How did the Roman Republic begin?", "Who was Julius Caesar?", "Why did the Republic become an empire?",
       "What was daily life like for a Roman citizen?", "How did the Romans build their roads?",
       "What were the main causes of the fall of the Western Roman Empire?", "What did Rome leave behind for Europe?"),
-     "If you could visit Rome in one year of its history, which would it be?", 80),
+     "If you could visit Rome in one year of its history, which would it be?", 60),
     ("tomatoes", "You are an experienced gardener.",
      ("When should I plant tomatoes?", "How often should I water them?", "Why are the leaves turning yellow?",
       "Should I prune the side shoots?", "How do I save seeds for next year?"),
-     "What is the biggest mistake new tomato growers make?", 50),
+     "What is the biggest mistake new tomato growers make?", 35),
     ("python", "You are a senior Python developer who mentors juniors.",
      ("What is the difference between a list and a tuple?", "When should I use a dictionary?",
       "How do I read a file line by line?", "What is a list comprehension?", "How do exceptions work?",
       "What does the with statement do?", "How do I write a unit test?", "What is a virtual environment for?"),
-     "Which Python habit saves the most time in the long run?", 75),
+     "Which Python habit saves the most time in the long run?", 55),
     ("marathon", "You are a running coach.",
      ("I want to run my first marathon in six months. Is that realistic?", "How many days a week should I run?",
       "What should I eat before a long run?", "How do I avoid knee pain?"),
-     "What should I do in the last week before the race?", 100),
+     "What should I do in the last week before the race?", 75),
     ("photosynthesis", "You are a biology teacher.",
      ("What is photosynthesis?", "Why are leaves green?", "What role does water play in it?",
       "What happens to plants at night?", "How is photosynthesis different in cacti?", "Why does it matter for us?"),
-     "Explain photosynthesis to a ten year old.", 65),
+     "Explain photosynthesis to a ten year old.", 45),
     ("budget", "You are a careful personal finance adviser.",
      ("How do I start a monthly budget?", "How much should I keep in an emergency fund?",
       "Should I pay off debt or save first?", "What is compound interest?", "How can I cut my grocery bill?"),
-     "What is one rule of money everyone should follow?", 85),
+     "What is one rule of money everyone should follow?", 60),
     ("chess", "You are a chess coach for club players.",
      ("What is the point of the opening?", "Why should I control the centre?", "What is castling for?",
       "How do I stop losing pieces to forks?", "What is a good opening for white as a beginner?",
       "How should I study endgames?", "How do I get better at calculating?"),
-     "What should I think about before every move?", 55),
+     "What should I think about before every move?", 40),
     ("volcanoes", "You are a geologist who loves to explain the Earth.",
      ("How does a volcano form?", "What is the difference between magma and lava?",
       "Why do some volcanoes explode and others do not?", "Can scientists predict eruptions?"),
-     "Which volcano would you most like to study, and why?", 95),
+     "Which volcano would you most like to study, and why?", 70),
     ("japan", "You are a well travelled trip planner.",
      ("I have ten days in Japan. Which cities should I visit?", "Is the rail pass worth it?",
       "What food should I try in Osaka?", "How do I behave politely in a temple?", "What is the best season to go?",
       "How much cash should I carry?"),
-     "Plan my first day in Tokyo.", 70),
+     "Plan my first day in Tokyo.", 50),
 )
 
 
@@ -122,9 +122,10 @@ class Side:
         session = self.session
         session.change_settings({"kv_shift": "off"})
         session.load_history(messages)
-        session.resync()  # the whole history, evaluated exactly
+        if not from_scratch:
+            session.resync()  # the whole history, evaluated exactly
         session.conversation.checkpoints.clear()
-        before = session.engine.n_tokens
+        before = len(session.engine.prompt_ids([m.as_chat() for m in messages], add_generation_prompt=False))
         plan = session.preview_compression("sliding", target=before // 2)
         if not plan.changed:
             sys.exit(f"the sliding window drops nothing from a {before}-token history")
@@ -163,9 +164,10 @@ def main(argv=None) -> dict:
     for k, (topic, system, questions, follow_up, cap) in enumerate(CONVERSATIONS[: args.runs]):
         messages = write_conversation(session, system, questions, cap)
         side = Side(session)
-        ways = [("shift", "auto", False), ("exact", "off", False), ("scratch", "off", True)]
+        ways = [("shift", "auto", False), ("exact", "off", False)]
         if k % 2:
             ways.reverse()
+        ways.append(("scratch", "off", True))  # last: it needs no whole history in the cache before it
         out = {name: side.run(messages, follow_up, kv_shift, scratch) for name, kv_shift, scratch in ways}
         del session.engine.sync
         shift, exact, scratch = out["shift"], out["exact"], out["scratch"]
@@ -188,7 +190,7 @@ def main(argv=None) -> dict:
     agreeing = sum(1 for f in firsts if f is None)
     body = (
         f"SmolLM2-135M Q4_1, n_ctx 4096. {len(rows)} conversations written by the model itself (fixed questions, "
-        "greedy replies with repeat penalty 1.1, capped at 50-100 tokens each), each put whole into the KV cache "
+        "greedy replies with repeat penalty 1.1, capped at 35-75 tokens each), each put whole into the KV cache "
         "(evaluated exactly); the sliding window drops the oldest turns down to half; the next question gets "
         f"{N_TOKENS} greedy tokens (no penalty, an end of generation ends a side early) with kv_shift auto (shift) "
         "and off (exact), and from an empty cache (scratch, a control). Every side is given the same prompt ids "
