@@ -63,7 +63,8 @@ def machine() -> str:
     import llama_cpp
 
     cpu = platform.processor() or platform.machine()
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+    load = f", load average {os.getloadavg()[1]:.1f} over 5 min" if hasattr(os, "getloadavg") else ""
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}){load}, "
             f"Python {platform.python_version()}, llama-cpp-python {llama_cpp.__version__}")
 
 
