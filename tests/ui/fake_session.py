@@ -342,7 +342,7 @@ class FakeSession:
         note = self.shift_blocker
         if note is None and not moved:
             note = "the edited message's new tokens come before the rest, so the rest is read again"
-        shifting = self.settings.kv_shift == "auto" and self.shift_blocker is None
+        shifting = self.settings.kv_shift == "auto" and self.shift_blocker is None and moved > 0
         shift_tokens = max(1, exact - moved) if self.shift_blocker is None else exact
         kept = 0 if self.shift_blocker else sum(self.cost(m.content) for m in after) - shift_tokens
         rate = PREFILL_TPS if self.turns else None
