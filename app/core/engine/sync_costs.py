@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from app.core.engine.cache_reuse import MIN_SHIFTED, exact_plan, shift_plan
 from app.core.engine.protocol import Engine
-from app.core.formatting import fmt_int
 
 MIN_RATE_TOKENS = 64  # a sync that evaluated fewer tokens is mostly its fixed cost: it says little about the rate
 
@@ -26,12 +25,6 @@ class WayCost:
     chosen: bool  # the way the sync would take: shift when kv_shift allows it and it keeps more
     note: str | None = None  # why this way is not available, or keeps no more than the other
 
-    def describe(self) -> str:
-        if self.note and self.way == "shift" and not self.kept:
-            return f"shift: not available ({self.note})"
-        seconds = "" if self.seconds is None else f", {self.seconds:.1f} s"
-        return f"{self.way}: {fmt_int(self.tokens)} tokens{seconds}"
-
 
 @dataclass(frozen=True)
 class SyncCosts:
@@ -39,17 +32,8 @@ class SyncCosts:
     rate: float | None  # prefill tokens/s the seconds use
     estimate: bool = False  # the backend's token counts are estimates
 
-    def describe(self) -> str:
-        """'shift: 24 tokens, 0.1 s; exact: 657 tokens, 1.7 s'."""
-        return "; ".join(w.describe() for w in self.ways)
-
     def way(self, name: str) -> WayCost:
         return next(w for w in self.ways if w.way == name)
-
-    def to_json(self) -> dict:
-        return {"rate_tokens_per_s": self.rate, "estimate": self.estimate,
-                "ways": [{"way": w.way, "tokens": w.tokens, "seconds": w.seconds, "kept": w.kept,
-                          "chosen": w.chosen, "note": w.note} for w in self.ways]}
 
 
 def sync_costs(engine: Engine, ids: Sequence[int], rate: float | None, shifting: bool) -> SyncCosts:
