@@ -87,7 +87,8 @@ async def test_sliding_compression_reuses_the_prefix_and_undo_restores_the_histo
         sync = app.main.query_one(HistoryPane).last_sync
         assert sync.reused > 0  # the system prompt stays in the KV cache
         assert 0 < sync.evaluated < plan.tokens_after
-        assert f"{sync.reused} reused · {sync.evaluated} re-evaluated" in str(controls.result)
+        assert sync.shifted > 0  # the kept turns moved down instead of being read again
+        assert f"{sync.reused} reused · {sync.shifted} shifted · {sync.evaluated} re-evaluated" in str(controls.result)
         stats = app.main.query_one(CompressionPanel).stats
         assert stats.compressions == 1 and stats.tokens_saved == plan.saved
         assert (stats.last.reused, stats.last.evaluated) == (sync.reused, sync.evaluated)

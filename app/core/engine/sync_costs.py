@@ -1,8 +1,8 @@
 """What bringing the KV cache in line with a changed history would cost, each way, before the change is made.
 
 "shift" moves the cached tokens after a dropped range down; "exact" keeps only the common prefix
-and evaluates the rest. Seconds are the tokens at the prefill rate this session measured last;
-before one was measured there are tokens only.
+and evaluates the rest. Seconds are the tokens at the prefill rate this session measured
+(its syncs of 16 tokens or more, pooled); before one was measured there are tokens only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from app.core.engine.cache_reuse import MIN_SHIFTED, exact_plan, shift_plan
 from app.core.engine.protocol import Engine
 
-MIN_RATE_TOKENS = 64  # a sync that evaluated fewer tokens is mostly its fixed cost: it says little about the rate
+MIN_RATE_TOKENS = 16  # a sync that evaluated fewer tokens is mostly its fixed cost: it says little about the rate
 
 
 @dataclass(frozen=True)

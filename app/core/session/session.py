@@ -118,7 +118,8 @@ class Session:
         self._generated = 0
         self._tokens_seen = 0
         self.last_backend_report: ev.BackendReported | None = None
-        self.prefill_rate: float | None = None  # tokens/s of the last sync that evaluated enough to say
+        self.prefill_rate: float | None = None  # tokens/s over the syncs that evaluated enough to say
+        self._prefill_measured = (0, 0.0)  # (tokens, seconds) of those syncs
 
     # ----- model
 
@@ -318,7 +319,9 @@ class Session:
 
     def _sync_done(self, result: SyncResult) -> None:
         if result.evaluated >= MIN_RATE_TOKENS and result.seconds > 0 and not result.cancelled:
-            self.prefill_rate = result.evaluated / result.seconds
+            self._prefill_measured = (self._prefill_measured[0] + result.evaluated,
+                                      self._prefill_measured[1] + result.seconds)
+            self.prefill_rate = self._prefill_measured[0] / self._prefill_measured[1]
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds, result.shifted, result.dropped,
                               result.shift_note))
         if result.shift_note:
