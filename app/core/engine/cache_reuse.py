@@ -62,9 +62,8 @@ def exact_plan(cached: Sequence[int], ids: Sequence[int]) -> ReusePlan:
     return ReusePlan(len(ids), keep)
 
 
-def shift_plan(cached: Sequence[int], ids: Sequence[int]) -> ReusePlan:
-    """The exact plan, or the prefix plus the longest cached run that follows it in `ids`, moved down."""
-    exact = exact_plan(cached, ids)
+def shift_plan(cached: Sequence[int], ids: Sequence[int], exact: ReusePlan) -> ReusePlan:
+    """`exact` (`exact_plan` of the same ids), or its prefix plus the longest cached run after it in `ids`, moved down."""
     prefix = exact.prefix
     if prefix >= len(ids) - 1 or prefix >= len(cached) - 1:
         return exact

@@ -42,7 +42,7 @@ def sync_costs(engine: Engine, ids: Sequence[int], rate: float | None, shifting:
     exact = exact_plan(cached, ids)
     seconds = (lambda tokens: tokens / rate) if rate else (lambda tokens: None)
     blocker = engine.shift_blocker() if engine.capabilities.can_shift_cache else "this backend cannot shift its cache"
-    shifted = shift_plan(cached, ids) if blocker is None else exact
+    shifted = shift_plan(cached, ids, exact) if blocker is None else exact
     note = blocker
     if note is None and not shifted.shifted and exact.evaluated > 1:
         note = (f"fewer than {MIN_SHIFTED} tokens follow the change: reading them costs no more than moving them"

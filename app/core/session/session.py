@@ -118,8 +118,7 @@ class Session:
         self._generated = 0
         self._tokens_seen = 0
         self.last_backend_report: ev.BackendReported | None = None
-        self.prefill_rate: float | None = None  # tokens/s over the syncs that evaluated enough to say
-        self._prefill_measured = (0, 0.0)  # (tokens, seconds) of those syncs
+        self._prefill_measured = (0, 0.0)  # (tokens, seconds) of the syncs that evaluated enough to say
 
     # ----- model
 
@@ -313,15 +312,20 @@ class Session:
         return result
 
     @property
+    def prefill_rate(self) -> float | None:
+        """Tokens/s over the syncs that evaluated enough to say; None before the first."""
+        tokens, seconds = self._prefill_measured
+        return tokens / seconds if seconds else None
+
+    @property
     def shifting(self) -> bool:
         """Whether syncs may move cached tokens down instead of evaluating them again (kv_shift)."""
         return self.settings.kv_shift == "auto" and self.engine.capabilities.can_shift_cache
 
     def _sync_done(self, result: SyncResult) -> None:
         if result.evaluated >= MIN_RATE_TOKENS and result.seconds > 0 and not result.cancelled:
-            self._prefill_measured = (self._prefill_measured[0] + result.evaluated,
-                                      self._prefill_measured[1] + result.seconds)
-            self.prefill_rate = self._prefill_measured[0] / self._prefill_measured[1]
+            tokens, seconds = self._prefill_measured
+            self._prefill_measured = (tokens + result.evaluated, seconds + result.seconds)
         self.sink(ev.SyncDone(result.reused, result.evaluated, result.seconds, result.shifted, result.dropped,
                               result.shift_note))
         if result.shift_note:

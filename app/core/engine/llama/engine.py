@@ -286,7 +286,7 @@ class LlamaEngine:
         plan = exact_plan(cached, ids)
         note = None
         if shift:
-            shifted = shift_plan(cached, ids)
+            shifted = shift_plan(cached, ids, plan)
             note = self.shift_blocker() if shifted.shifted else None
             if shifted.shifted and note is None:
                 plan = shifted
